@@ -1,0 +1,1 @@
+"""The ``sedkit`` command line: one console script, one module per subcommand."""

@@ -1,0 +1,79 @@
+"""The ``sedkit`` dispatcher.
+
+Each subcommand is a module ``sedkit.cli.<name>`` with ``add_arguments(parser)`` and ``run(args)``; it is
+imported only when called, so ``sedkit --help`` and ``sedkit eval`` do not pay for torch. Exit status:
+0 success, 2 bad usage or bad input (one line on stderr, no traceback), 1 runtime failure.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from sedkit import __version__
+from sedkit.errors import InputError
+
+# command words -> (module, one-line summary). Two-word commands are matched first.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "features": ("sedkit.cli.features", "extract log-mel features from a folder or list of audio files"),
+    "features stats": ("sedkit.cli.features_stats", "per-mel mean/std of feature folders (for normalisation)"),
+}
+
+
+def _usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = [f"usage: sedkit COMMAND [options]   (sedkit COMMAND --help for its options)", "",
+             "sedkit: sound event detection toolkit for DCASE", "", "commands:"]
+    lines += [f"  {name:<{width}}  {summary}" for name, (_, summary) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def _resolve(argv: Sequence[str]) -> tuple[str, list[str]] | None:
+    if len(argv) >= 2 and f"{argv[0]} {argv[1]}" in COMMANDS:
+        return f"{argv[0]} {argv[1]}", list(argv[2:])
+    if argv and argv[0] in COMMANDS:
+        return argv[0], list(argv[1:])
+    return None
+
+
+def build_parser(name: str) -> tuple[argparse.ArgumentParser, object]:
+    """The argparse parser of subcommand ``name`` and its module."""
+    module = importlib.import_module(COMMANDS[name][0])
+    doc = (module.__doc__ or COMMANDS[name][1]).strip()
+    parser = argparse.ArgumentParser(prog=f"sedkit {name}", description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    module.add_arguments(parser)
+    return parser, module
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0 if argv else 2
+    if argv[0] in ("-V", "--version"):
+        print(f"sedkit {__version__}")
+        return 0
+    resolved = _resolve(argv)
+    if resolved is None:
+        print(f"sedkit: unknown command {argv[0]!r}; commands: {', '.join(COMMANDS)}", file=sys.stderr)
+        return 2
+    name, rest = resolved
+    parser, module = build_parser(name)
+    try:
+        args = parser.parse_args(rest)
+    except SystemExit as exc:  # argparse: --help (0) or bad usage (2)
+        return int(exc.code or 0)
+    try:
+        return int(module.run(args) or 0)
+    except InputError as exc:
+        print(f"sedkit {name}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"sedkit {name}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

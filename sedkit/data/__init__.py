@@ -1,0 +1,1 @@
+"""Data: generated signals, sound banks, soundscape synthesis and datasets."""

@@ -10,6 +10,7 @@ import contextlib
 import csv
 import os
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Iterator, Sequence
 
@@ -17,7 +18,8 @@ import numpy as np
 
 from sedkit.errors import InputError
 
-__all__ = ["atomic_write", "save_npy", "write_tsv", "read_tsv"]
+__all__ = ["atomic_write", "save_npy", "write_tsv", "read_tsv", "EventTable", "read_events", "read_durations",
+           "write_events"]
 
 
 @contextlib.contextmanager
@@ -92,3 +94,126 @@ def read_tsv(path: str | Path, required: Sequence[str]) -> list[dict[str, str]]:
             raise InputError(f"{path}:{number}: expected {len(header)} tab-separated fields, got {len(values)}")
         rows.append(dict(zip(header, values)))
     return rows
+
+
+# --- DCASE event tables -----------------------------------------------------------------------------------
+
+EVENT_COLUMNS = ("filename", "onset", "offset", "event_label")
+
+
+@dataclass
+class EventTable:
+    """A DCASE strong-label table: ``filename  onset  offset  event_label`` (seconds).
+
+    ``files`` lists every filename in order of first appearance, including clips marked as having no
+    events (a row with empty onset, offset and label). The event arrays keep the file's row order, which
+    sed_eval's matching depends on; ``row_numbers`` are the events' line numbers in the file (for errors).
+    """
+
+    path: str
+    files: list[str]
+    filename: list[str]
+    onset: np.ndarray
+    offset: np.ndarray
+    label: list[str]
+    row_numbers: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.filename)
+
+    @property
+    def labels(self) -> list[str]:
+        """Sorted unique event labels."""
+        return sorted(set(self.label))
+
+
+def _parse_times(path: Path, column: str, values: list[str], row_numbers: list[int]) -> np.ndarray:
+    try:
+        times = np.array(values, dtype=np.float64)
+    except ValueError:
+        times = None
+    if times is None or not np.isfinite(times).all():
+        for value, number in zip(values, row_numbers):
+            try:
+                ok = np.isfinite(float(value))
+            except ValueError:
+                ok = False
+            if not ok:
+                raise InputError(f"{path}:{number}: {column} {value!r} is not a number of seconds")
+    bad = np.flatnonzero(times < 0)
+    if bad.size:
+        raise InputError(f"{path}:{row_numbers[bad[0]]}: negative {column} {values[bad[0]]}")
+    return times
+
+
+def read_events(path: str | Path, empty_rows: bool = True) -> EventTable:
+    """Read a DCASE event table, checking every row.
+
+    Errors (:class:`InputError`, ``path:row: problem``): missing file, empty file, wrong delimiter, missing
+    column, non-numeric or non-finite or negative time, onset > offset, a row with only some of onset /
+    offset / label. A row with all three empty marks a clip without events (allowed when ``empty_rows``).
+    """
+    path = Path(path)
+    rows = read_tsv(path, required=EVENT_COLUMNS)
+    files: dict[str, None] = {}
+    filename, onsets, offsets, label, numbers = [], [], [], [], []
+    for number, row in enumerate(rows, start=2):
+        name = row["filename"].strip()
+        if not name:
+            raise InputError(f"{path}:{number}: empty filename")
+        files.setdefault(name, None)
+        on, off, lab = row["onset"].strip(), row["offset"].strip(), row["event_label"].strip()
+        if not on and not off and not lab:
+            if not empty_rows:
+                raise InputError(f"{path}:{number}: empty onset, offset and event_label")
+            continue
+        if not on or not off or not lab:
+            missing = [n for n, v in (("onset", on), ("offset", off), ("event_label", lab)) if not v]
+            raise InputError(f"{path}:{number}: empty {', '.join(missing)}")
+        filename.append(name)
+        onsets.append(on)
+        offsets.append(off)
+        label.append(lab)
+        numbers.append(number)
+    onset = _parse_times(path, "onset", onsets, numbers)
+    offset = _parse_times(path, "offset", offsets, numbers)
+    bad = np.flatnonzero(onset > offset)
+    if bad.size:
+        i = bad[0]
+        raise InputError(f"{path}:{numbers[i]}: onset {onsets[i]} is after offset {offsets[i]}")
+    return EventTable(str(path), list(files), filename, onset, offset, label, numbers)
+
+
+def read_durations(path: str | Path) -> dict[str, float]:
+    """Read ``filename  duration`` (seconds, > 0) into a dict; duplicate filenames are an error."""
+    path = Path(path)
+    rows = read_tsv(path, required=("filename", "duration"))
+    durations: dict[str, float] = {}
+    for number, row in enumerate(rows, start=2):
+        name = row["filename"].strip()
+        try:
+            value = float(row["duration"])
+        except ValueError:
+            value = float("nan")
+        if not np.isfinite(value) or value <= 0:
+            raise InputError(f"{path}:{number}: duration {row['duration']!r} is not a positive number of seconds")
+        if name in durations:
+            raise InputError(f"{path}:{number}: {name} appears twice")
+        durations[name] = value
+    if not durations:
+        raise InputError(f"{path}: no rows after the header")
+    return durations
+
+
+def write_events(path: str | Path, rows, empty_files: Sequence[str] = ()) -> None:
+    """Write ``(filename, onset, offset, label)`` rows as a DCASE table sorted by (filename, onset).
+
+    ``empty_files`` get one row with empty onset, offset and label (a clip without events).
+    """
+    body = sorted(((f, float(on), float(off), lab) for f, on, off, lab in rows),
+                  key=lambda r: (r[0], r[1], r[2], r[3]))
+    present = {r[0] for r in body}
+    lines = [(f, f"{on:.6f}", f"{off:.6f}", lab) for f, on, off, lab in body]
+    lines += [(f, "", "", "") for f in empty_files if f not in present]
+    lines.sort(key=lambda r: (r[0], float(r[1]) if r[1] else -1.0))
+    write_tsv(path, EVENT_COLUMNS, lines)

@@ -15,7 +15,10 @@ from sedkit import __version__
 from sedkit.errors import InputError
 
 # command words -> (module, one-line summary). Two-word commands are matched first.
+# A module may hold several subcommands: "module:attribute" names an object with add_arguments/run.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "eval event": ("sedkit.cli.eval:event", "event-based F1/ER, as sed_eval (collars, optimal matching)"),
+    "eval segment": ("sedkit.cli.eval:segment", "segment-based F1/ER, as sed_eval"),
     "features": ("sedkit.cli.features", "extract log-mel features from a folder or list of audio files"),
     "features stats": ("sedkit.cli.features_stats", "per-mel mean/std of feature folders (for normalisation)"),
 }
@@ -39,7 +42,10 @@ def _resolve(argv: Sequence[str]) -> tuple[str, list[str]] | None:
 
 def build_parser(name: str) -> tuple[argparse.ArgumentParser, object]:
     """The argparse parser of subcommand ``name`` and its module."""
-    module = importlib.import_module(COMMANDS[name][0])
+    module_name, _, attribute = COMMANDS[name][0].partition(":")
+    module = importlib.import_module(module_name)
+    if attribute:
+        module = getattr(module, attribute)
     doc = (module.__doc__ or COMMANDS[name][1]).strip()
     parser = argparse.ArgumentParser(prog=f"sedkit {name}", description=doc,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -56,6 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sedkit {__version__}")
         return 0
     resolved = _resolve(argv)
+    group = [name for name in COMMANDS if name.startswith(argv[0] + " ")]
+    if resolved is None and group:
+        print(f"usage: sedkit {argv[0]} {{{','.join(n.split()[1] for n in group)}}} [options]", file=sys.stderr)
+        for name in group:
+            print(f"  {name:<16}  {COMMANDS[name][1]}", file=sys.stderr)
+        return 0 if argv[1:2] in (["-h"], ["--help"]) else 2
     if resolved is None:
         print(f"sedkit: unknown command {argv[0]!r}; commands: {', '.join(COMMANDS)}", file=sys.stderr)
         return 2

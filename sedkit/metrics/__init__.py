@@ -1,0 +1,1 @@
+"""SED metrics (event-based, segment-based, PSDS) on tables and score arrays; never imports torch."""

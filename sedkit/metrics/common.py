@@ -1,0 +1,169 @@
+"""What event- and segment-based metrics share: encoding tables into arrays, and sed_eval's formulas.
+
+Formulas (sed_eval 0.2.1 with ``empty_system_output_handling='zero_score'``), for counts of true
+positives ``tp``, system outputs ``n_est`` and reference items ``n_ref``:
+
+- precision = 0 if n_est == 0 else tp / n_est; recall = NaN if n_ref == 0 else tp / n_ref;
+- F1 = 0 if precision == recall == 0 else 2 P R / (P + R), so NaN whenever recall is NaN;
+- substitution / deletion / insertion rate = S / (n_ref + eps), D / (n_ref + eps), I / (n_ref + eps),
+  eps = numpy.spacing(1) (so a class with no reference events but false alarms has a huge insertion rate,
+  exactly as sed_eval reports it); error rate = S + D + I (class-wise: D + I, with D = fn and I = fp);
+- macro ("class-wise average") = NaN-ignoring mean over the class list; micro ("overall") = the formulas
+  on counts summed over classes (and files).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from sedkit.errors import InputError
+from sedkit.io import EventTable
+
+__all__ = ["EncodedEvents", "encode_events", "evaluated_files", "resolve_classes", "MetricResult",
+           "rates_from_counts"]
+
+EPS = float(np.spacing(1))
+JSON_KEYS = ("f1", "precision", "recall", "error_rate")
+
+
+@dataclass
+class EncodedEvents:
+    """Events as arrays, stably sorted by file (row order within a file is kept)."""
+
+    file: np.ndarray  # int64 index into the evaluated file list
+    label: np.ndarray  # int64 index into the class list
+    onset: np.ndarray  # float64 seconds
+    offset: np.ndarray  # float64 seconds
+
+    def __len__(self) -> int:
+        return int(self.file.shape[0])
+
+
+def resolve_classes(reference: EventTable, classes: Optional[Sequence[str]]) -> List[str]:
+    """The class list: ``classes`` when given (duplicates are an error), else sorted reference labels."""
+    if classes:
+        duplicates = sorted({c for c in classes if list(classes).count(c) > 1})
+        if duplicates:
+            raise InputError(f"--classes lists {', '.join(duplicates)} more than once")
+        return list(classes)
+    labels = reference.labels
+    if not labels:
+        raise InputError(f"{reference.path}: no events, and no --classes given")
+    return labels
+
+
+def evaluated_files(reference: EventTable, durations: Optional[Dict[str, float]] = None,
+                    durations_path: str = "durations") -> List[str]:
+    """Every reference filename, plus those of the durations table (each reference file needs one)."""
+    files = list(reference.files)
+    if durations is not None:
+        missing = [f for f in files if f not in durations]
+        if missing:
+            raise InputError(f"{durations_path}: no duration for {missing[0]}"
+                             f"{f' (and {len(missing) - 1} more reference files)' if len(missing) > 1 else ''}")
+        known = set(files)
+        files += [f for f in durations if f not in known]
+    return files
+
+
+def encode_events(table: EventTable, file_index: Dict[str, int], class_index: Dict[str, int],
+                  role: str) -> EncodedEvents:
+    """Map filenames and labels to indices; unknown ones are :class:`InputError` naming file and row."""
+    try:
+        file = np.fromiter((file_index[f] for f in table.filename), dtype=np.int64, count=len(table))
+    except KeyError:
+        row = next(i for i, f in enumerate(table.filename) if f not in file_index)
+        raise InputError(f"{table.path}:{table.row_numbers[row]}: {role} file {table.filename[row]} "
+                         "is not in the reference (nor in the durations)") from None
+    try:
+        label = np.fromiter((class_index[c] for c in table.label), dtype=np.int64, count=len(table))
+    except KeyError:
+        row = next(i for i, c in enumerate(table.label) if c not in class_index)
+        raise InputError(f"{table.path}:{table.row_numbers[row]}: label {table.label[row]!r} is not in the "
+                         f"class list ({', '.join(class_index)})") from None
+    order = np.argsort(file, kind="stable")
+    return EncodedEvents(file[order], label[order], table.onset[order], table.offset[order])
+
+
+def _precision(tp: float, n_est: float) -> float:
+    return 0.0 if n_est == 0 else float(tp / float(n_est))
+
+
+def _recall(tp: float, n_ref: float) -> float:
+    return math.nan if n_ref == 0 else float(tp / float(n_ref))
+
+
+def _f1(precision: float, recall: float) -> float:
+    if precision == 0 and recall == 0:
+        return 0.0
+    return float(2.0 * precision * recall / (precision + recall))
+
+
+def rates_from_counts(tp: float, n_est: float, n_ref: float, deletions: float, insertions: float,
+                      substitutions: Optional[float] = None) -> Dict[str, float]:
+    """F1, precision, recall and error rates from counts, as sed_eval computes them."""
+    precision, recall = _precision(tp, n_est), _recall(tp, n_ref)
+    deletion_rate = float(deletions / (n_ref + EPS))
+    insertion_rate = float(insertions / (n_ref + EPS))
+    result = {"f1": _f1(precision, recall), "precision": precision, "recall": recall}
+    if substitutions is None:
+        result["error_rate"] = float(0.0 + deletion_rate + insertion_rate)
+    else:
+        substitution_rate = float(substitutions / (n_ref + EPS))
+        result["error_rate"] = float(substitution_rate + deletion_rate + insertion_rate)
+        result["substitution_rate"] = substitution_rate
+    result["deletion_rate"] = deletion_rate
+    result["insertion_rate"] = insertion_rate
+    return result
+
+
+@dataclass
+class MetricResult:
+    """Per-class, macro and micro scores of one evaluation (fractions in [0, 1]; NaN where undefined)."""
+
+    classes: List[str]
+    per_class: Dict[str, Dict[str, float]]
+    macro: Dict[str, float]
+    micro: Dict[str, float]
+    n_files: int
+    extra: Dict[str, float] = field(default_factory=dict)  # e.g. evaluated length
+
+    @classmethod
+    def from_counts(cls, classes: Sequence[str], tp: np.ndarray, n_est: np.ndarray, n_ref: np.ndarray,
+                    micro_counts: Dict[str, float], n_files: int) -> "MetricResult":
+        """Build from per-class counts (deletions = fn = n_ref - tp, insertions = fp = n_est - tp)."""
+        per_class = {}
+        for index, name in enumerate(classes):
+            t, e, r = float(tp[index]), float(n_est[index]), float(n_ref[index])
+            scores = rates_from_counts(t, e, r, r - t, e - t)
+            scores.update(n_ref=int(r), n_est=int(e), n_tp=int(t))
+            per_class[name] = scores
+        macro = {}
+        for key in ("f1", "precision", "recall", "error_rate", "deletion_rate", "insertion_rate"):
+            values = np.array([per_class[name][key] for name in classes], dtype=np.float64)
+            macro[key] = _nanmean(values)
+        micro = rates_from_counts(**micro_counts)
+        micro.update(n_ref=int(micro_counts["n_ref"]), n_est=int(micro_counts["n_est"]),
+                     n_tp=int(micro_counts["tp"]))
+        return cls(list(classes), per_class, macro, micro, n_files)
+
+    def to_json(self) -> dict:
+        """The ``--json`` document: micro / macro / per_class with the contract's keys; NaN -> None."""
+        def clean(value: float):
+            return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+        return {
+            "micro": {k: clean(self.micro[k]) for k in JSON_KEYS},
+            "macro": {k: clean(self.macro[k]) for k in JSON_KEYS},
+            "per_class": {name: {**{k: clean(scores[k]) for k in JSON_KEYS},
+                                 "n_ref": scores["n_ref"], "n_est": scores["n_est"]}
+                          for name, scores in self.per_class.items()},
+        }
+
+
+def _nanmean(values: np.ndarray) -> float:
+    finite = values[~np.isnan(values)]
+    return float(np.mean(finite)) if finite.size else math.nan

@@ -1,0 +1,64 @@
+"""Call the reference libraries the way DCASE users do, on sedkit's tables (file order kept).
+
+sed_eval: one ``evaluate`` call per evaluated file (as DESED_task's ``event_based_evaluation_df``),
+events in their row order, a clip without events as an empty list.
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+
+def _per_file(table, files):
+    events = {name: [] for name in files}
+    for name, onset, offset, label in zip(table.filename, table.onset.tolist(), table.offset.tolist(), table.label):
+        events[name].append({"filename": name, "onset": onset, "offset": offset, "event_label": label})
+    return events
+
+
+def sed_eval_event(reference, estimated, classes, files, **kwargs):
+    sed_eval = pytest.importorskip("sed_eval")
+    metric = sed_eval.sound_event.EventBasedMetrics(event_label_list=list(classes),
+                                                    empty_system_output_handling="zero_score", **kwargs)
+    ref, est = _per_file(reference, files), _per_file(estimated, files)
+    for name in files:
+        metric.evaluate(reference_event_list=ref[name], estimated_event_list=est[name])
+    return metric.results()
+
+
+def sed_eval_segment(reference, estimated, classes, files, durations=None, time_resolution=1.0):
+    sed_eval = pytest.importorskip("sed_eval")
+    metric = sed_eval.sound_event.SegmentBasedMetrics(event_label_list=list(classes),
+                                                      time_resolution=float(time_resolution))
+    metric.empty_system_output_handling = "zero_score"
+    ref, est = _per_file(reference, files), _per_file(estimated, files)
+    for name in files:
+        metric.evaluate(reference_event_list=ref[name], estimated_event_list=est[name],
+                        evaluated_length_seconds=None if durations is None else durations[name])
+    return metric.results()
+
+
+def assert_same_as_sed_eval(ours, theirs, tolerance=1e-6):
+    """Compare sedkit's MetricResult with sed_eval's results() dict (NaN == NaN)."""
+    def same(a, b, what):
+        if a is None or (isinstance(a, float) and math.isnan(a)):
+            assert b is None or math.isnan(b), f"{what}: sedkit NaN, sed_eval {b}"
+            return
+        assert b is not None and not math.isnan(b), f"{what}: sedkit {a}, sed_eval NaN"
+        assert abs(a - b) <= tolerance * max(1.0, abs(b)), f"{what}: sedkit {a}, sed_eval {b}"
+
+    overall, average = theirs["overall"], theirs["class_wise_average"]
+    for ours_key, section, key in [("f1", "f_measure", "f_measure"), ("precision", "f_measure", "precision"),
+                                   ("recall", "f_measure", "recall"), ("error_rate", "error_rate", "error_rate"),
+                                   ("deletion_rate", "error_rate", "deletion_rate"),
+                                   ("insertion_rate", "error_rate", "insertion_rate")]:
+        same(ours.micro[ours_key], overall[section][key], f"micro {ours_key}")
+        same(ours.macro[ours_key], average[section][key], f"macro {ours_key}")
+        for name in ours.classes:
+            same(ours.per_class[name][ours_key], theirs["class_wise"][name][section][key], f"{name} {ours_key}")
+    if "substitution_rate" in ours.micro:
+        same(ours.micro["substitution_rate"], overall["error_rate"]["substitution_rate"], "micro substitution")
+    for name in ours.classes:
+        assert ours.per_class[name]["n_ref"] == theirs["class_wise"][name]["count"]["Nref"]
+        assert ours.per_class[name]["n_est"] == theirs["class_wise"][name]["count"]["Nsys"]

@@ -23,7 +23,7 @@ from sedkit.errors import InputError
 from sedkit.io import EventTable
 
 __all__ = ["EncodedEvents", "encode_events", "evaluated_files", "resolve_classes", "MetricResult",
-           "rates_from_counts"]
+           "rates_from_counts", "file_pairs"]
 
 EPS = float(np.spacing(1))
 JSON_KEYS = ("f1", "precision", "recall", "error_rate")
@@ -86,6 +86,18 @@ def encode_events(table: EventTable, file_index: Dict[str, int], class_index: Di
                          f"class list ({', '.join(class_index)})") from None
     order = np.argsort(file, kind="stable")
     return EncodedEvents(file[order], label[order], table.onset[order], table.offset[order])
+
+
+def file_pairs(ref: EncodedEvents, est: EncodedEvents, n_files: int):
+    """Every (ref, est) index pair within the same file, ref-major then est order (as ``numpy.where``)."""
+    est_count = np.bincount(est.file, minlength=n_files)
+    est_start = np.concatenate(([0], np.cumsum(est_count)[:-1]))
+    per_ref = est_count[ref.file]
+    total = int(per_ref.sum())
+    pair_ref = np.repeat(np.arange(len(ref)), per_ref)
+    block_start = np.cumsum(per_ref) - per_ref
+    pair_est = est_start[ref.file][pair_ref] + (np.arange(total) - block_start[pair_ref])
+    return pair_ref, pair_est
 
 
 def _precision(tp: float, n_est: float) -> float:

@@ -25,22 +25,11 @@ import numpy as np
 
 from sedkit.errors import InputError
 from sedkit.io import EventTable
-from sedkit.metrics.common import EncodedEvents, MetricResult, encode_events, evaluated_files, resolve_classes
+from sedkit.metrics.common import (EncodedEvents, MetricResult, encode_events, evaluated_files, file_pairs,
+                                   resolve_classes)
 from sedkit.metrics.matching import first_free_assignment, max_bipartite_matching
 
 __all__ = ["event_based_metrics", "match_events"]
-
-
-def _file_pairs(ref: EncodedEvents, est: EncodedEvents, n_files: int):
-    """Every (reference, estimate) index pair of the same file, reference-major, file order kept."""
-    est_count = np.bincount(est.file, minlength=n_files)
-    est_start = np.concatenate(([0], np.cumsum(est_count)[:-1]))
-    per_ref = est_count[ref.file]
-    total = int(per_ref.sum())
-    pair_ref = np.repeat(np.arange(len(ref)), per_ref)
-    block_start = np.cumsum(per_ref) - per_ref
-    pair_est = est_start[ref.file][pair_ref] + (np.arange(total) - block_start[pair_ref])
-    return pair_ref, pair_est
 
 
 def _time_conditions(ref: EncodedEvents, est: EncodedEvents, pair_ref: np.ndarray, pair_est: np.ndarray,
@@ -69,7 +58,7 @@ def match_events(ref: EncodedEvents, est: EncodedEvents, n_files: int, t_collar:
                  percentage_of_length: float = 0.2, evaluate_onset: bool = True, evaluate_offset: bool = True,
                  event_matching: str = "optimal"):
     """sed_eval's matching: returns (matched_ref, matched_est, n_substitutions) over all files."""
-    pair_ref, pair_est = _file_pairs(ref, est, n_files)
+    pair_ref, pair_est = file_pairs(ref, est, n_files)
     ok = _time_conditions(ref, est, pair_ref, pair_est, t_collar, percentage_of_length,
                           evaluate_onset, evaluate_offset)
     hit = ok & (ref.label[pair_ref] == est.label[pair_est])

@@ -62,3 +62,26 @@ def assert_same_as_sed_eval(ours, theirs, tolerance=1e-6):
     for name in ours.classes:
         assert ours.per_class[name]["n_ref"] == theirs["class_wise"][name]["count"]["Nref"]
         assert ours.per_class[name]["n_est"] == theirs["class_wise"][name]["count"]["Nsys"]
+
+
+def psds_eval_value(reference, durations, operating_points, classes=None, dtc=0.5, gtc=0.5, cttc=0.3,
+                    alpha_ct=0.0, alpha_st=0.0, max_efpr=100.0):
+    """psds_eval on sedkit tables: PSDSEval(dtc, gtc, cttc, ground_truth, metadata) + one point per table."""
+    psds_eval = pytest.importorskip("psds_eval")
+    import warnings
+
+    import pandas as pd
+
+    def frame(table):
+        return pd.DataFrame({"filename": table.filename, "onset": table.onset, "offset": table.offset,
+                             "event_label": table.label}, columns=["filename", "onset", "offset", "event_label"])
+
+    metadata = pd.DataFrame({"filename": list(durations), "duration": list(durations.values())})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        evaluator = psds_eval.PSDSEval(dtc_threshold=dtc, gtc_threshold=gtc, cttc_threshold=cttc,
+                                       ground_truth=frame(reference), metadata=metadata,
+                                       class_names=classes)
+        for index, table in enumerate(operating_points):
+            evaluator.add_operating_point(frame(table), info={"threshold": index})
+        return evaluator.psds(alpha_ct=alpha_ct, alpha_st=alpha_st, max_efpr=max_efpr)

@@ -1,0 +1,268 @@
+"""Polyphonic sound detection score (PSDS) from thresholded operating points, equal to psds_eval.
+
+Definitions (Bilen et al., ICASSP 2020; psds_eval 0.5.3 ``PSDSEval(dtc, gtc, cttc)`` and
+``psds(alpha_ct, alpha_st, max_efpr)``), per operating point (one detection table):
+
+- a detection and a reference event *intersect* when ``on_d < off_g`` and ``on_g < off_d`` (same file);
+- detection tolerance criterion (DTC): the fraction of a detection covered by reference events of its
+  class is >= ``dtc``;
+- ground-truth intersection criterion (GTC): the fraction of a reference event covered by DTC-passing
+  detections of its class is >= ``gtc``; such a reference event is a true positive;
+- a detection failing the DTC is a false positive (if it overlaps its file's duration), and a
+  cross-trigger on class ``j`` when the fraction of it covered by class-``j`` reference events is >= ``cttc``.
+
+Rates: TPR_c = TP_c / n_ref_c; FPR_c = FP_c / (total duration) per hour; CTR_cj = CT_cj / (duration of
+class-j reference events) per hour. eFPR_c = FPR_c + alpha_ct * mean_j CTR_cj. Each class's ROC is the
+running maximum of TPR over eFPR (operating points plus the origin); the PSD-ROC is the mean over classes
+minus ``alpha_st`` times their standard deviation, and PSDS its area up to ``max_efpr``, divided by
+``max_efpr``.
+
+Where psds_eval refuses input, sedkit goes on and warns: overlapping reference (or detected) events of one
+class in one file are merged into one (identical duplicate detections are kept, as psds_eval counts them);
+zero-length events are dropped (psds_eval drops them silently). Classes without reference events are left
+out of the average (psds_eval only knows classes present in the reference). With a single class the
+cross-trigger term is taken as 0 (psds_eval gives NaN there).
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from sedkit.errors import InputError
+from sedkit.io import EventTable
+from sedkit.metrics.common import EncodedEvents, encode_events, evaluated_files, file_pairs, resolve_classes
+
+__all__ = ["PSDSResult", "GroundTruth", "prepare_ground_truth", "psds_from_operating_points",
+           "operating_point_counts", "SECONDS_PER_HOUR"]
+
+SECONDS_PER_HOUR = 3600.0
+
+
+class PSDSWarning(UserWarning):
+    """Input that psds_eval would refuse or silently change, and that sedkit repaired."""
+
+
+@dataclass
+class GroundTruth:
+    """Reference events prepared for PSDS, with the evaluation's files, classes and durations."""
+
+    events: EncodedEvents  # sorted by (file, onset)
+    files: List[str]
+    classes: List[str]  # classes with at least one reference event (the PSDS average)
+    durations: np.ndarray  # seconds per file
+    n_ref: np.ndarray  # events per class
+    ref_duration: np.ndarray  # seconds of reference events per class
+
+    @property
+    def total_duration(self) -> float:
+        return float(self.durations.sum())
+
+
+@dataclass
+class PSDSResult:
+    """A PSDS value with its PSD-ROC (eFPR per hour -> eTPR) and per-class ROCs."""
+
+    psds: float
+    efpr: np.ndarray
+    etpr: np.ndarray
+    classes: List[str]
+    class_roc: Dict[str, tuple]  # class -> (efpr, tpr) step points
+    parameters: Dict[str, float]
+    method: str
+    n_operating_points: int
+    extra: Dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "psds": None if math.isnan(self.psds) else self.psds,
+            "method": self.method,
+            "parameters": self.parameters,
+            "n_operating_points": self.n_operating_points,
+            "classes": self.classes,
+            "psd_roc": {"efpr_per_hour": self.efpr.tolist(),
+                        "etpr": [None if math.isnan(v) else v for v in self.etpr.tolist()]},
+            **self.extra,
+        }
+
+
+def _drop_zero_length(events: EncodedEvents, files: Sequence[str], what: str) -> EncodedEvents:
+    zero = events.offset <= events.onset
+    if zero.any():
+        first = files[int(events.file[zero][0])]
+        warnings.warn(f"{what}: dropped {int(zero.sum())} zero-length event(s) (first in {first})", PSDSWarning)
+        events = EncodedEvents(*(a[~zero] for a in (events.file, events.label, events.onset, events.offset)))
+    return events
+
+
+def merge_overlaps(events: EncodedEvents, files: Sequence[str], what: str,
+                   keep_identical: bool = False) -> EncodedEvents:
+    """Merge same-class events of a file that intersect (``on_b < off_a``); result sorted by (file, onset).
+
+    With ``keep_identical``, a group made only of identical copies is kept as it is (psds_eval accepts
+    identical duplicate detections and counts each).
+    """
+    order = np.lexsort((events.offset, events.onset, events.label, events.file))
+    file, label, onset, offset = (a[order] for a in (events.file, events.label, events.onset, events.offset))
+    if len(file):
+        group = file * (int(label.max()) + 1) + label
+        shift = float(offset.max()) + 1.0
+        running_end = np.maximum.accumulate(offset + group * shift) - group * shift
+        new_group = np.ones(len(file), dtype=bool)
+        new_group[1:] = (group[1:] != group[:-1]) | (onset[1:] >= running_end[:-1])
+        run = np.cumsum(new_group) - 1
+        n_runs = int(run[-1]) + 1
+        sizes = np.bincount(run, minlength=n_runs)
+        if (sizes > 1).any():
+            run_on = np.minimum.reduceat(onset, np.flatnonzero(new_group))
+            run_off = np.maximum.reduceat(offset, np.flatnonzero(new_group))
+            identical = (onset == run_on[run]) & (offset == run_off[run])
+            all_identical = np.bincount(run, weights=identical, minlength=n_runs) == sizes
+            merge_run = (sizes > 1) & ~(all_identical & keep_identical)
+            if merge_run.any():
+                first_file = files[int(file[np.flatnonzero(merge_run[run])[0]])]
+                warnings.warn(f"{what}: merged {int(sizes[merge_run].sum())} overlapping same-class events into "
+                              f"{int(merge_run.sum())} (first in {first_file})", PSDSWarning)
+                keep = ~merge_run[run] | new_group
+                onset = np.where(merge_run[run], run_on[run], onset)[keep]
+                offset = np.where(merge_run[run], run_off[run], offset)[keep]
+                file, label = file[keep], label[keep]
+    order = np.lexsort((offset, onset, file))
+    return EncodedEvents(file[order], label[order], onset[order], offset[order])
+
+
+def prepare_ground_truth(reference: EventTable, durations: Dict[str, float],
+                         classes: Optional[Sequence[str]] = None) -> GroundTruth:
+    """Encode the reference for PSDS: drop zero-length, merge overlaps, keep classes with events."""
+    class_list = resolve_classes(reference, classes)
+    files = evaluated_files(reference, durations)
+    file_index = {name: i for i, name in enumerate(files)}
+    events = encode_events(reference, file_index, {c: i for i, c in enumerate(class_list)}, "reference")
+    events = _drop_zero_length(events, files, reference.path)
+    events = merge_overlaps(events, files, reference.path)
+    n_ref = np.bincount(events.label, minlength=len(class_list))
+    empty = [c for c, n in zip(class_list, n_ref) if n == 0]
+    if empty:
+        warnings.warn(f"{reference.path}: no reference events for {', '.join(empty)}; left out of PSDS", PSDSWarning)
+    present = [i for i, n in enumerate(n_ref) if n > 0]
+    if not present:
+        raise InputError(f"{reference.path}: no reference events to compute PSDS on")
+    remap = np.full(len(class_list), -1)
+    remap[present] = np.arange(len(present))
+    events = EncodedEvents(events.file, remap[events.label], events.onset, events.offset)
+    ref_duration = np.bincount(events.label, weights=events.offset - events.onset, minlength=len(present))
+    return GroundTruth(events, files, [class_list[i] for i in present],
+                       np.array([durations[f] for f in files], dtype=np.float64),
+                       n_ref[present], ref_duration)
+
+
+def encode_detections(table: EventTable, gt: GroundTruth, all_classes: Sequence[str]) -> EncodedEvents:
+    """Detections of one operating point, on the ground truth's files and classes (others dropped)."""
+    file_index = {name: i for i, name in enumerate(gt.files)}
+    events = encode_events(table, file_index, {c: i for i, c in enumerate(all_classes)}, "estimated")
+    remap = np.array([gt.classes.index(c) if c in gt.classes else -1 for c in all_classes], dtype=np.int64)
+    label = remap[events.label]
+    keep = label >= 0  # detections of classes without reference events play no part, as in psds_eval
+    events = EncodedEvents(events.file[keep], label[keep], events.onset[keep], events.offset[keep])
+    events = _drop_zero_length(events, gt.files, table.path)
+    return merge_overlaps(events, gt.files, table.path, keep_identical=True)
+
+
+def operating_point_counts(det: EncodedEvents, gt: GroundTruth, dtc: float, gtc: float, cttc: float):
+    """TP per class, FP per class and cross-triggers (detected class, reference class) of one point."""
+    n_classes = len(gt.classes)
+    ref = gt.events
+    pair_det, pair_ref = file_pairs(det, ref, len(gt.files))
+    on_d, off_d = det.onset[pair_det], det.offset[pair_det]
+    on_g, off_g = ref.onset[pair_ref], ref.offset[pair_ref]
+    meet = (on_d < off_g) & (on_g < off_d)
+    pair_det, pair_ref = pair_det[meet], pair_ref[meet]
+    overlap = np.minimum(off_d[meet], off_g[meet]) - np.maximum(on_d[meet], on_g[meet])
+    det_fraction = overlap / (det.offset - det.onset)[pair_det]
+    same = det.label[pair_det] == ref.label[pair_ref]
+
+    dtc_sum = np.bincount(pair_det[same], weights=det_fraction[same], minlength=len(det))
+    # `& touches`: with a threshold of 0, psds_eval still needs an actual intersection.
+    dtc_pass = (dtc_sum >= dtc) & (np.bincount(pair_det[same], minlength=len(det)) > 0)
+    relevant = same & dtc_pass[pair_det]
+    ref_fraction = overlap[relevant] / (ref.offset - ref.onset)[pair_ref[relevant]]
+    gtc_sum = np.bincount(pair_ref[relevant], weights=ref_fraction, minlength=len(ref))
+    gtc_pass = (gtc_sum >= gtc) & (np.bincount(pair_ref[relevant], minlength=len(ref)) > 0)
+    tp = np.bincount(ref.label[gtc_pass], minlength=n_classes)
+
+    failed = ~dtc_pass
+    in_file = (det.onset < gt.durations[det.file]) & (det.offset > 0)
+    fp = np.bincount(det.label[failed & in_file], minlength=n_classes)
+
+    other = ~same & failed[pair_det]
+    key = pair_det[other] * n_classes + ref.label[pair_ref[other]]
+    ct_sum = np.bincount(key, weights=det_fraction[other], minlength=len(det) * n_classes)
+    hit = np.flatnonzero(ct_sum >= cttc)
+    hit = hit[np.isin(hit, np.unique(key))]  # only (detection, class) pairs that intersect at all
+    ct = np.zeros((n_classes, n_classes))
+    np.add.at(ct, (det.label[hit // n_classes], hit % n_classes), 1)
+    return tp, fp, ct
+
+
+def _class_step_curve(x_points: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """psds_eval's step curve: max y per x, running max over sorted x, sampled at ``x_points``."""
+    ux, inverse = np.unique(x, return_inverse=True)
+    best = np.full(ux.shape, -np.inf)
+    np.maximum.at(best, inverse, y)
+    best = np.maximum.accumulate(best)
+    index = np.searchsorted(ux, x_points, side="right") - 1
+    return np.where(index >= 0, best[np.maximum(index, 0)], 0.0)
+
+
+def psd_roc_from_rates(tpr: np.ndarray, efpr: np.ndarray, alpha_st: float):
+    """Mean-minus-std PSD-ROC over classes from per-class (tpr, efpr) of shape (classes, points)."""
+    x_points = np.unique(efpr[np.isfinite(efpr)])
+    curves = np.stack([_class_step_curve(x_points, efpr[c], tpr[c]) for c in range(tpr.shape[0])])
+    mean, std = curves.mean(axis=0), curves.std(axis=0)
+    etpr = np.nan_to_num(mean - alpha_st * std, nan=0.0)
+    return x_points, np.maximum(etpr, 0.0)
+
+
+def area_up_to(x: np.ndarray, y: np.ndarray, max_x: float) -> float:
+    """Area under the step function (x, y) (right-continuous) from x[0] up to ``max_x``."""
+    if max_x not in x:
+        position = int(np.searchsorted(x, max_x))
+        x = np.insert(x, position, max_x)
+        y = np.insert(y, position, y[position - 1])
+    valid = x <= max_x
+    return float(np.sum(np.diff(x[valid]) * y[valid][:-1]))
+
+
+def psds_from_operating_points(gt: GroundTruth, detections: Sequence[EncodedEvents], dtc: float = 0.5,
+                               gtc: float = 0.5, cttc: float = 0.3, alpha_ct: float = 0.0,
+                               alpha_st: float = 0.0, max_efpr: Optional[float] = 100.0) -> PSDSResult:
+    """PSDS over operating points (each an encoded detection table), as psds_eval computes it."""
+    for name, value in (("dtc", dtc), ("gtc", gtc), ("cttc", cttc), ("alpha_ct", alpha_ct)):
+        if not 0 <= value <= 1:
+            raise InputError(f"{name} must be in [0, 1], got {value}")
+    if alpha_st < 0:
+        raise InputError(f"alpha_st must be >= 0, got {alpha_st}")
+    if max_efpr is not None and not max_efpr > 0:
+        raise InputError(f"max_efpr must be > 0, got {max_efpr}")
+    n_classes = len(gt.classes)
+    per_hour = SECONDS_PER_HOUR / gt.total_duration
+    tpr = np.zeros((n_classes, len(detections) + 1))  # the last column is the origin psds_eval adds
+    efpr = np.zeros_like(tpr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for k, det in enumerate(detections):
+            tp, fp, ct = operating_point_counts(det, gt, dtc, gtc, cttc)
+            tpr[:, k] = tp / gt.n_ref
+            ct_rate = ct * SECONDS_PER_HOUR / gt.ref_duration[None, :]
+            np.fill_diagonal(ct_rate, np.nan)
+            cross = np.nanmean(ct_rate, axis=1) if n_classes > 1 else np.zeros(n_classes)
+            efpr[:, k] = fp * per_hour + alpha_ct * cross
+    x, y = psd_roc_from_rates(tpr, efpr, alpha_st)
+    limit = float(x.max()) if max_efpr is None else float(max_efpr)
+    value = area_up_to(x, y, limit) / limit if limit > 0 else math.nan
+    class_roc = {c: (efpr[i], tpr[i]) for i, c in enumerate(gt.classes)}
+    parameters = dict(dtc=dtc, gtc=gtc, cttc=cttc, alpha_ct=alpha_ct, alpha_st=alpha_st, max_efpr=limit)
+    return PSDSResult(value, x, y, list(gt.classes), class_roc, parameters,
+                      "operating points (psds_eval)", len(detections))

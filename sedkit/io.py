@@ -217,3 +217,60 @@ def write_events(path: str | Path, rows, empty_files: Sequence[str] = ()) -> Non
     lines += [(f, "", "", "") for f in empty_files if f not in present]
     lines.sort(key=lambda r: (r[0], float(r[1]) if r[1] else -1.0))
     write_tsv(path, EVENT_COLUMNS, lines)
+
+
+# --- frame scores (sed_scores_eval's format) --------------------------------------------------------------
+
+def read_scores(path: str | Path) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Read one clip's frame scores: ``onset  offset  <class_1> ... <class_K>``.
+
+    Returns (timestamps of shape (T + 1,), class names, scores of shape (T, K)). Frames must be
+    contiguous (each onset equals the previous offset) and of non-zero length, as sed_scores_eval requires.
+    """
+    path = Path(path)
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such score file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        raise InputError(f"{path}: empty score file")
+    header = lines[0].split("\t")
+    if len(header) < 3 or header[:2] != ["onset", "offset"]:
+        raise InputError(f"{path}:1: expected columns onset, offset, <class> ... (tab-separated), "
+                         f"found {', '.join(header)}")
+    if len(lines) < 2:
+        raise InputError(f"{path}: no frames after the header")
+    try:
+        values = np.array([line.split("\t") for line in lines[1:]], dtype=np.float64)
+    except ValueError:
+        for number, line in enumerate(lines[1:], start=2):
+            fields = line.split("\t")
+            if len(fields) != len(header):
+                raise InputError(f"{path}:{number}: expected {len(header)} fields, got {len(fields)}") from None
+            try:
+                [float(v) for v in fields]
+            except ValueError:
+                raise InputError(f"{path}:{number}: non-numeric value") from None
+        raise
+    if values.ndim != 2 or values.shape[1] != len(header):
+        raise InputError(f"{path}: ragged rows; expected {len(header)} fields per row")
+    onset, offset = values[:, 0], values[:, 1]
+    bad = np.flatnonzero(~(offset > onset))
+    if bad.size:
+        raise InputError(f"{path}:{bad[0] + 2}: frame offset must be after its onset")
+    gap = np.flatnonzero(offset[:-1] != onset[1:])
+    if gap.size:
+        raise InputError(f"{path}:{gap[0] + 3}: frame onset differs from the previous frame's offset")
+    if np.isnan(values[:, 2:]).any():
+        raise InputError(f"{path}: NaN scores")
+    return np.append(onset, offset[-1]), header[2:], values[:, 2:]
+
+
+def write_scores(path: str | Path, timestamps: np.ndarray, classes: Sequence[str], scores: np.ndarray) -> None:
+    """Write one clip's frame scores in sed_scores_eval's format (atomically)."""
+    rows = [(f"{on:.6f}", f"{off:.6f}", *(f"{v:.8g}" for v in frame))
+            for on, off, frame in zip(timestamps[:-1], timestamps[1:], scores)]
+    write_tsv(path, ("onset", "offset", *classes), rows)

@@ -141,8 +141,73 @@ def _run_segment(args: argparse.Namespace) -> int:
     return _finish(result, args, title)
 
 
+PSDS_DOC = """Polyphonic sound detection score. From thresholded detection tables (--estimated, one table per
+operating point) it gives psds_eval's number; from per-clip frame scores (--scores, sed_scores_eval's
+format) sed_scores_eval's threshold-free intersection-based PSDS. The two differ by design (see
+docs/evaluation.md): say which one you report.
+
+examples:
+  sedkit eval psds --reference ref.tsv --durations dur.tsv --estimated op_*.tsv --plot psd_roc.png
+  sedkit eval psds --reference ref.tsv --durations dur.tsv --scores exp/decode/scores --alpha-ct 1 --json psds.json
+"""
+
+
+def _add_psds_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = PSDS_DOC
+    _add_common(parser, durations_required=True)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--estimated", nargs="+", metavar="OP.tsv", help="detection tables, one per operating point")
+    source.add_argument("--scores", metavar="DIR", help="folder of <clip>.tsv frame scores (onset, offset, classes)")
+    parser.add_argument("--dtc", type=float, default=0.7, help="detection tolerance criterion (default 0.7)")
+    parser.add_argument("--gtc", type=float, default=0.7, help="ground-truth intersection criterion (default 0.7)")
+    parser.add_argument("--cttc", type=float, default=0.3, help="cross-trigger tolerance criterion (default 0.3)")
+    parser.add_argument("--alpha-ct", type=float, default=0.0, help="cross-trigger weight (default 0)")
+    parser.add_argument("--alpha-st", type=float, default=1.0, help="class-instability weight (default 1)")
+    parser.add_argument("--max-efpr", type=float, default=100.0, help="eFPR per hour up to which the area runs (default 100)")
+    parser.add_argument("--plot", metavar="PNG", help="draw the PSD-ROC curve and the per-class ROCs")
+
+
+def _run_psds(args: argparse.Namespace) -> int:
+    import warnings
+
+    from sedkit.io import read_durations, read_events
+    from sedkit.metrics import psds as psds_module
+
+    reference = read_events(args.reference)
+    durations = read_durations(args.durations)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", psds_module.PSDSWarning)
+        gt = psds_module.prepare_ground_truth(reference, durations, args.classes, merge_touching=bool(args.scores))
+        all_classes = args.classes or reference.labels
+        if args.estimated:
+            detections = [psds_module.encode_detections(read_events(path), gt, all_classes) for path in args.estimated]
+            result = psds_module.psds_from_operating_points(
+                gt, detections, dtc=args.dtc, gtc=args.gtc, cttc=args.cttc, alpha_ct=args.alpha_ct,
+                alpha_st=args.alpha_st, max_efpr=args.max_efpr)
+        else:
+            from sedkit.metrics.psds_scores import psds_from_scores
+
+            result = psds_from_scores(gt, args.scores, dtc=args.dtc, gtc=args.gtc, cttc=args.cttc,
+                                      alpha_ct=args.alpha_ct, alpha_st=args.alpha_st, max_efpr=args.max_efpr,
+                                      all_classes=all_classes)
+    for warning in caught:
+        print(f"sedkit eval psds: warning: {warning.message}", file=sys.stderr)
+    p = result.parameters
+    print(f"PSDS {result.psds:.4f}  ({result.method}; dtc {p['dtc']:g}, gtc {p['gtc']:g}, cttc {p['cttc']:g}, "
+          f"alpha_ct {p['alpha_ct']:g}, alpha_st {p['alpha_st']:g}, max_efpr {p['max_efpr']:g}/h; "
+          f"{result.n_operating_points} operating points, {len(gt.files)} files, {len(result.classes)} classes)")
+    if args.json:
+        write_json(args.json, result.to_json())
+    if args.plot:
+        from sedkit.metrics.plots import plot_psd_roc
+
+        plot_psd_roc(result, args.plot)
+    return 0
+
+
 event = SimpleNamespace(add_arguments=_add_event_arguments, run=_run_event, __doc__=EVENT_DOC)
 segment = SimpleNamespace(add_arguments=_add_segment_arguments, run=_run_segment, __doc__=SEGMENT_DOC)
+psds = SimpleNamespace(add_arguments=_add_psds_arguments, run=_run_psds, __doc__=PSDS_DOC)
 
 
 def _main() -> None:  # pragma: no cover - convenience for `python -m sedkit.cli.eval event ...`

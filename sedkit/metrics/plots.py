@@ -42,3 +42,31 @@ def plot_class_f1(result, path: str | Path, title: str = "") -> None:
     fig.tight_layout()
     _save(fig, path)
     plt.close(fig)
+
+
+def plot_psd_roc(result, path: str | Path) -> None:
+    """The PSD-ROC (eTPR over eFPR per hour, shaded area = PSDS x max_efpr) beside the per-class ROCs."""
+    import numpy as np
+
+    plt = _pyplot()
+    limit = result.parameters["max_efpr"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5))
+    x = np.append(result.efpr[result.efpr <= limit], limit)
+    y = np.append(result.etpr[result.efpr <= limit], result.etpr[result.efpr <= limit][-1])
+    left.step(x, y, where="post", color="tab:blue", label="PSD-ROC")
+    left.fill_between(x, y, step="post", alpha=0.3, color="tab:blue")
+    left.set(xlim=(0, limit), ylim=(0, 1), xlabel="eFPR per hour", ylabel="eTPR",
+             title=f"PSDS {result.psds:.4f} ({result.method})")
+    left.grid(alpha=0.3)
+    for name, (efpr, tpr) in result.class_roc.items():
+        order = np.lexsort((tpr, efpr))
+        xs, ys = efpr[order], np.maximum.accumulate(tpr[order])
+        keep = np.isfinite(xs) & (xs <= limit)
+        right.step(np.append(xs[keep], limit), np.append(ys[keep], ys[keep][-1] if keep.any() else 0),
+                   where="post", label=name)
+    right.set(xlim=(0, limit), ylim=(0, 1), xlabel="eFPR per hour", ylabel="TPR", title="per class")
+    right.grid(alpha=0.3)
+    right.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)

@@ -37,7 +37,8 @@ from sedkit.io import EventTable
 from sedkit.metrics.common import EncodedEvents, encode_events, evaluated_files, file_pairs, resolve_classes
 
 __all__ = ["PSDSResult", "GroundTruth", "prepare_ground_truth", "psds_from_operating_points",
-           "operating_point_counts", "SECONDS_PER_HOUR"]
+           "operating_point_counts", "SECONDS_PER_HOUR", "PSDSWarning", "merge_overlaps",
+           "encode_detections"]
 
 SECONDS_PER_HOUR = 3600.0
 
@@ -99,11 +100,12 @@ def _drop_zero_length(events: EncodedEvents, files: Sequence[str], what: str) ->
 
 
 def merge_overlaps(events: EncodedEvents, files: Sequence[str], what: str,
-                   keep_identical: bool = False) -> EncodedEvents:
+                   keep_identical: bool = False, touching: bool = False) -> EncodedEvents:
     """Merge same-class events of a file that intersect (``on_b < off_a``); result sorted by (file, onset).
 
     With ``keep_identical``, a group made only of identical copies is kept as it is (psds_eval accepts
-    identical duplicate detections and counts each).
+    identical duplicate detections and counts each). With ``touching``, events that only touch
+    (``on_b == off_a``) are merged too (sed_scores_eval refuses connected reference events).
     """
     order = np.lexsort((events.offset, events.onset, events.label, events.file))
     file, label, onset, offset = (a[order] for a in (events.file, events.label, events.onset, events.offset))
@@ -112,7 +114,8 @@ def merge_overlaps(events: EncodedEvents, files: Sequence[str], what: str,
         shift = float(offset.max()) + 1.0
         running_end = np.maximum.accumulate(offset + group * shift) - group * shift
         new_group = np.ones(len(file), dtype=bool)
-        new_group[1:] = (group[1:] != group[:-1]) | (onset[1:] >= running_end[:-1])
+        starts_new = onset[1:] > running_end[:-1] if touching else onset[1:] >= running_end[:-1]
+        new_group[1:] = (group[1:] != group[:-1]) | starts_new
         run = np.cumsum(new_group) - 1
         n_runs = int(run[-1]) + 1
         sizes = np.bincount(run, minlength=n_runs)
@@ -135,14 +138,17 @@ def merge_overlaps(events: EncodedEvents, files: Sequence[str], what: str,
 
 
 def prepare_ground_truth(reference: EventTable, durations: Dict[str, float],
-                         classes: Optional[Sequence[str]] = None) -> GroundTruth:
-    """Encode the reference for PSDS: drop zero-length, merge overlaps, keep classes with events."""
+                         classes: Optional[Sequence[str]] = None, merge_touching: bool = False) -> GroundTruth:
+    """Encode the reference for PSDS: drop zero-length, merge overlaps, keep classes with events.
+
+    ``merge_touching`` also merges same-class events that touch (for the score-based PSDS).
+    """
     class_list = resolve_classes(reference, classes)
     files = evaluated_files(reference, durations)
     file_index = {name: i for i, name in enumerate(files)}
     events = encode_events(reference, file_index, {c: i for i, c in enumerate(class_list)}, "reference")
     events = _drop_zero_length(events, files, reference.path)
-    events = merge_overlaps(events, files, reference.path)
+    events = merge_overlaps(events, files, reference.path, touching=merge_touching)
     n_ref = np.bincount(events.label, minlength=len(class_list))
     empty = [c for c, n in zip(class_list, n_ref) if n == 0]
     if empty:

@@ -85,3 +85,25 @@ def psds_eval_value(reference, durations, operating_points, classes=None, dtc=0.
         for index, table in enumerate(operating_points):
             evaluator.add_operating_point(frame(table), info={"threshold": index})
         return evaluator.psds(alpha_ct=alpha_ct, alpha_st=alpha_st, max_efpr=max_efpr)
+
+
+def sed_scores_eval_psds(reference, durations, scores_dir, dtc=0.7, gtc=0.7, cttc=0.3, alpha_ct=0.0,
+                         alpha_st=1.0, max_efpr=100.0):
+    """sed_scores_eval's intersection_based.psds on a score folder and sedkit's reference table."""
+    pytest.importorskip("sed_scores_eval")
+    import os
+
+    from sed_scores_eval import intersection_based
+    from sed_scores_eval.base_modules.io import read_sed_scores
+
+    ground_truth = {os.path.splitext(f)[0]: [] for f in durations}
+    for name, onset, offset, label in zip(reference.filename, reference.onset.tolist(), reference.offset.tolist(),
+                                          reference.label):
+        ground_truth[os.path.splitext(name)[0]].append((onset, offset, label))
+    audio_durations = {os.path.splitext(f)[0]: d for f, d in durations.items()}
+    scores = {p.stem: read_sed_scores(p) for p in sorted(__import__("pathlib").Path(scores_dir).glob("*.tsv"))}
+    value, per_class, (etpr, efpr), _ = intersection_based.psds(
+        scores, ground_truth, audio_durations, dtc_threshold=dtc, gtc_threshold=gtc,
+        cttc_threshold=cttc if alpha_ct > 0 else None, alpha_ct=alpha_ct, alpha_st=alpha_st,
+        max_efpr=max_efpr)
+    return value, etpr, efpr

@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval event": ("sedkit.cli.eval:event", "event-based F1/ER, as sed_eval (collars, optimal matching)"),
     "eval segment": ("sedkit.cli.eval:segment", "segment-based F1/ER, as sed_eval"),
     "eval psds": ("sedkit.cli.eval:psds", "PSDS from operating points (psds_eval) or frame scores (sed_scores_eval)"),
+    "postprocess": ("sedkit.cli.postprocess", "frame scores -> events (thresholds, adaptive median filter)"),
     "features": ("sedkit.cli.features", "extract log-mel features from a folder or list of audio files"),
     "features stats": ("sedkit.cli.features_stats", "per-mel mean/std of feature folders (for normalisation)"),
 }

@@ -1,0 +1,1 @@
+"""Post-processing: frame scores -> thresholds -> per-class median filter -> events (no torch)."""

@@ -69,21 +69,25 @@ def evaluated_files(reference: EventTable, durations: Optional[Dict[str, float]]
     return files
 
 
+def _lookup(names: Sequence[str], index: Dict[str, int]) -> np.ndarray:
+    """Indices of ``names`` in ``index`` (-1 where absent)."""
+    get = index.get
+    return np.array([get(name, -1) for name in names], dtype=np.int64)
+
+
 def encode_events(table: EventTable, file_index: Dict[str, int], class_index: Dict[str, int],
                   role: str) -> EncodedEvents:
     """Map filenames and labels to indices; unknown ones are :class:`InputError` naming file and row."""
-    try:
-        file = np.fromiter((file_index[f] for f in table.filename), dtype=np.int64, count=len(table))
-    except KeyError:
-        row = next(i for i, f in enumerate(table.filename) if f not in file_index)
+    file = _lookup(table.filename, file_index)
+    if (file < 0).any():
+        row = int(np.flatnonzero(file < 0)[0])
         raise InputError(f"{table.path}:{table.row_numbers[row]}: {role} file {table.filename[row]} "
-                         "is not in the reference (nor in the durations)") from None
-    try:
-        label = np.fromiter((class_index[c] for c in table.label), dtype=np.int64, count=len(table))
-    except KeyError:
-        row = next(i for i, c in enumerate(table.label) if c not in class_index)
+                         "is not in the reference (nor in the durations)")
+    label = _lookup(table.label, class_index)
+    if (label < 0).any():
+        row = int(np.flatnonzero(label < 0)[0])
         raise InputError(f"{table.path}:{table.row_numbers[row]}: label {table.label[row]!r} is not in the "
-                         f"class list ({', '.join(class_index)})") from None
+                         f"class list ({', '.join(class_index)})")
     order = np.argsort(file, kind="stable")
     return EncodedEvents(file[order], label[order], table.onset[order], table.offset[order])
 

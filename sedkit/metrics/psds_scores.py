@@ -89,13 +89,14 @@ def _nearest_smaller(values: np.ndarray, step: int, barrier: np.ndarray) -> np.n
     """
     pointer = np.arange(values.shape[0]) + step
     pointer[barrier] = -1
-    while True:
-        valid = pointer >= 0
-        safe = np.where(valid, pointer, 0)
-        jump = valid & (values[safe] >= values)
-        if not jump.any():
-            return pointer
-        pointer = np.where(jump, pointer[safe], pointer)
+    active = np.flatnonzero(pointer >= 0)  # frames whose pointer may still have to jump
+    while active.size:
+        target = pointer[active]
+        jump = values[target] >= values[active]
+        active, target = active[jump], target[jump]
+        pointer[active] = pointer[target]
+        active = active[pointer[active] >= 0]
+    return pointer
 
 
 def _round(values: np.ndarray) -> np.ndarray:

@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Benchmark: sedkit's scoring against sed_eval, psds_eval and sed_scores_eval, measured in one run.
+
+Generates N ten-second clips (10 DESED classes, ~8 reference events each), estimated events, and frame
+scores (64 ms frames) from which operating points are cut at K evenly spaced thresholds. Then times, on
+the same data and checking that the numbers agree to 1e-6:
+
+  inside Python (the library call on parsed tables):
+    event-based   sedkit.metrics.event_based   vs sed_eval EventBasedMetrics (file-by-file, as DESED_task)
+    segment-based sedkit.metrics.segment_based vs sed_eval SegmentBasedMetrics
+    PSDS (K op.)  sedkit.metrics.psds          vs psds_eval PSDSEval + add_operating_point + psds
+    PSDS (scores) sedkit.metrics.psds_scores   vs sed_scores_eval intersection_based.psds
+  end to end (a fresh process: start-up, parsing, scoring):
+    `sedkit eval event` vs a script reading the tables with pandas and scoring with sed_eval.
+
+usage: python benchmarks/eval.py [--n-clips 2500] [--operating-points 20 50 500] [--skip-slow]
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from sedkit.io import EventTable, read_durations, read_events, write_events, write_scores
+
+CLASSES = ["Alarm_bell_ringing", "Blender", "Cat", "Dishes", "Dog", "Electric_shaver_toothbrush", "Frying",
+           "Running_water", "Speech", "Vacuum_cleaner"]
+HOP, FRAMES = 0.064, 156  # 156 x 64 ms = 9.984 s
+
+
+def generate(work: Path, n_clips: int, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    ref_rows, est_rows = [], []
+    stamps = np.arange(FRAMES + 1) * HOP
+    for index in range(n_clips):
+        name = f"Y{index:06d}.wav"
+        # Smooth background scores (a 9-frame moving average of noise), as a network's outputs are.
+        noise = rng.uniform(0.0, 0.5, (FRAMES + 8, len(CLASSES)))
+        scores = np.stack([np.convolve(noise[:, c], np.ones(9) / 9, mode="valid") for c in range(len(CLASSES))], 1)
+        free = {c: 0.0 for c in CLASSES}  # same-class reference events never overlap
+        for _ in range(rng.poisson(8)):
+            label = CLASSES[rng.integers(len(CLASSES))]
+            onset = round(free[label] + rng.uniform(0, 3), 3)
+            offset = round(onset + rng.uniform(0.2, 3.5), 3)
+            if offset > 9.9:
+                continue
+            free[label] = offset + 0.1
+            ref_rows.append((name, onset, offset, label))
+            if rng.random() < 0.85:
+                est_on = max(0.0, onset + rng.normal(0, 0.15))
+                est_label = label if rng.random() < 0.85 else CLASSES[rng.integers(len(CLASSES))]
+                est_rows.append((name, est_on, max(est_on + 0.05, offset + rng.normal(0, 0.3)), est_label))
+            first, last = int(onset / HOP), min(FRAMES, int(offset / HOP) + 1)
+            if rng.random() < 0.9:  # some events the "network" misses
+                scores[first:last, CLASSES.index(label)] += rng.uniform(0.05, 0.6)
+        for _ in range(rng.poisson(1)):
+            onset = rng.uniform(0, 9)
+            est_rows.append((name, onset, onset + rng.uniform(0.1, 1.0), CLASSES[rng.integers(len(CLASSES))]))
+        write_scores(work / "scores" / f"{name[:-4]}.tsv", stamps, CLASSES, np.clip(scores, 0, 1))
+    write_events(work / "reference.tsv", ref_rows)
+    write_events(work / "estimated.tsv", est_rows)
+    (work / "durations.tsv").write_text("filename\tduration\n" + "".join(
+        f"Y{i:06d}.wav\t{FRAMES * HOP:.3f}\n" for i in range(n_clips)))
+
+
+def operating_points(work: Path, count: int) -> list[Path]:
+    """Detection tables at ``count`` thresholds (no median filter), cut from all clips' scores at once."""
+    from sedkit.io import read_scores
+
+    paths = [work / f"op{count}" / f"{t:.4f}.tsv" for t in np.linspace(0.05, 0.95, count)]
+    if all(p.exists() for p in paths):
+        return paths
+    score_files = sorted((work / "scores").glob("*.tsv"))
+    blocks, names, starts, ends = [], [], [], []
+    for path in score_files:
+        stamps, _, scores = read_scores(path)
+        blocks += [scores, np.full((1, scores.shape[1]), -np.inf)]  # a separator frame ends every run
+        starts.append(stamps[:-1])
+        ends.append(stamps[1:])
+        names.append(path.stem + ".wav")
+    rows_per_clip = np.array([len(s) + 1 for s in starts])
+    scores = np.vstack(blocks)
+    on_time = np.concatenate([np.append(s, np.nan) for s in starts])
+    off_time = np.concatenate([np.append(e, np.nan) for e in ends])
+    clip_of_row = np.repeat(np.arange(len(names)), rows_per_clip)
+    for threshold, path in zip(np.linspace(0.05, 0.95, count), paths):
+        active = np.zeros((scores.shape[0] + 1, scores.shape[1]), dtype=np.int8)
+        active[1:] = scores > threshold
+        change = np.diff(active, axis=0)
+        rows = []
+        for c, label in enumerate(CLASSES):
+            first = np.flatnonzero(change[:, c] == 1)
+            stop = np.flatnonzero(change[:, c] == -1)
+            rows += [(names[k], a, b, label) for k, a, b in
+                     zip(clip_of_row[first].tolist(), on_time[first].tolist(), off_time[stop - 1].tolist())]
+        write_events(path, rows)
+    return paths
+
+
+def timed(function, repeat: int = 1):
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+def report(name: str, ours_s: float, theirs_s: float, ours: float, theirs: float, target: float) -> None:
+    same = abs(ours - theirs) <= 1e-6
+    print(f"{name:<34} sedkit {ours_s:8.3f} s   reference {theirs_s:8.3f} s   "
+          f"speed-up {theirs_s / ours_s:7.1f}x (target >= {target:g}x)   value {ours:.6f} vs {theirs:.6f} "
+          f"{'same' if same else 'DIFFERENT'}")
+
+
+def sed_eval_tables(ref: EventTable, est: EventTable):
+    files = ref.files
+    per_file = {name: ([], []) for name in files}
+    for table, slot in ((ref, 0), (est, 1)):
+        for name, onset, offset, label in zip(table.filename, table.onset.tolist(), table.offset.tolist(),
+                                              table.label):
+            per_file[name][slot].append({"filename": name, "onset": onset, "offset": offset, "event_label": label})
+    return per_file
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-clips", type=int, default=2500)
+    parser.add_argument("--operating-points", type=int, nargs="+", default=[20, 50, 500])
+    parser.add_argument("--workdir", default="benchmarks/out/eval")
+    parser.add_argument("--skip-slow", action="store_true", help="skip the reference PSDS runs above 50 points")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    import pandas as pd
+    import psds_eval
+    import sed_eval
+    from sed_scores_eval import intersection_based
+    from sed_scores_eval.base_modules.io import read_sed_scores
+
+    from sedkit.metrics.event_based import event_based_metrics
+    from sedkit.metrics.psds import encode_detections, prepare_ground_truth, psds_from_operating_points
+    from sedkit.metrics.psds_scores import psds_from_scores
+    from sedkit.metrics.segment_based import segment_based_metrics
+
+    work = Path(args.workdir) / f"n{args.n_clips}"
+    if not (work / "durations.tsv").exists():
+        generate(work, args.n_clips)
+    ref, est = read_events(work / "reference.tsv"), read_events(work / "estimated.tsv")
+    durations = read_durations(work / "durations.tsv")
+    print(f"{args.n_clips} clips, {len(ref)} reference events ({len(ref) / args.n_clips:.1f} per clip), "
+          f"{len(est)} estimated events, {len(CLASSES)} classes")
+
+    per_file = sed_eval_tables(ref, est)
+
+    def sed_eval_event():
+        metric = sed_eval.sound_event.EventBasedMetrics(CLASSES, t_collar=0.2, percentage_of_length=0.2,
+                                                        empty_system_output_handling="zero_score")
+        for name, (r, e) in per_file.items():
+            metric.evaluate(r, e)
+        return metric.results()["class_wise_average"]["f_measure"]["f_measure"]
+
+    ours_s, ours = timed(lambda: event_based_metrics(ref, est, classes=CLASSES).macro["f1"], 3)
+    theirs_s, theirs = timed(sed_eval_event)
+    report("event-based macro F1", ours_s, theirs_s, ours, theirs, 20)
+
+    def sed_eval_segment():
+        metric = sed_eval.sound_event.SegmentBasedMetrics(CLASSES, time_resolution=1.0)
+        for name, (r, e) in per_file.items():
+            metric.evaluate(r, e, evaluated_length_seconds=durations[name])
+        return metric.results()["class_wise_average"]["f_measure"]["f_measure"]
+
+    ours_s, ours = timed(lambda: segment_based_metrics(ref, est, classes=CLASSES, durations=durations).macro["f1"], 3)
+    theirs_s, theirs = timed(sed_eval_segment)
+    report("segment-based macro F1", ours_s, theirs_s, ours, theirs, 10)
+
+    frame = lambda t: pd.DataFrame({"filename": t.filename, "onset": t.onset, "offset": t.offset,
+                                    "event_label": t.label})
+    metadata = pd.DataFrame({"filename": list(durations), "duration": list(durations.values())})
+    for count in args.operating_points:
+        paths = operating_points(work, count)
+        tables = [read_events(p) for p in paths]
+
+        def ours_psds():
+            gt = prepare_ground_truth(ref, durations, CLASSES)
+            detections = [encode_detections(t, gt, CLASSES) for t in tables]
+            return psds_from_operating_points(gt, detections, dtc=0.7, gtc=0.7, cttc=0.3, alpha_ct=0.0,
+                                              alpha_st=1.0, max_efpr=100.0).psds
+
+        def reference_psds():
+            evaluator = psds_eval.PSDSEval(0.7, 0.7, 0.3, ground_truth=frame(ref), metadata=metadata)
+            for index, table in enumerate(tables):
+                evaluator.add_operating_point(frame(table), info={"threshold": index})
+            return evaluator.psds(alpha_ct=0.0, alpha_st=1.0, max_efpr=100.0).value
+
+        ours_s, ours = timed(ours_psds)
+        if args.skip_slow and count > 50:
+            print(f"PSDS, {count} operating points: sedkit {ours_s:.3f} s (reference skipped: --skip-slow)")
+            continue
+        theirs_s, theirs = timed(reference_psds)
+        report(f"PSDS, {count} operating points", ours_s, theirs_s, ours, theirs, 10)
+
+    gt_scores = prepare_ground_truth(ref, durations, CLASSES, merge_touching=True)
+    ours_s, ours = timed(lambda: psds_from_scores(gt_scores, work / "scores", dtc=0.7, gtc=0.7, alpha_st=1.0,
+                                                  max_efpr=100.0).psds)
+    ground_truth = {f[:-4]: [] for f in durations}
+    for name, onset, offset, label in zip(ref.filename, ref.onset.tolist(), ref.offset.tolist(), ref.label):
+        ground_truth[name[:-4]].append((onset, offset, label))
+
+    def reference_scores():
+        scores = {p.stem: read_sed_scores(p) for p in sorted((work / "scores").glob("*.tsv"))}
+        return intersection_based.psds(scores, ground_truth, {k[:-4]: v for k, v in durations.items()},
+                                       dtc_threshold=0.7, gtc_threshold=0.7, alpha_st=1.0, max_efpr=100.0)[0]
+
+    theirs_s, theirs = timed(reference_scores)
+    report("PSDS threshold-free (score files)", ours_s, theirs_s, ours, theirs, 1)
+
+    # End to end: fresh processes.
+    sedkit_cmd = [sys.executable, "-m", "sedkit.cli.main", "eval", "event", "--reference", str(work / "reference.tsv"),
+                  "--estimated", str(work / "estimated.tsv")]
+    script = (
+        "import sys, warnings; warnings.simplefilter('ignore'); import pandas as pd, sed_eval;"
+        "ref = pd.read_csv(sys.argv[1], sep='\\t'); est = pd.read_csv(sys.argv[2], sep='\\t');"
+        "classes = sorted(ref.event_label.dropna().unique());"
+        "m = sed_eval.sound_event.EventBasedMetrics(classes, t_collar=0.2, percentage_of_length=0.2,"
+        " empty_system_output_handling='zero_score');"
+        "est_groups = {k: g.to_dict('records') for k, g in est.groupby('filename')};"
+        "[m.evaluate(g.to_dict('records'), est_groups.get(k, [])) for k, g in ref.groupby('filename', sort=False)];"
+        "print(m.results()['class_wise_average']['f_measure']['f_measure'])")
+    reference_cmd = [sys.executable, "-c", script, str(work / "reference.tsv"), str(work / "estimated.tsv")]
+    startup_cmd = [sys.executable, "-m", "sedkit.cli.main", "--help"]
+    startup_s, _ = timed(lambda: subprocess.run(startup_cmd, check=True, capture_output=True), 3)
+    ours_s, _ = timed(lambda: subprocess.run(sedkit_cmd, check=True, capture_output=True), 3)
+    theirs_s, _ = timed(lambda: subprocess.run(reference_cmd, check=True, capture_output=True))
+    print(f"end to end `sedkit eval event`      sedkit {ours_s:8.3f} s   sed_eval script {theirs_s:8.3f} s   "
+          f"speed-up {theirs_s / ours_s:7.1f}x   (`sedkit --help` starts in {startup_s:.3f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -195,7 +195,8 @@ def _run_psds(args: argparse.Namespace) -> int:
     p = result.parameters
     print(f"PSDS {result.psds:.4f}  ({result.method}; dtc {p['dtc']:g}, gtc {p['gtc']:g}, cttc {p['cttc']:g}, "
           f"alpha_ct {p['alpha_ct']:g}, alpha_st {p['alpha_st']:g}, max_efpr {p['max_efpr']:g}/h; "
-          f"{result.n_operating_points} operating points, {len(gt.files)} files, {len(result.classes)} classes)")
+          f"{result.n_operating_points} {'operating points' if args.estimated else 'score thresholds'}, "
+          f"{len(gt.files)} files, {len(result.classes)} classes)")
     if args.json:
         write_json(args.json, result.to_json())
     if args.plot:

@@ -31,9 +31,13 @@ examples:
 """
 
 
-def _add_common(parser: argparse.ArgumentParser, durations_required: bool = False) -> None:
+def _add_common(parser: argparse.ArgumentParser, durations_required: bool = False, tables: bool = True) -> None:
+    """Options every `eval` subcommand has; ``tables`` adds --estimated (one table) and the F1 --plot."""
     parser.add_argument("--reference", required=True, metavar="REF.tsv",
                         help="reference events: filename, onset, offset, event_label")
+    if tables:
+        parser.add_argument("--estimated", required=True, metavar="EST.tsv", help="estimated events (same columns)")
+        parser.add_argument("--plot", metavar="PNG", help="draw a per-class F1 bar chart")
     parser.add_argument("--durations", required=durations_required, metavar="DUR.tsv",
                         help="filename, duration: evaluated length of each file; adds files without events")
     parser.add_argument("--classes", nargs="+", metavar="LABEL",
@@ -44,21 +48,17 @@ def _add_common(parser: argparse.ArgumentParser, durations_required: bool = Fals
 def _add_event_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = EVENT_DOC
     _add_common(parser)
-    parser.add_argument("--estimated", required=True, metavar="EST.tsv", help="estimated events (same columns)")
     parser.add_argument("--t-collar-s", type=float, default=0.2, help="onset/offset collar in seconds (default 0.2)")
     parser.add_argument("--percentage-of-length", type=float, default=0.2,
                         help="offset collar as a fraction of the reference length (default 0.2)")
     parser.add_argument("--event-matching", choices=("optimal", "greedy"), default="optimal",
                         help="optimal (maximum bipartite) or greedy matching (default optimal)")
-    parser.add_argument("--plot", metavar="PNG", help="draw a per-class F1 bar chart")
 
 
 def _add_segment_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = SEGMENT_DOC
     _add_common(parser)
-    parser.add_argument("--estimated", required=True, metavar="EST.tsv", help="estimated events (same columns)")
     parser.add_argument("--time-resolution-s", type=float, default=1.0, help="segment length in seconds (default 1.0)")
-    parser.add_argument("--plot", metavar="PNG", help="draw a per-class F1 bar chart")
 
 
 def _load(args: argparse.Namespace):
@@ -154,7 +154,7 @@ examples:
 
 def _add_psds_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = PSDS_DOC
-    _add_common(parser, durations_required=True)
+    _add_common(parser, durations_required=True, tables=False)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--estimated", nargs="+", metavar="OP.tsv", help="detection tables, one per operating point")
     source.add_argument("--scores", metavar="DIR", help="folder of <clip>.tsv frame scores (onset, offset, classes)")

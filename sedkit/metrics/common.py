@@ -23,7 +23,7 @@ from sedkit.errors import InputError
 from sedkit.io import EventTable
 
 __all__ = ["EncodedEvents", "encode_events", "evaluated_files", "resolve_classes", "MetricResult",
-           "rates_from_counts", "file_pairs"]
+           "rates_from_counts", "file_pairs", "encode_pair"]
 
 EPS = float(np.spacing(1))
 JSON_KEYS = ("f1", "precision", "recall", "error_rate")
@@ -90,6 +90,18 @@ def encode_events(table: EventTable, file_index: Dict[str, int], class_index: Di
                          f"class list ({', '.join(class_index)})")
     order = np.argsort(file, kind="stable")
     return EncodedEvents(file[order], label[order], table.onset[order], table.offset[order])
+
+
+def encode_pair(reference: EventTable, estimated: EventTable, classes: Optional[Sequence[str]],
+                durations: Optional[Dict[str, float]]):
+    """Class list, evaluated files, and both tables encoded against them (see :func:`encode_events`)."""
+    class_list = resolve_classes(reference, classes)
+    files = evaluated_files(reference, durations)
+    file_index = {name: i for i, name in enumerate(files)}
+    class_index = {name: i for i, name in enumerate(class_list)}
+    ref = encode_events(reference, file_index, class_index, "reference")
+    est = encode_events(estimated, file_index, class_index, "estimated")
+    return class_list, files, ref, est
 
 
 def file_pairs(ref: EncodedEvents, est: EncodedEvents, n_files: int):

@@ -25,8 +25,7 @@ import numpy as np
 
 from sedkit.errors import InputError
 from sedkit.io import EventTable
-from sedkit.metrics.common import (EncodedEvents, MetricResult, encode_events, evaluated_files, file_pairs,
-                                   resolve_classes)
+from sedkit.metrics.common import EncodedEvents, MetricResult, encode_pair, file_pairs
 from sedkit.metrics.matching import first_free_assignment, max_bipartite_matching
 
 __all__ = ["event_based_metrics", "match_events"]
@@ -114,12 +113,7 @@ def event_based_metrics(reference: EventTable, estimated: EventTable, classes: O
         raise InputError(f"event matching must be optimal or greedy, got {event_matching!r}")
     if not (evaluate_onset or evaluate_offset):
         raise InputError("evaluate at least one of onset and offset")
-    class_list = resolve_classes(reference, classes)
-    files = evaluated_files(reference, durations)
-    file_index = {name: i for i, name in enumerate(files)}
-    class_index = {name: i for i, name in enumerate(class_list)}
-    ref = encode_events(reference, file_index, class_index, "reference")
-    est = encode_events(estimated, file_index, class_index, "estimated")
+    class_list, files, ref, est = encode_pair(reference, estimated, classes, durations)
 
     matched_ref, _, substitutions = match_events(ref, est, len(files), t_collar, percentage_of_length,
                                                  evaluate_onset, evaluate_offset, event_matching)

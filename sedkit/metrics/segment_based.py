@@ -20,7 +20,7 @@ import numpy as np
 
 from sedkit.errors import InputError
 from sedkit.io import EventTable
-from sedkit.metrics.common import EncodedEvents, MetricResult, encode_events, evaluated_files, resolve_classes
+from sedkit.metrics.common import EncodedEvents, MetricResult, encode_pair
 
 __all__ = ["segment_based_metrics"]
 
@@ -46,12 +46,7 @@ def segment_based_metrics(reference: EventTable, estimated: EventTable, classes:
     """Segment-based F1 / precision / recall / error rate per class, macro and micro (see module doc)."""
     if not time_resolution > 0:
         raise InputError(f"time resolution must be > 0 seconds, got {time_resolution}")
-    class_list = resolve_classes(reference, classes)
-    files = evaluated_files(reference, durations)
-    file_index = {name: i for i, name in enumerate(files)}
-    class_index = {name: i for i, name in enumerate(class_list)}
-    ref = encode_events(reference, file_index, class_index, "reference")
-    est = encode_events(estimated, file_index, class_index, "estimated")
+    class_list, files, ref, est = encode_pair(reference, estimated, classes, durations)
 
     if durations is not None:
         length_s = np.array([durations[name] for name in files], dtype=np.float64)

@@ -51,6 +51,7 @@ test: $(VENV)/.installed-synth+test
 
 bench: $(VENV)/.installed-synth+test
 	$(PY) benchmarks/features.py
+	$(PY) benchmarks/eval.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR)

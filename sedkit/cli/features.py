@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     if args.nj < 1:
         raise InputError(f"--nj {args.nj}: must be at least 1")
 
-    from sedkit.features.extract import extract_features, list_audio, parse_shard
+    from sedkit.features.extract import extract_features, list_audio
+    from sedkit.parallel import parse_shard
 
     shard = parse_shard(args.shard)
     items = list_audio(args.input)

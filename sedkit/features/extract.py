@@ -17,7 +17,6 @@ Every ``.npy`` is written to a temporary name and renamed, so an interrupted run
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import time
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from sedkit.config import config_digest, dump_yaml, from_dict, load_yaml, to_dic
 from sedkit.errors import InputError
 from sedkit.features.logmel import LogMelConfig
 from sedkit.io import atomic_write, read_tsv, save_npy, write_tsv
+from sedkit.parallel import parse_shard, shard_items, worker_results
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -37,7 +37,6 @@ __all__ = [
     "ExtractionReport",
     "list_audio",
     "load_audio",
-    "parse_shard",
     "extract_features",
     "read_feature_table",
     "read_feature_config",
@@ -150,18 +149,6 @@ def load_audio(path: str | Path, config: LogMelConfig) -> np.ndarray:
     return np.ascontiguousarray(audio, dtype=np.float32)
 
 
-def parse_shard(text: str) -> tuple[int, int]:
-    """``"K/N"`` -> (K, N) with 1 <= K <= N."""
-    try:
-        k_text, n_text = text.split("/")
-        k, n = int(k_text), int(n_text)
-    except ValueError:
-        raise InputError(f"--shard {text!r}: expected K/N, e.g. 1/4") from None
-    if not 1 <= k <= n:
-        raise InputError(f"--shard {text!r}: need 1 <= K <= N")
-    return k, n
-
-
 def read_feature_config(out_dir: str | Path) -> LogMelConfig:
     """The :class:`LogMelConfig` a feature folder was made with."""
     path = Path(out_dir) / CONFIG_FILE
@@ -206,17 +193,11 @@ def _extract_one(item: AudioItem) -> tuple[AudioItem, int, float, str | None]:
     return item, int(features.shape[0]), audio.shape[0] / config.sample_rate, None
 
 
-@contextlib.contextmanager
-def _in_process_worker(config: LogMelConfig, out_dir: Path):
+def _restore_threads(threads: int) -> None:
     import torch
 
-    threads = torch.get_num_threads()
-    _init_worker(config, out_dir)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-        _WORKER.clear()
+    torch.set_num_threads(threads)
+    _WORKER.clear()
 
 
 # --- driver ----------------------------------------------------------------------------------------------
@@ -278,7 +259,7 @@ def extract_features(items: Sequence[AudioItem], out_dir: str | Path, config: Lo
     with atomic_write(config_path) as handle:
         handle.write(config_text)
 
-    mine = list(items)[k - 1::n]
+    mine = shard_items(items, shard)
     report.n_inputs = len(mine)
     done = _read_progress(out_dir, digest)
     todo = [item for item in mine
@@ -298,7 +279,16 @@ def extract_features(items: Sequence[AudioItem], out_dir: str | Path, config: Lo
             (out_dir / item.feature_name).parent.mkdir(parents=True, exist_ok=True)
         bar = tqdm(total=len(todo), desc=f"features {out_dir.name}", unit="clip",
                    disable=(None if progress is None else not progress), leave=False)
-        with open(progress_path, "a") as log, _results(todo, config, out_dir, nj) as results:
+        if nj > 1:
+            # librosa loads its submodules lazily (~1 s); load them before forking so workers share them.
+            import librosa
+
+            librosa.resample, librosa.filters.mel  # noqa: B018
+        import torch
+
+        with open(progress_path, "a") as log, worker_results(
+                _extract_one, todo, nj, _init_worker, (config, out_dir),
+                cleanup=lambda threads=torch.get_num_threads(): _restore_threads(threads)) as results:
             for item, frames, duration, error in results:
                 if error is None:
                     log.write(_progress_line(digest, item, frames, duration))
@@ -312,25 +302,6 @@ def extract_features(items: Sequence[AudioItem], out_dir: str | Path, config: Lo
     report.n_table_rows = _write_feature_table(out_dir, items, _read_progress(out_dir, digest))
     report.elapsed_s = time.perf_counter() - started
     return report
-
-
-@contextlib.contextmanager
-def _results(todo: Sequence[AudioItem], config: LogMelConfig, out_dir: Path, nj: int):
-    """Iterator over per-clip results, computed in this process (nj=1) or in a pool of ``nj`` workers."""
-    if nj <= 1 or len(todo) == 1:
-        with _in_process_worker(config, out_dir):
-            yield map(_extract_one, todo)
-        return
-    # fork: workers start in milliseconds; the parent has run no torch op, so no thread pool is copied.
-    # librosa loads its submodules lazily (~1 s); load them once here so that forked workers share them.
-    import librosa
-
-    librosa.resample, librosa.filters.mel  # noqa: B018
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    chunk = max(1, min(8, len(todo) // (4 * nj)))
-    with context.Pool(nj, initializer=_init_worker, initargs=(config, out_dir)) as pool:
-        yield pool.imap_unordered(_extract_one, todo, chunksize=chunk)
 
 
 def _write_feature_table(out_dir: Path, items: Iterable[AudioItem], done: dict) -> int:

@@ -6,7 +6,8 @@ import soundfile as sf
 import torch
 
 from sedkit.errors import InputError
-from sedkit.features.extract import extract_features, list_audio, load_audio, parse_shard, read_feature_table
+from sedkit.features.extract import extract_features, list_audio, load_audio, read_feature_table
+from sedkit.parallel import parse_shard
 from sedkit.features.logmel import LogMelConfig, LogMelExtractor
 from sedkit.features.stats import compute_stats, load_stats, save_stats
 

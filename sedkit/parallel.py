@@ -1,0 +1,58 @@
+"""Running per-item work in this process or in a pool of workers, and splitting work into shards.
+
+Shared by feature extraction and soundscape synthesis: ``--nj N`` runs N worker processes on one machine,
+``--shard K/N`` lets job K of an N-job cluster array take every N-th item.
+"""
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+from typing import Callable, Iterator, Sequence, Tuple
+
+from sedkit.errors import InputError
+
+__all__ = ["parse_shard", "shard_items", "worker_results"]
+
+
+def parse_shard(text: str) -> Tuple[int, int]:
+    """``"K/N"`` -> (K, N) with 1 <= K <= N."""
+    try:
+        k_text, n_text = text.split("/")
+        k, n = int(k_text), int(n_text)
+    except ValueError:
+        raise InputError(f"--shard {text!r}: expected K/N, e.g. 1/4") from None
+    if not 1 <= k <= n:
+        raise InputError(f"--shard {text!r}: need 1 <= K <= N")
+    return k, n
+
+
+def shard_items(items: Sequence, shard: Tuple[int, int]) -> list:
+    """Items K-1, K-1+N, K-1+2N, ... of shard (K, N) (round robin keeps shards balanced)."""
+    k, n = shard
+    return list(items)[k - 1::n]
+
+
+@contextlib.contextmanager
+def worker_results(function: Callable, items: Sequence, nj: int, initializer: Callable | None = None,
+                   initargs: tuple = (), cleanup: Callable | None = None) -> Iterator[Iterator]:
+    """An iterator over ``function(item)`` for ``items``: here when ``nj`` is 1, else from ``nj`` workers.
+
+    Results from workers come in completion order. ``initializer(*initargs)`` prepares each worker (or this
+    process, followed by ``cleanup()`` afterwards). Workers are forked where the platform allows (they
+    start in milliseconds and share the parent's imported modules); callers must not have started torch
+    thread pools before.
+    """
+    if nj <= 1 or len(items) <= 1:
+        if initializer is not None:
+            initializer(*initargs)
+        try:
+            yield map(function, items)
+        finally:
+            if cleanup is not None:
+                cleanup()
+        return
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    chunk = max(1, min(8, len(items) // (4 * nj)))
+    with context.Pool(nj, initializer=initializer, initargs=initargs) as pool:
+        yield pool.imap_unordered(function, items, chunksize=chunk)

@@ -22,6 +22,16 @@ __all__ = ["atomic_write", "save_npy", "write_tsv", "read_tsv", "EventTable", "r
            "write_events"]
 
 
+def _file_mode() -> int:
+    """Mode for new files under the current umask (mkstemp would leave them private, 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _file_mode()
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "w", fsync: bool = True, **kwargs) -> Iterator[IO]:
     """Open a temporary file beside ``path``; on success rename it to ``path``, on error delete it.
@@ -38,6 +48,7 @@ def atomic_write(path: str | Path, mode: str = "w", fsync: bool = True, **kwargs
             handle.flush()
             if fsync:
                 os.fsync(handle.fileno())
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

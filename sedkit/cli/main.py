@@ -21,6 +21,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval segment": ("sedkit.cli.eval:segment", "segment-based F1/ER, as sed_eval"),
     "eval psds": ("sedkit.cli.eval:psds", "PSDS from operating points (psds_eval) or frame scores (sed_scores_eval)"),
     "postprocess": ("sedkit.cli.postprocess", "frame scores -> events (thresholds, adaptive median filter)"),
+    "synth": ("sedkit.cli.synth", "mix soundscapes with Scaper from a sound bank (DESED defaults)"),
+    "soundbank": ("sedkit.cli.soundbank", "generate the built-in procedural sound bank (10 DESED classes)"),
+    "make-mini-corpus": ("sedkit.cli.make_mini_corpus", "build the mini DESED-like corpus (two domains)"),
     "features": ("sedkit.cli.features", "extract log-mel features from a folder or list of audio files"),
     "features stats": ("sedkit.cli.features_stats", "per-mel mean/std of feature folders (for normalisation)"),
 }

@@ -1,0 +1,43 @@
+"""Build the mini DESED-like corpus: train_synth, train_weak, train_unlabel, validation, validation_synth.
+
+Everything is generated (the built-in sound bank, or --soundbank DIR in Scaper's layout), mixed with Scaper,
+and the "real"-domain sets are passed through a recording chain (room, microphone, noise). --scale grows or
+shrinks every set (1.0: 1200 clips, a few minutes on 2 cores with --nj 2). Rerunning resumes.
+
+example:
+  sedkit make-mini-corpus data/mini --nj 2
+  sedkit make-mini-corpus data/tiny --scale 0.05 --seed 1
+"""
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("output", metavar="OUT", help="corpus folder")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiplies every set's size (default 1.0)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--soundbank", metavar="DIR", help="use this bank instead of the built-in one")
+    parser.add_argument("--nj", type=int, default=1, help="parallel worker processes (default 1)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    from sedkit.data.mini_corpus import make_mini_corpus
+    from sedkit.errors import InputError
+
+    if args.nj < 1:
+        raise InputError(f"--nj {args.nj}: must be at least 1")
+    started = time.perf_counter()
+    reports = make_mini_corpus(args.output, args.scale, args.seed, args.soundbank, nj=args.nj,
+                               progress=False if args.no_progress else None)
+    elapsed = time.perf_counter() - started
+    made = sum(r.n_made for r in reports.values())
+    total = sum(r.n_clips for r in reports.values())
+    for name, report in reports.items():
+        print(f"{args.output}/{name}: {report.n_clips} clips ({report.n_made} made, {report.n_skipped} kept), "
+              f"{report.n_events} events")
+    print(f"{args.output}: {total} clips in {elapsed:.1f} s ({made / elapsed if elapsed else 0:.1f} clips/s made)")
+    return 0

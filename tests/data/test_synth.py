@@ -1,0 +1,138 @@
+import numpy as np
+import pytest
+import soundfile as sf
+
+from sedkit.errors import InputError
+from sedkit.io import read_events, read_tsv
+from sedkit.data.soundbank import DESED_CLASSES, DURATION_RANGES_S, SoundBankConfig, write_soundbank
+
+scaper = pytest.importorskip("scaper")
+
+from sedkit.data.synth import SynthConfig, scan_soundbank, synthesize  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def bank(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bank")
+    write_soundbank(folder, SoundBankConfig(clips_per_class=2, backgrounds_per_label=1, seed=5))
+    return folder
+
+
+def test_soundbank_layout_and_durations(bank):
+    for label in DESED_CLASSES:
+        clips = sorted((bank / "foreground" / label).glob("*.wav"))
+        assert len(clips) == 2
+        for clip in clips:
+            info = sf.info(str(clip))
+            low, high = DURATION_RANGES_S[label]
+            assert low - 0.01 <= info.duration <= high + 0.01 and info.samplerate == 22050
+    assert sorted(p.name for p in (bank / "background").iterdir()) == ["home", "room"]
+
+
+def test_tables_formats_polyphony_and_durations(bank, tmp_path):
+    out = tmp_path / "set"
+    config = SynthConfig(n_soundscapes=8, max_events=6, seed=1)
+    report = synthesize(scan_soundbank(bank), out, config, progress=False)
+    assert report.n_made == 8
+    strong = read_events(out / "strong.tsv")
+    weak = read_tsv(out / "weak.tsv", ("filename", "event_labels"))
+    durations = read_tsv(out / "durations.tsv", ("filename", "duration"))
+    assert len(durations) == 8 and all(float(r["duration"]) == 10.0 for r in durations)
+    for row in durations:
+        info = sf.info(str(out / "audio" / row["filename"]))
+        assert info.frames == 220500 and info.samplerate == 22050
+        assert (out / "jams" / row["filename"].replace(".wav", ".jams")).exists()
+    for row in weak:  # weak labels = the set of the clip's strong labels
+        labels = {l for f, l in zip(strong.filename, strong.label) if f == row["filename"]}
+        assert row["event_labels"] == ",".join(sorted(labels))
+    for name in strong.files:
+        mask = np.array([f == name for f in strong.filename])
+        on, off = strong.onset[mask], strong.offset[mask]
+        assert np.all((on >= 0) & (off <= 10.0 + 1e-6))
+        overlap = max(((on <= t) & (t < off)).sum() for t in np.concatenate((on, (on + off) / 2)))
+        assert overlap <= 3
+    lines = (out / "strong.tsv").read_text().splitlines()
+    assert lines[0] == "filename\tonset\toffset\tevent_label"
+    keys = [(l.split("\t")[0], float(l.split("\t")[1])) for l in lines[1:]]
+    assert keys == sorted(keys)  # sorted by (filename, onset)
+
+
+def test_deterministic_and_seed_dependent(bank, tmp_path):
+    sound_bank = scan_soundbank(bank)
+    tables = []
+    for name, seed, nj in (("a", 3, 1), ("b", 3, 2), ("c", 4, 1)):
+        synthesize(sound_bank, tmp_path / name, SynthConfig(n_soundscapes=6, seed=seed), nj=nj, progress=False)
+        tables.append(tuple((tmp_path / name / t).read_bytes() for t in ("strong.tsv", "weak.tsv", "durations.tsv")))
+    assert tables[0] == tables[1]  # same seed: byte-identical tables, also with 2 workers
+    assert tables[0][0] != tables[2][0]
+
+
+def test_shards_resume_and_spec_change(bank, tmp_path):
+    sound_bank = scan_soundbank(bank)
+    config = SynthConfig(n_soundscapes=6, seed=2)
+    whole = synthesize(sound_bank, tmp_path / "whole", config, progress=False)
+    first = synthesize(sound_bank, tmp_path / "sharded", config, shard=(1, 2), progress=False)
+    second = synthesize(sound_bank, tmp_path / "sharded", config, shard=(2, 2), progress=False)
+    assert (first.n_made, second.n_made, whole.n_made) == (3, 3, 6)
+    assert (tmp_path / "whole" / "strong.tsv").read_bytes() == (tmp_path / "sharded" / "strong.tsv").read_bytes()
+    # An interrupted run: one clip's audio never made it to disk.
+    (tmp_path / "whole" / "audio" / "soundscape_00004.wav").unlink()
+    again = synthesize(sound_bank, tmp_path / "whole", config, progress=False)
+    assert (again.n_made, again.n_skipped) == (1, 5)
+    assert not list((tmp_path / "whole").rglob("*.tmp"))
+    changed = synthesize(sound_bank, tmp_path / "whole", SynthConfig(n_soundscapes=6, seed=2, ref_db=-30.0),
+                         progress=False)
+    assert changed.spec_changed and changed.n_made == 6
+
+
+def test_real_domain_and_label_map(bank, tmp_path):
+    sound_bank = scan_soundbank(bank)
+    mapping = tmp_path / "map.tsv"
+    mapping.write_text("folder\tlabel\nDog\tdog\nCat\tcat\n")
+    mapped = scan_soundbank(bank, mapping)
+    base = dict(n_soundscapes=2, seed=7, foreground_labels=["Dog", "Cat"], background_labels=["room"])
+    synthesize(sound_bank, tmp_path / "dry", SynthConfig(**base), progress=False)
+    synthesize(mapped, tmp_path / "wet", SynthConfig(**base, domain="real"), progress=False)
+    dry = read_events(tmp_path / "dry" / "strong.tsv")
+    wet = read_events(tmp_path / "wet" / "strong.tsv")
+    assert set(wet.label) <= {"dog", "cat"} and [l.lower() for l in dry.label] == wet.label
+    np.testing.assert_allclose(dry.onset, wet.onset)
+    a, _ = sf.read(str(tmp_path / "dry" / "audio" / "soundscape_00000.wav"))
+    b, _ = sf.read(str(tmp_path / "wet" / "audio" / "soundscape_00000.wav"))
+    assert a.shape == b.shape and not np.allclose(a, b, atol=1e-3)
+
+
+def test_bad_banks(tmp_path, bank):
+    with pytest.raises(InputError, match="no such sound bank folder"):
+        scan_soundbank(tmp_path / "nowhere")
+    (tmp_path / "b1").mkdir()
+    with pytest.raises(InputError, match=r"b1/foreground: missing; a sound bank needs foreground/<label>"):
+        scan_soundbank(tmp_path / "b1")
+    (tmp_path / "b2" / "foreground").mkdir(parents=True)
+    sf.write(tmp_path / "b2" / "foreground" / "x.wav", np.zeros(100), 22050)
+    with pytest.raises(InputError, match="no <label>/ sub-folders.*put them in a <label>/ sub-folder"):
+        scan_soundbank(tmp_path / "b2")
+    (tmp_path / "b3" / "foreground" / "Dog").mkdir(parents=True)
+    (tmp_path / "b3" / "background" / "home").mkdir(parents=True)
+    with pytest.raises(InputError, match="label 'Dog' has no clips"):
+        scan_soundbank(tmp_path / "b3")
+    (tmp_path / "b3" / "foreground" / "Dog" / "bad.wav").write_bytes(b"RIFF junk")
+    with pytest.raises(InputError, match="bad.wav: cannot read audio"):
+        scan_soundbank(tmp_path / "b3")
+    with pytest.raises(InputError, match="no folder for label 'Bird'"):
+        synthesize(scan_soundbank(bank), tmp_path / "o", SynthConfig(n_soundscapes=1, foreground_labels=["Bird"]))
+
+
+def test_mini_corpus_layout(tmp_path):
+    from sedkit.data.mini_corpus import make_mini_corpus
+
+    reports = make_mini_corpus(tmp_path / "mini", scale=0.02, nj=1, progress=False)
+    assert set(reports) == {"train_synth", "train_weak", "train_unlabel", "validation", "validation_synth"}
+    mini = tmp_path / "mini"
+    assert (mini / "train_synth" / "strong.tsv").exists() and (mini / "validation" / "strong.tsv").exists()
+    assert not (mini / "train_weak" / "strong.tsv").exists() and (mini / "train_weak" / "weak.tsv").exists()
+    assert not (mini / "train_unlabel" / "weak.tsv").exists()
+    assert (mini / "train_unlabel" / ".withheld" / "strong.tsv").exists()
+    assert read_events(mini / "validation" / "strong.tsv").files[0].startswith("validation_")
+    again = make_mini_corpus(tmp_path / "mini", scale=0.02, nj=1, progress=False)
+    assert all(r.n_made == 0 for r in again.values())

@@ -29,11 +29,11 @@ __all__ = ["RecordingChainConfig", "room_impulse_response", "render_recording"]
 class RecordingChainConfig:
     """Ranges the recording chain draws from (uniformly) for each soundscape."""
 
-    rt60_s: Tuple[float, float] = (0.25, 0.8)
+    rt60_s: Tuple[float, float] = (0.3, 1.0)
     direct_to_reverb_db: Tuple[float, float] = (0.0, 8.0)
-    eq_db: float = 8.0
+    eq_db: float = 10.0
     highpass_hz: Tuple[float, float] = (80.0, 300.0)
-    noise_snr_db: Tuple[float, float] = (10.0, 25.0)
+    noise_snr_db: Tuple[float, float] = (5.0, 20.0)
     gain_db: Tuple[float, float] = (-8.0, 0.0)
 
 

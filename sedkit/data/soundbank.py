@@ -141,7 +141,8 @@ def _shaver(rng, n, sr):
 def _cat(rng, n, sr):
     t = _time(n, sr)
     peak = rng.uniform(500, 1000)
-    contour = peak * (0.7 + 0.3 * np.sin(np.pi * t / t[-1]) ** rng.uniform(0.5, 2))
+    arch = np.clip(np.sin(np.pi * t / max(t[-1], 1e-3)), 0.0, 1.0)  # rounding can make sin(pi) < 0
+    contour = peak * (0.7 + 0.3 * arch ** rng.uniform(0.5, 2))
     voice = _harmonic(contour, sr, [1, 0.6, 0.4, 0.25, 0.15, 0.1])
     voice = _formants(voice, sr, (rng.uniform(800, 1500), rng.uniform(2000, 3500)), 300)
     return voice * _envelope(n, sr, 0.08, 0.2)
@@ -223,6 +224,8 @@ def synthesize_event(label: str, rng: np.random.Generator, sample_rate: int = 22
     clip = GENERATORS[label](rng, n, sample_rate)
     clip = clip * _envelope(n, sample_rate, 0.005, 0.005)
     clip = clip / (np.abs(clip).max() + 1e-12) * 10 ** (rng.uniform(-12, -1) / 20)
+    if not np.isfinite(clip).all():
+        raise RuntimeError(f"soundbank: non-finite samples in a generated {label} clip")
     return clip.astype(np.float32)
 
 

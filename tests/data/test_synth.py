@@ -136,3 +136,23 @@ def test_mini_corpus_layout(tmp_path):
     assert read_events(mini / "validation" / "strong.tsv").files[0].startswith("validation_")
     again = make_mini_corpus(tmp_path / "mini", scale=0.02, nj=1, progress=False)
     assert all(r.n_made == 0 for r in again.values())
+
+
+def test_generated_clips_are_finite():
+    from sedkit.data.soundbank import synthesize_event
+
+    for seed in range(20):
+        for index, label in enumerate(DESED_CLASSES):
+            assert np.isfinite(synthesize_event(label, np.random.default_rng([seed, index]))).all()
+
+
+def test_domain_gap_is_real(tmp_path):
+    """A probe trained on synthetic strong labels scores clearly lower on real-domain validation."""
+    from sedkit.data.domain_gap import measure_domain_gap
+    from sedkit.data.mini_corpus import make_mini_corpus
+
+    make_mini_corpus(tmp_path / "c", scale=0.25, seed=3, sets=["train_synth", "validation", "validation_synth"],
+                     progress=False)
+    result = measure_domain_gap(tmp_path / "c", tmp_path / "f", steps=400)
+    # Measured 0.075 (seed 3) and 0.23 (seed 4) F1 points at this scale; 0.07 at the default scale.
+    assert result.gap > 0.03, result

@@ -1,0 +1,1 @@
+"""Neural networks (take tensors; know neither corpora nor training schemes)."""

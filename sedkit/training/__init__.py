@@ -1,0 +1,1 @@
+"""Training: the shared trainer, mean-teacher utilities, the SED systems of the MMT-DA paper."""

@@ -1,0 +1,222 @@
+"""The SED training systems of the MMT-DA paper (Table 1 and 2) as one configurable module.
+
+| ``system.name`` | networks | loss per batch |
+|---|---|---|
+| ``mt_real`` | student + EMA teacher | L_W + w(t) L_consist, real clips only (Eq. 1) |
+| ``mt_total`` | student + EMA teacher | L_S + L_W + w(t) L_consist |
+| ``da`` | student + domain classifier (GRL) | L_S + L_W + w_d L_D |
+| ``mt_da`` | student + GRL + EMA teacher | L_S + L_W + w_d L_D + w(t) L_consist |
+| ``mmt_da`` | DA student/teacher + GRL, SSL student/teacher | Eq. 6 (SSL) + Eq. 7 (DA) |
+| ``fixed_teacher`` | student (+ GRL if ``student_grl``) + frozen pretrained teacher | as the student's system, with the frozen teacher as consistency target (Table 2) |
+
+``L_S``: frame BCE on strongly labelled (synthetic) clips; ``L_W``: clip BCE on weakly labelled clips;
+``L_D``: domain BCE (1 = synthetic) through the GRL; ``L_consist``: MSE between student and detached
+teacher outputs (frame and clip) on ``x_u`` — the real clips without strong labels (weak and unlabelled,
+``consistency_on: real_unlabeled``) or only the unlabelled ones. In MMT-DA (Eqs. 4-5) the SSL student is
+taught by the **DA teacher** and the DA student by the **SSL teacher**; the DA pair sees synthetic and real
+clips, the SSL pair only real ones. The two students' losses touch disjoint parameters, so one Adam over
+both equals two optimisers. Teachers run in eval mode without gradients (deterministic targets; their
+BatchNorm statistics are the EMA of the student's).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Dict, List, Literal, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from sedkit.models.grl import DomainClassifier
+from sedkit.training.mean_teacher import consistency_loss, ema_update, make_teacher, sigmoid_rampup
+
+__all__ = ["SystemConfig", "SEDSystem", "SYSTEMS"]
+
+SYSTEMS = ("mt_real", "mt_total", "da", "mt_da", "mmt_da", "fixed_teacher")
+DEFAULT_EVALUATED = {"mt_real": "teacher", "mt_total": "teacher", "da": "student", "mt_da": "teacher",
+                     "mmt_da": "da_teacher", "fixed_teacher": "student"}
+
+
+@dataclass
+class SystemConfig:
+    """Which system, and its loss weights (paper Sec. 4.3 unless marked as a sedkit default).
+
+    Attributes:
+        name: one of mt_real, mt_total, da, mt_da, mmt_da, fixed_teacher.
+        w_d: domain-loss weight (paper: 0.05).
+        grl_weight: gradient-reversal factor lambda (sedkit default 1, constant).
+        grl_schedule: ``constant`` or ``ganin``: lambda * (2 / (1 + exp(-10 p)) - 1), p = training progress.
+        max_consistency_weight: w(t) after the ramp-up (paper: 1).
+        consistency_rampup_epochs: ramp-up length of w(t) (paper: 20 epochs).
+        ema_decay: EMA decay of the teachers (sedkit default 0.999, as the DCASE baseline).
+        consistency_on: ``real_unlabeled`` (weak + unlabelled clips) or ``unlabeled_only``.
+        pseudo_labels: ``soft`` (MSE on probabilities) or ``hard`` (BCE on thresholded teacher outputs).
+        hard_threshold: threshold for hard pseudo labels (sedkit default 0.5).
+        teacher_checkpoint: fixed_teacher only: checkpoint of the pretrained teacher.
+        teacher_network: fixed_teacher only: which network of that checkpoint teaches (default: the one it
+            evaluates).
+        student_grl: fixed_teacher only: the student is a DA model (GRL, all data: "Base to GRL") or a
+            base CRNN on real data ("GRL to Base").
+        evaluate: network used for validation, checkpoints' "best" and inference (default: da_teacher for
+            mmt_da as the paper reports, teacher for mt_*, student for da and fixed_teacher).
+    """
+
+    name: Literal["mt_real", "mt_total", "da", "mt_da", "mmt_da", "fixed_teacher"] = "mmt_da"
+    w_d: float = 0.05
+    grl_weight: float = 1.0
+    grl_schedule: Literal["constant", "ganin"] = "constant"
+    max_consistency_weight: float = 1.0
+    consistency_rampup_epochs: float = 20.0
+    ema_decay: float = 0.999
+    consistency_on: Literal["real_unlabeled", "unlabeled_only"] = "real_unlabeled"
+    pseudo_labels: Literal["soft", "hard"] = "soft"
+    hard_threshold: float = 0.5
+    teacher_checkpoint: Optional[str] = None
+    teacher_network: Optional[str] = None
+    student_grl: bool = True
+    evaluate: Optional[str] = None
+
+    @property
+    def evaluated_network(self) -> str:
+        return self.evaluate or DEFAULT_EVALUATED[self.name]
+
+
+def _masked_bce(probs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    if not bool(mask.any()):
+        return probs.new_zeros(())
+    return F.binary_cross_entropy(probs[mask], targets[mask])
+
+
+class SEDSystem(nn.Module):
+    """All networks of one system and the computation of its losses on a batch."""
+
+    def __init__(self, config: SystemConfig, build_network, teacher: Optional[nn.Module] = None):
+        super().__init__()
+        self.config = config
+        nets = nn.ModuleDict()
+        name = config.name
+        if name == "mmt_da":
+            nets["da_student"], nets["ssl_student"] = build_network(), build_network()
+            nets["da_teacher"], nets["ssl_teacher"] = make_teacher(nets["da_student"]), make_teacher(nets["ssl_student"])
+        else:
+            nets["student"] = build_network()
+            if name in ("mt_real", "mt_total", "mt_da"):
+                nets["teacher"] = make_teacher(nets["student"])
+        uses_grl = name in ("da", "mt_da", "mmt_da") or (name == "fixed_teacher" and config.student_grl)
+        if uses_grl:
+            student = nets["da_student"] if name == "mmt_da" else nets["student"]
+            nets["domain"] = DomainClassifier(student.domain_feature_dim, student.config.domain_hidden,
+                                              student.config.domain_dropout)
+        if name == "fixed_teacher":
+            if teacher is None:
+                raise ValueError("fixed_teacher needs a pretrained teacher network")
+            nets["fixed_teacher"] = teacher
+            for parameter in teacher.parameters():
+                parameter.requires_grad_(False)
+        self.nets = nets
+        if config.evaluated_network not in nets:
+            from sedkit.errors import InputError
+
+            raise InputError(f"system.evaluate: {config.name} has no network {config.evaluated_network!r}; "
+                             f"it has {', '.join(n for n in nets if n != 'domain')}")
+
+    @property
+    def ema_pairs(self) -> List[Tuple[str, str]]:
+        if self.config.name == "mmt_da":
+            return [("da_teacher", "da_student"), ("ssl_teacher", "ssl_student")]
+        return [("teacher", "student")] if "teacher" in self.nets else []
+
+    def evaluated(self) -> nn.Module:
+        return self.nets[self.config.evaluated_network]
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        for name in ("teacher", "da_teacher", "ssl_teacher", "fixed_teacher"):
+            if name in self.nets:
+                self.nets[name].eval()
+        return self
+
+    def after_optimizer_step(self, step: int) -> None:
+        for teacher, student in self.ema_pairs:
+            ema_update(self.nets[teacher], self.nets[student], self.config.ema_decay, step)
+
+    def weights(self, epoch: float, progress: float) -> Tuple[float, float]:
+        """(consistency weight w(t), GRL factor) at fractional ``epoch`` / training ``progress`` in [0, 1]."""
+        c = self.config
+        w = c.max_consistency_weight * sigmoid_rampup(epoch, c.consistency_rampup_epochs)
+        grl = c.grl_weight
+        if c.grl_schedule == "ganin":
+            grl *= 2.0 / (1.0 + math.exp(-10.0 * progress)) - 1.0
+        return w, grl
+
+    def _teacher_targets(self, name: str, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        with torch.no_grad():
+            out = self.nets[name](x)
+        return {"frame": out["frame"], "clip": out["clip"]}
+
+    def _consistency(self, student_out, teacher_out) -> torch.Tensor:
+        c = self.config
+        return consistency_loss(student_out, teacher_out, hard=c.pseudo_labels == "hard", threshold=c.hard_threshold)
+
+    def _supervised(self, out, batch, rows=None) -> Tuple[torch.Tensor, torch.Tensor]:
+        pick = (lambda t: t) if rows is None else (lambda t: t[rows])
+        strong = _masked_bce(out["frame"], pick(batch["strong"]), pick(batch["is_strong"]))
+        weak = _masked_bce(out["clip"], pick(batch["weak"]), pick(batch["is_weak"]))
+        return strong, weak
+
+    def _domain(self, out, batch, grl: float) -> torch.Tensor:
+        logits = self.nets["domain"](out["domain_features"], grl)
+        return F.binary_cross_entropy_with_logits(logits, batch["is_synthetic"].float())
+
+    def losses(self, batch: Dict[str, torch.Tensor], epoch: float, progress: float) -> Dict[str, torch.Tensor]:
+        """Named loss terms and ``loss`` (their weighted total) for one batch."""
+        c = self.config
+        w, grl = self.weights(epoch, progress)
+        x = batch["x"]
+        real = ~batch["is_synthetic"]
+        x_u = batch["is_unlabel"] | (batch["is_weak"] & (c.consistency_on == "real_unlabeled"))
+        x_u = x_u & real
+        terms: Dict[str, torch.Tensor] = {}
+        zero = x.new_zeros(())
+        if c.name == "mmt_da":
+            da_out = self.nets["da_student"](x)
+            real_rows = torch.nonzero(real).squeeze(1)
+            ssl_out = self.nets["ssl_student"](x[real_rows])
+            terms["da_L_S"], terms["da_L_W"] = self._supervised(da_out, batch)
+            terms["da_L_D"] = self._domain(da_out, batch, grl)
+            terms["ssl_L_W"] = self._supervised(ssl_out, batch, real_rows)[1]
+            if bool(x_u.any()):
+                u_rows = torch.nonzero(x_u).squeeze(1)
+                u_in_real = x_u[real_rows]
+                da_teacher = self._teacher_targets("da_teacher", x[u_rows])
+                ssl_teacher = self._teacher_targets("ssl_teacher", x[u_rows])
+                terms["L_MMT"] = self._consistency({k: ssl_out[k][u_in_real] for k in ("frame", "clip")}, da_teacher)
+                terms["L_MMT'"] = self._consistency({k: da_out[k][u_rows] for k in ("frame", "clip")}, ssl_teacher)
+            else:
+                terms["L_MMT"] = terms["L_MMT'"] = zero
+            ssl_total = terms["ssl_L_W"] + w * terms["L_MMT"]  # Eq. 6
+            da_total = terms["da_L_S"] + terms["da_L_W"] + c.w_d * terms["da_L_D"] + w * terms["L_MMT'"]  # Eq. 7
+            terms["loss"] = ssl_total + da_total
+            return terms
+
+        sees_synthetic = c.name in ("mt_total", "da", "mt_da") or (c.name == "fixed_teacher" and c.student_grl)
+        rows = None if sees_synthetic else torch.nonzero(real).squeeze(1)
+        out = self.nets["student"](x if rows is None else x[rows])
+        terms["L_S"], terms["L_W"] = self._supervised(out, batch, rows)
+        total = terms["L_W"] + (terms["L_S"] if sees_synthetic else zero)
+        if "domain" in self.nets:
+            terms["L_D"] = self._domain(out, batch, grl)
+            total = total + c.w_d * terms["L_D"]
+        teacher = "teacher" if "teacher" in self.nets else ("fixed_teacher" if "fixed_teacher" in self.nets else None)
+        if teacher is not None:
+            if bool(x_u.any()):
+                u_rows = torch.nonzero(x_u).squeeze(1)
+                student_rows = x_u if rows is None else x_u[rows]
+                targets = self._teacher_targets(teacher, x[u_rows])
+                terms["L_consist"] = self._consistency({k: out[k][student_rows] for k in ("frame", "clip")}, targets)
+            else:
+                terms["L_consist"] = zero
+            total = total + w * terms["L_consist"]
+        terms["loss"] = total
+        return terms

@@ -1,0 +1,201 @@
+"""SED experiments: the config, the training task for :class:`~sedkit.training.trainer.Trainer`, inference.
+
+``sedkit train --config conf.yaml`` loads :class:`SEDExperimentConfig` (sections ``data``, ``model``,
+``system``, ``optim``, ``run``, ``postprocess``), builds the networks of ``system.name``, and validates
+every epoch with the scoring code: the evaluated network's frame probabilities on the validation features
+-> threshold -> adaptive median filter (1/3 of the mean event duration per class in the training strong
+labels, never the validation set) -> events -> event-based macro F1 (collar 0.2 s, offset 20 %).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Literal, Optional
+
+import numpy as np
+import torch
+
+from sedkit.config import to_dict
+from sedkit.data.datasets import DataConfig, FeatureSubset, SEDTrainData
+from sedkit.data.encoder import LabelEncoder, pooled_frames
+from sedkit.errors import InputError
+from sedkit.models.crnn import CRNN, CRNNConfig
+from sedkit.postprocess.decode import PostprocessConfig
+from sedkit.training.mmt_da import SEDSystem, SystemConfig
+from sedkit.training.trainer import OptimConfig, RunConfig
+
+__all__ = ["SEDExperimentConfig", "SEDTask", "load_sed_network", "predict_frame_probs"]
+
+
+@dataclass
+class SEDExperimentConfig:
+    model_name: Literal["crnn"] = "crnn"
+    data: DataConfig = field(default_factory=DataConfig)
+    model: CRNNConfig = field(default_factory=CRNNConfig)
+    system: SystemConfig = field(default_factory=SystemConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+    postprocess: PostprocessConfig = field(default_factory=PostprocessConfig)
+
+
+def predict_frame_probs(network: torch.nn.Module, matrices, device: torch.device, batch_size: int = 16) -> List[np.ndarray]:
+    """Frame probabilities (T', C) of each normalised (frames, mels) matrix, in order."""
+    network.eval()
+    outputs, batch = [], []
+
+    def flush():
+        with torch.no_grad():
+            x = torch.from_numpy(np.stack(batch)).to(device)
+            outputs.extend(network(x)["frame"].float().cpu().numpy())
+        batch.clear()
+
+    for matrix in matrices:
+        if batch and matrix.shape != batch[0].shape:
+            flush()
+        batch.append(matrix)
+        if len(batch) == batch_size:
+            flush()
+    if batch:
+        flush()
+    return outputs
+
+
+def _feature_config(folders: List[str]):
+    from sedkit.config import config_digest
+    from sedkit.features.extract import read_feature_config
+
+    configs = {folder: read_feature_config(folder) for folder in folders}
+    digests = {config_digest(c) for c in configs.values()}
+    if len(digests) > 1:
+        raise InputError(f"feature folders were made with different configs: {', '.join(configs)}")
+    return next(iter(configs.values()))
+
+
+class SEDTask:
+    """The SED training task: data, system, validation (see :mod:`sedkit.training.trainer`)."""
+
+    def __init__(self, config: SEDExperimentConfig, exp_dir: str | Path):
+        from sedkit.features.stats import STATS_FILE, compute_stats, load_stats, save_stats
+        from sedkit.io import read_durations, read_events
+        from sedkit.postprocess.median import adaptive_windows
+
+        self.config, self.exp_dir = config, Path(exp_dir)
+        d = config.data
+        train_folders = [f for f in (d.synth_features, d.weak_features, d.unlabel_features) if f]
+        if not train_folders:
+            raise InputError("data: no training feature folders given")
+        self.features = _feature_config(train_folders + ([d.validation_features] if d.validation_features else []))
+        if config.model.n_mels != self.features.n_mels:
+            raise InputError(f"model.n_mels {config.model.n_mels} differs from the features' n_mels {self.features.n_mels}")
+        if config.model.n_classes != len(d.classes):
+            raise InputError(f"model.n_classes {config.model.n_classes} differs from data.classes ({len(d.classes)})")
+        if d.stats:
+            self.stats = load_stats(d.stats, self.features)
+        else:
+            self.stats = compute_stats(train_folders, progress=False)
+            self.exp_dir.mkdir(parents=True, exist_ok=True)
+            save_stats(self.stats, self.exp_dir / STATS_FILE)
+        time_pools = [t for t, _ in config.model.pooling]
+        self.n_out = pooled_frames(d.clip_frames, time_pools)
+        self.encoder = LabelEncoder(d.classes, config.model.time_pooling_factor * self.features.frame_hop_s)
+        teacher = None
+        if config.system.name == "fixed_teacher":
+            if not config.system.teacher_checkpoint:
+                raise InputError("system.teacher_checkpoint is required for fixed_teacher")
+            teacher = load_sed_network(config.system.teacher_checkpoint, config.system.teacher_network)[0]
+        self.system = SEDSystem(config.system, lambda: CRNN(config.model), teacher)
+        self.data = SEDTrainData(d, self.encoder, self.n_out, self.stats, config.run.seed)
+        median_source = d.median_labels or d.synth_labels
+        self.median_windows = None
+        if median_source:
+            self.median_windows = adaptive_windows(read_events(median_source), d.classes,
+                                                   config.postprocess.adaptive_fraction,
+                                                   fallback_s=config.postprocess.median_window_s)
+        self.validation = None
+        if d.validation_features and d.validation_labels:
+            reference = read_events(d.validation_labels)
+            self.validation = (FeatureSubset("validation", d.validation_features, d.clip_frames, reference.files),
+                               reference, read_durations(d.validation_durations) if d.validation_durations else None)
+
+    @property
+    def model(self) -> torch.nn.Module:
+        return self.system
+
+    def steps_per_epoch(self) -> int:
+        return self.data.steps_per_epoch()
+
+    def batches(self, epoch: int, rank: int = 0, world_size: int = 1):
+        return self.data.batches(epoch, rank, world_size)
+
+    def training_step(self, batch, epoch: float, progress: float, device: torch.device) -> Dict[str, torch.Tensor]:
+        tensors = {k: torch.from_numpy(v).to(device) for k, v in batch.items()}
+        return self.system.losses(tensors, epoch, progress)
+
+    def after_optimizer_step(self, step: int) -> None:
+        self.system.after_optimizer_step(step)
+
+    def windows_s(self) -> Dict[str, float]:
+        if self.median_windows is not None:
+            return self.median_windows
+        return {c: self.config.postprocess.median_window_s for c in self.config.data.classes}
+
+    def checkpoint_extra(self) -> dict:
+        return {"features": to_dict(self.features), "stats_mean": self.stats.mean, "stats_std": self.stats.std,
+                "median_windows_s": self.windows_s(), "frame_hop_s": self.encoder.frame_hop_s,
+                "evaluated_network": self.config.system.evaluated_network}
+
+    def validate(self, device: torch.device) -> Dict[str, float]:
+        if self.validation is None:
+            return {}
+        from sedkit.metrics.event_based import event_based_metrics
+        from sedkit.metrics.segment_based import segment_based_metrics
+        from sedkit.postprocess.decode import decode_clip
+        from sedkit.io import EventTable
+
+        subset, reference, durations = self.validation
+        probs = predict_frame_probs(self.system.evaluated(),
+                                    (self.stats.normalise(subset.matrix(i)) for i in range(len(subset))), device)
+        classes = self.config.data.classes
+        thresholds = np.full(len(classes), self.config.postprocess.threshold)
+        windows = np.array([self.windows_s()[c] for c in classes])
+        rows = []
+        for name, prob in zip(subset.filenames, probs):
+            stamps = self.encoder.timestamps(prob.shape[0])
+            rows += [(name, on, off, label) for on, off, label in decode_clip(stamps, prob, classes, thresholds, windows)]
+        estimated = EventTable("validation predictions", sorted({r[0] for r in rows}), [r[0] for r in rows],
+                               np.array([r[1] for r in rows], dtype=float), np.array([r[2] for r in rows], dtype=float),
+                               [r[3] for r in rows], list(range(len(rows))))
+        event = event_based_metrics(reference, estimated, classes=classes, durations=durations)
+        segment = segment_based_metrics(reference, estimated, classes=classes, durations=durations)
+        f1 = event.macro["f1"]
+        return {"score": 0.0 if np.isnan(f1) else f1, "event_macro_f1": f1, "event_micro_f1": event.micro["f1"],
+                "segment_macro_f1": segment.macro["f1"]}
+
+
+def load_sed_network(checkpoint: str | Path, network: Optional[str] = None):
+    """(network in eval mode, checkpoint dict) for inference or as a fixed teacher.
+
+    ``network`` defaults to the one the experiment evaluated (e.g. ``da_teacher`` for MMT-DA).
+    """
+    from sedkit.config import from_dict
+
+    path = Path(checkpoint)
+    if not path.exists():
+        raise InputError(f"{path}: no such checkpoint")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # a truncated or foreign file
+        raise InputError(f"{path}: not a sedkit checkpoint ({exc.__class__.__name__})") from None
+    if "config" not in state or "model" not in state:
+        raise InputError(f"{path}: not a sedkit checkpoint")
+    config = from_dict(SEDExperimentConfig, state["config"])
+    name = network or state.get("extra", {}).get("evaluated_network") or config.system.evaluated_network
+    prefix = f"nets.{name}."
+    weights = {k[len(prefix):]: v for k, v in state["model"].items() if k.startswith(prefix)}
+    if not weights:
+        available = sorted({k.split(".")[1] for k in state["model"] if k.startswith("nets.")})
+        raise InputError(f"{path}: no network {name!r}; it has {', '.join(available)}")
+    net = CRNN(config.model)
+    net.load_state_dict(weights)
+    net.eval()
+    return net, state

@@ -103,6 +103,7 @@ class SEDTask:
             if not config.system.teacher_checkpoint:
                 raise InputError("system.teacher_checkpoint is required for fixed_teacher")
             teacher = load_sed_network(config.system.teacher_checkpoint, config.system.teacher_network)[0]
+        torch.manual_seed(config.run.seed)  # the initial weights depend on the seed only
         self.system = SEDSystem(config.system, lambda: CRNN(config.model), teacher)
         self.data = SEDTrainData(d, self.encoder, self.n_out, self.stats, config.run.seed)
         median_source = d.median_labels or d.synth_labels

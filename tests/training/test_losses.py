@@ -1,0 +1,129 @@
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from sedkit.models.crnn import CRNN, CRNNConfig
+from sedkit.training.mean_teacher import consistency_loss, ema_update, make_teacher, sigmoid_rampup
+from sedkit.training.mmt_da import SEDSystem, SystemConfig
+
+TINY = CRNNConfig(n_classes=3, n_mels=16, channels=[4, 4], pooling=[(2, 4), (2, 4)], rnn_hidden=4, rnn_layers=1,
+                  conv_dropout=0.0, head_dropout=0.0, domain_dropout=0.0)
+
+
+def test_rampup_values():
+    assert sigmoid_rampup(0, 20) == pytest.approx(math.exp(-5))
+    assert sigmoid_rampup(10, 20) == pytest.approx(math.exp(-5 * 0.25))
+    assert sigmoid_rampup(20, 20) == 1.0 and sigmoid_rampup(35, 20) == 1.0
+
+
+def test_ema_update():
+    torch.manual_seed(0)
+    student = CRNN(TINY)
+    teacher = make_teacher(student)
+    assert all(not p.requires_grad for p in teacher.parameters())
+    with torch.no_grad():
+        for p in student.parameters():
+            p.add_(1.0)
+    before = [p.clone() for p in teacher.parameters()]
+    ema_update(teacher, student, decay=1.0, step=10 ** 9)  # a = 1 - 1e-9 ~ 1: practically unchanged
+    for b, t in zip(before, teacher.parameters()):
+        assert torch.allclose(b, t, atol=1e-6)
+    ema_update(teacher, student, decay=0.0, step=5)  # a = 0: teacher = student
+    for s, t in zip(student.parameters(), teacher.parameters()):
+        assert torch.equal(s, t)
+    ema_update(teacher, student, decay=0.999, step=1)  # warm-up: a = min(1 - 1/2, 0.999) = 0.5
+    assert ema_update.__doc__
+
+
+def test_consistency_loss_eq1():
+    s = {"frame": torch.tensor([[[0.2, 0.9]]]), "clip": torch.tensor([[0.5, 0.1]])}
+    t = {"frame": torch.tensor([[[0.4, 0.6]]]), "clip": torch.tensor([[0.3, 0.4]])}
+    expected = ((0.2 - 0.4) ** 2 + (0.9 - 0.6) ** 2) / 2 + ((0.5 - 0.3) ** 2 + (0.1 - 0.4) ** 2) / 2
+    assert float(consistency_loss(s, t)) == pytest.approx(expected)
+    hard = F.binary_cross_entropy(s["frame"], torch.tensor([[[0.0, 1.0]]])) + \
+        F.binary_cross_entropy(s["clip"], torch.tensor([[0.0, 0.0]]))
+    assert float(consistency_loss(s, t, hard=True)) == pytest.approx(float(hard))
+
+
+def _batch(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    kinds = ["strong", "strong", "weak", "weak", "unlabel", "unlabel"]
+    x = torch.randn(6, 32, 16, generator=g)
+    strong = (torch.rand(6, 8, 3, generator=g) > 0.5).float()
+    weak = (torch.rand(6, 3, generator=g) > 0.5).float()
+    is_ = lambda k: torch.tensor([kind == k for kind in kinds])
+    return {"x": x, "strong": strong, "weak": weak, "is_strong": is_("strong"), "is_weak": is_("weak"),
+            "is_unlabel": is_("unlabel"), "is_synthetic": is_("strong")}
+
+
+def _system(name, **kwargs):
+    torch.manual_seed(1)
+    teacher = CRNN(TINY) if name == "fixed_teacher" else None
+    system = SEDSystem(SystemConfig(name=name, consistency_rampup_epochs=0, **kwargs), lambda: CRNN(TINY), teacher)
+    system.train()
+    return system
+
+
+def _out(net, x):
+    out = net(x)
+    return {"frame": out["frame"], "clip": out["clip"]}
+
+
+def test_mmt_da_losses_eq4_to_7():
+    system = _system("mmt_da", w_d=0.05)
+    b = _batch()
+    with torch.no_grad():  # perturb teachers so that teacher != student
+        for p in system.nets["da_teacher"].parameters():
+            p.add_(0.1)
+    terms = system.losses(b, epoch=100.0, progress=1.0)
+    nets = system.nets
+    x, real, u = b["x"], ~b["is_synthetic"], b["is_weak"] | b["is_unlabel"]
+    da, ssl = nets["da_student"](x), nets["ssl_student"](x[real])
+    da_t, ssl_t = _out(nets["da_teacher"], x[u]), _out(nets["ssl_teacher"], x[u])
+    l_s = F.binary_cross_entropy(da["frame"][b["is_strong"]], b["strong"][b["is_strong"]])
+    l_w_da = F.binary_cross_entropy(da["clip"][b["is_weak"]], b["weak"][b["is_weak"]])
+    l_w_ssl = F.binary_cross_entropy(ssl["clip"][b["is_weak"][real]], b["weak"][real][b["is_weak"][real]])
+    l_d = F.binary_cross_entropy_with_logits(nets["domain"](da["domain_features"]), b["is_synthetic"].float())
+    u_real = u[real]
+    l_mmt = F.mse_loss(ssl["frame"][u_real], da_t["frame"]) + F.mse_loss(ssl["clip"][u_real], da_t["clip"])  # Eq. 4
+    l_mmt2 = F.mse_loss(da["frame"][u], ssl_t["frame"]) + F.mse_loss(da["clip"][u], ssl_t["clip"])  # Eq. 5
+    expected = (l_w_ssl + l_mmt) + (l_s + l_w_da + 0.05 * l_d + l_mmt2)  # Eqs. 6 + 7 with w(t) = 1
+    for key, value in (("L_MMT", l_mmt), ("L_MMT'", l_mmt2), ("da_L_D", l_d), ("ssl_L_W", l_w_ssl)):
+        assert float(terms[key].detach()) == pytest.approx(float(value.detach()), rel=1e-5), key
+    assert float(terms["loss"].detach()) == pytest.approx(float(expected.detach()), rel=1e-5)
+
+
+@pytest.mark.parametrize("name", ["mt_real", "mt_total", "da", "mt_da", "fixed_teacher"])
+def test_single_student_systems(name):
+    system = _system(name, w_d=0.05)
+    b = _batch()
+    terms = system.losses(b, epoch=100.0, progress=1.0)
+    nets = system.nets
+    sees_synthetic = name != "mt_real"
+    rows = torch.arange(6) if sees_synthetic else torch.nonzero(~b["is_synthetic"]).squeeze(1)
+    out = nets["student"](b["x"][rows])
+    weak_mask = b["is_weak"][rows]
+    expected = F.binary_cross_entropy(out["clip"][weak_mask], b["weak"][rows][weak_mask])
+    if sees_synthetic:
+        expected = expected + F.binary_cross_entropy(out["frame"][b["is_strong"]], b["strong"][b["is_strong"]])
+    if name in ("da", "mt_da", "fixed_teacher"):
+        logits = nets["domain"](out["domain_features"])
+        expected = expected + 0.05 * F.binary_cross_entropy_with_logits(logits, b["is_synthetic"].float())
+    teacher = {"mt_real": "teacher", "mt_total": "teacher", "mt_da": "teacher", "fixed_teacher": "fixed_teacher"}.get(name)
+    if teacher:
+        u = (b["is_weak"] | b["is_unlabel"])
+        t = _out(nets[teacher], b["x"][u])
+        student_u = u[rows]
+        expected = expected + F.mse_loss(out["frame"][student_u], t["frame"]) + F.mse_loss(out["clip"][student_u], t["clip"])
+    assert float(terms["loss"].detach()) == pytest.approx(float(expected.detach()), rel=1e-5)
+
+
+def test_teachers_get_no_gradient_and_students_do():
+    system = _system("mmt_da")
+    system.losses(_batch(), epoch=100.0, progress=1.0)["loss"].backward()
+    for name in ("da_teacher", "ssl_teacher"):
+        assert all(p.grad is None for p in system.nets[name].parameters())
+    for name in ("da_student", "ssl_student", "domain"):
+        assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in system.nets[name].parameters())

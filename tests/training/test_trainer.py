@@ -1,0 +1,116 @@
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from sedkit.config import to_dict
+from sedkit.errors import InputError
+from sedkit.training.sed import SEDTask, load_sed_network
+from sedkit.training.trainer import Trainer
+from tests.training.conftest import tiny_config
+
+
+def _train(config, exp_dir, **kwargs):
+    task = SEDTask(config, exp_dir)
+    trainer = Trainer(task, config.optim, config.run, exp_dir, to_dict(config), **kwargs)
+    trainer.fit()
+    return task, trainer
+
+
+def _fixed_batch_loss(task):
+    batch = next(iter(task.batches(0)))
+    torch.manual_seed(123)
+    task.system.train()
+    with torch.no_grad():
+        return float(task.training_step(batch, 100.0, 1.0, torch.device("cpu"))["loss"])
+
+
+@pytest.fixture(scope="module")
+def da_checkpoint(tiny_corpus, tmp_path_factory):
+    exp = tmp_path_factory.mktemp("da")
+    _train(tiny_config(tiny_corpus, system={"name": "da"}), exp)
+    return exp / "checkpoints" / "last.pt"
+
+
+@pytest.mark.parametrize("system", [
+    {"name": "mt_real"}, {"name": "mt_total"}, {"name": "da"}, {"name": "mt_da"}, {"name": "mmt_da"},
+    {"name": "fixed_teacher", "student_grl": False}, {"name": "fixed_teacher", "pseudo_labels": "hard"},
+])
+def test_every_system_reduces_its_training_loss(tiny_corpus, tmp_path, da_checkpoint, system):
+    if system["name"] == "fixed_teacher":
+        system = {**system, "teacher_checkpoint": str(da_checkpoint)}
+    config = tiny_config(tiny_corpus, system=system, run={"epochs": 3})
+    task = SEDTask(config, tmp_path)
+    before = _fixed_batch_loss(task)
+    trainer = Trainer(task, config.optim, config.run, tmp_path, to_dict(config))
+    last = trainer.fit()
+    assert _fixed_batch_loss(task) < before
+    assert {"val_score", "val_event_macro_f1"} <= set(last)
+    for name in ("config.yaml", "train.log", "metrics.csv", "curves.png", "checkpoints/last.pt", "checkpoints/best.pt"):
+        assert (tmp_path / name).exists(), name
+
+
+@pytest.mark.parametrize("attention", ["se", "tsp", "fsp", "ftsp"])
+def test_attention_variants_train(tiny_corpus, tmp_path, attention):
+    config = tiny_config(tiny_corpus, model={"attention": attention}, run={"epochs": 1})
+    _train(config, tmp_path)
+    net, _ = load_sed_network(tmp_path / "checkpoints" / "last.pt")
+    assert net.config.attention == attention
+
+
+def test_interrupted_run_resumes_to_the_same_weights(tiny_corpus, tmp_path):
+    config = tiny_config(tiny_corpus, run={"epochs": 3})
+    _, straight = _train(config, tmp_path / "straight")
+
+    task = SEDTask(config, tmp_path / "resumed")
+    original = task.batches
+
+    def interrupted(epoch, rank=0, world=1):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        return original(epoch, rank, world)
+
+    task.batches = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(task, config.optim, config.run, tmp_path / "resumed", to_dict(config)).fit()
+    _, resumed = _train(config, tmp_path / "resumed")
+    assert resumed.epoch == 3
+    for (name, a), (_, b) in zip(straight.model.state_dict().items(), resumed.model.state_dict().items()):
+        assert torch.equal(a, b), name
+
+
+def test_finished_experiment_is_not_overwritten(tiny_corpus, tmp_path):
+    config = tiny_config(tiny_corpus, run={"epochs": 1})
+    _train(config, tmp_path)
+    stamp = os.stat(tmp_path / "checkpoints" / "last.pt").st_mtime_ns
+    _train(config, tmp_path)  # finished: nothing to do
+    assert os.stat(tmp_path / "checkpoints" / "last.pt").st_mtime_ns == stamp
+    other = tiny_config(tiny_corpus, run={"epochs": 1, "seed": 5})
+    with pytest.raises(InputError, match="holds another experiment"):
+        _train(other, tmp_path)
+    _train(other, tmp_path, overwrite=True)
+
+
+def test_distributed_matches_single_process(tiny_corpus, tmp_path):
+    """2 CPU processes (gloo, each half of every batch) == 1 process on the same global batches."""
+    pytest.importorskip("torch.distributed")
+    no_noise = {"norm": "none", "conv_dropout": 0.0, "rnn_dropout": 0.0, "head_dropout": 0.0, "domain_dropout": 0.0}
+    config = tiny_config(tiny_corpus, model=no_noise, run={"epochs": 1})
+    from sedkit.config import dump_yaml
+
+    conf = tmp_path / "conf.yaml"
+    conf.write_text(dump_yaml(to_dict(config)))
+    single = tmp_path / "single"
+    _train(config, single)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                             "--master_port", "29731", "-m", "sedkit.cli.main", "train", "--config", str(conf),
+                             "--exp-dir", str(tmp_path / "ddp")], capture_output=True, text=True, env=env,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    a = torch.load(single / "checkpoints" / "last.pt", weights_only=False)["model"]
+    b = torch.load(tmp_path / "ddp" / "checkpoints" / "last.pt", weights_only=False)["model"]
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], atol=1e-5, rtol=1e-4)

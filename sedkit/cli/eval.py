@@ -187,9 +187,10 @@ def _run_psds(args: argparse.Namespace) -> int:
         else:
             from sedkit.metrics.psds_scores import psds_from_scores
 
+            # Without --classes the score files' columns are the class list.
             result = psds_from_scores(gt, args.scores, dtc=args.dtc, gtc=args.gtc, cttc=args.cttc,
                                       alpha_ct=args.alpha_ct, alpha_st=args.alpha_st, max_efpr=args.max_efpr,
-                                      all_classes=all_classes)
+                                      all_classes=args.classes)
     for warning in caught:
         print(f"sedkit eval psds: warning: {warning.message}", file=sys.stderr)
     p = result.parameters

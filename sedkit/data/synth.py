@@ -9,7 +9,8 @@ worker or shard, with the same result —
   foreground-to-background SNR (uniform in ``snr_db``, DESED: 2-30 dB) and optional pitch shift / time
   stretch;
 - each event's onset, uniform over the clip, redrawn (up to ``max_placement_tries`` times, then the event
-  is dropped) until no instant has more than ``max_polyphony`` events;
+  is dropped) until no instant has more than ``max_polyphony`` events and it overlaps no event of its own
+  class (psds_eval and sed_scores_eval reject overlapping same-class reference events);
 - a background clip and a start time within it,
 
 and hands them to Scaper as constants; Scaper does the mixing (loudness-normalised at ``ref_db`` LUFS,
@@ -193,6 +194,7 @@ def plan_clip(bank: SoundBank, config: SynthConfig, index: int) -> dict:
     plan = {"background": (bg_label, bg_path, float(rng.uniform(0, max(0.0, bg_duration - config.duration_s)))),
             "events": [], "dropped": 0, "scaper_seed": int(rng.integers(2 ** 31 - 1))}
     placed: List[Tuple[float, float]] = []
+    placed_labels: List[str] = []
     for _ in range(int(rng.integers(config.min_events, config.max_events + 1))):
         label = fg_labels[rng.integers(len(fg_labels))]
         path, source_s = bank.foreground[label][rng.integers(len(bank.foreground[label]))]
@@ -204,8 +206,11 @@ def plan_clip(bank: SoundBank, config: SynthConfig, index: int) -> dict:
         length = source_used * factor
         for _ in range(config.max_placement_tries):
             onset = float(rng.uniform(0, config.duration_s - length))
-            if _max_overlap(placed, onset, onset + length) < config.max_polyphony:
+            same_label = [iv for iv, lab in zip(placed, placed_labels) if lab == label]
+            if (_max_overlap(placed, onset, onset + length) < config.max_polyphony
+                    and not any(a < onset + length and onset < b for a, b in same_label)):
                 placed.append((onset, onset + length))
+                placed_labels.append(label)
                 plan["events"].append(dict(label=label, path=path, duration=source_used, onset=onset, snr=snr,
                                            pitch=pitch, stretch=stretch))
                 break

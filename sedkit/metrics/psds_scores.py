@@ -67,6 +67,14 @@ def read_score_folder(folder: str | Path, gt: GroundTruth, all_classes: Sequence
             unknown = [c for c in classes if all_classes is not None and c not in all_classes]
             if unknown:
                 raise InputError(f"{path}:1: class {unknown[0]!r} is not in the class list")
+            unused = [c for c in classes if c not in gt.classes and c not in unknown]
+            if unused:
+                import warnings
+
+                from sedkit.metrics.psds import PSDSWarning
+
+                warnings.warn(f"{folder}: no reference events for score columns {', '.join(unused)}; "
+                              "left out of PSDS", PSDSWarning)
             lacking = [c for c in gt.classes if c not in classes]
             if lacking:
                 raise InputError(f"{path}:1: no score column for {', '.join(lacking)}")

@@ -200,3 +200,83 @@ def load_sed_network(checkpoint: str | Path, network: Optional[str] = None):
     net.load_state_dict(weights)
     net.eval()
     return net, state
+
+
+def infer(checkpoint: str | Path, out_dir: str | Path, features_dir: str | Path | None = None,
+          audio: str | Path | None = None, network: Optional[str] = None, device: str = "auto",
+          threshold: Optional[float] = None, batch_size: int = 16, progress: Optional[bool] = None) -> dict:
+    """Score clips with a trained network and decode them; returns a summary.
+
+    Input is a feature folder (made with the checkpoint's feature config) or audio (a folder, one file or a
+    wav.tsv; features are computed on the fly with the checkpoint's config, whole files, no crop). Writes
+    ``out_dir/scores/<clip>.tsv`` (sed_scores_eval format), ``out_dir/predictions.tsv`` (threshold +
+    the per-class median windows stored in the checkpoint) and ``out_dir/median_windows.yaml``.
+    """
+    from tqdm import tqdm
+
+    from sedkit.config import from_dict, to_dict as _to_dict
+    from sedkit.features.logmel import LogMelConfig
+    from sedkit.features.stats import FeatureStats
+    from sedkit.io import write_events, write_scores
+    from sedkit.postprocess.decode import decode_clip
+    from sedkit.postprocess.median import write_windows
+    from sedkit.training.trainer import resolve_device
+
+    if (features_dir is None) == (audio is None):
+        raise InputError("give either a feature folder or audio")
+    net, state = load_sed_network(checkpoint, network)
+    extra = state.get("extra", {})
+    config = from_dict(SEDExperimentConfig, state["config"])
+    feature_config = from_dict(LogMelConfig, extra["features"])
+    stats = FeatureStats(np.asarray(extra["stats_mean"]), np.asarray(extra["stats_std"]), 0, 0, "")
+    classes = config.data.classes
+    target = resolve_device(device)
+    net.to(target)
+    if features_dir is not None:
+        from sedkit.config import config_digest
+        from sedkit.features.extract import read_feature_config, read_feature_table
+
+        if config_digest(read_feature_config(features_dir)) != config_digest(feature_config):
+            raise InputError(f"{features_dir}: features made with another config than the checkpoint's")
+        rows = read_feature_table(features_dir)
+        names = [row["filename"] for row in rows]
+        matrices = (stats.normalise(np.load(Path(features_dir) / row["path"])) for row in rows)
+    else:
+        from sedkit.features.extract import list_audio, load_audio
+        from sedkit.features.logmel import LogMelExtractor
+
+        items = list_audio(audio)
+        names = [item.filename for item in items]
+        whole = feature_config.replace(clip_duration_s=None)
+        extractor = LogMelExtractor(whole)
+
+        def audio_matrices():
+            for item in items:
+                with torch.no_grad():
+                    yield stats.normalise(extractor(torch.from_numpy(load_audio(item.path, whole))).numpy())
+
+        matrices = audio_matrices()
+    bar = tqdm(total=len(names), desc="infer", unit="clip", disable=None if progress is None else not progress,
+               leave=False)
+
+    def counted(iterable):
+        for value in iterable:
+            bar.update(1)
+            yield value
+
+    probs = predict_frame_probs(net, counted(matrices), target, batch_size=1 if audio is not None else batch_size)
+    bar.close()
+    out_dir = Path(out_dir)
+    hop = extra["frame_hop_s"]
+    windows = extra["median_windows_s"]
+    thresholds = np.full(len(classes), config.postprocess.threshold if threshold is None else threshold)
+    rows = []
+    for name, prob in zip(names, probs):
+        stamps = np.arange(prob.shape[0] + 1) * hop
+        write_scores(out_dir / "scores" / f"{Path(name).with_suffix('')}.tsv", stamps, classes, prob)
+        rows += [(name, on, off, label) for on, off, label in
+                 decode_clip(stamps, prob, classes, thresholds, np.array([windows[c] for c in classes]))]
+    write_events(out_dir / "predictions.tsv", rows)
+    write_windows(out_dir / "median_windows.yaml", windows, f"median windows in seconds used for {out_dir}")
+    return {"clips": len(names), "events": len(rows), "network": network or extra.get("evaluated_network"),
+            "threshold": float(thresholds[0])}

@@ -51,6 +51,11 @@ def test_tables_formats_polyphony_and_durations(bank, tmp_path):
         assert np.all((on >= 0) & (off <= 10.0 + 1e-6))
         overlap = max(((on <= t) & (t < off)).sum() for t in np.concatenate((on, (on + off) / 2)))
         assert overlap <= 3
+        labels = np.array(strong.label)[mask]
+        for label in set(labels):
+            a, b = on[labels == label], off[labels == label]
+            order = np.argsort(a)
+            assert np.all(a[order][1:] >= b[order][:-1])  # no same-class overlap
     lines = (out / "strong.tsv").read_text().splitlines()
     assert lines[0] == "filename\tonset\toffset\tevent_label"
     keys = [(l.split("\t")[0], float(l.split("\t")[1])) for l in lines[1:]]

@@ -114,3 +114,23 @@ def test_distributed_matches_single_process(tiny_corpus, tmp_path):
     b = torch.load(tmp_path / "ddp" / "checkpoints" / "last.pt", weights_only=False)["model"]
     for key in a:
         torch.testing.assert_close(a[key], b[key], atol=1e-5, rtol=1e-4)
+
+
+def test_infer_from_features_and_audio_agree(tiny_corpus, tmp_path):
+    from sedkit.cli.main import main
+    from sedkit.io import read_events, read_scores
+
+    config = tiny_config(tiny_corpus, run={"epochs": 1})
+    _train(config, tmp_path / "exp")
+    checkpoint = str(tmp_path / "exp" / "checkpoints" / "last.pt")
+    assert main(["infer", "--checkpoint", checkpoint, "--features", str(tiny_corpus / "feats/validation"),
+                 "--out", str(tmp_path / "a"), "--no-progress"]) == 0
+    assert main(["infer", "--checkpoint", checkpoint, "--audio", str(tiny_corpus / "validation/audio"),
+                 "--out", str(tmp_path / "b"), "--no-progress", "--threshold", "0.3"]) == 0
+    stamps, classes, scores_a = read_scores(tmp_path / "a" / "scores" / "clip_0000.tsv")
+    _, _, scores_b = read_scores(tmp_path / "b" / "scores" / "clip_0000.tsv")
+    assert classes == ["noise", "tone"] and scores_a.shape == scores_b.shape == (64, 2)
+    assert abs(scores_a - scores_b).max() < 1e-4  # same features, computed offline or on the fly
+    assert read_events(tmp_path / "a" / "predictions.tsv") is not None
+    assert main(["infer", "--checkpoint", str(tmp_path / "nope.pt"), "--features", str(tiny_corpus),
+                 "--out", str(tmp_path / "c")]) == 2

@@ -89,10 +89,12 @@ class FeatureSubset:
 class SEDTrainData:
     """The three training subsets with targets, normalisation and the batch sampler."""
 
-    def __init__(self, config: DataConfig, encoder, n_out_frames: int, stats, seed: int = 0):
+    def __init__(self, config: DataConfig, encoder, n_out_frames: int, stats, seed: int = 0, augment=None,
+                 input_frame_hop_s: float = 0.0):
         from sedkit.io import read_events, read_tsv
 
         self.config, self.encoder, self.n_out, self.stats, self.seed = config, encoder, n_out_frames, stats, seed
+        self.augment, self.input_frame_hop_s = augment, input_frame_hop_s
         self.subsets: Dict[str, FeatureSubset] = {}
         self.strong_targets: List[np.ndarray] = []
         self.weak_targets: List[np.ndarray] = []
@@ -157,7 +159,13 @@ class SEDTrainData:
             rows = []
             for name, size in sizes.items():
                 rows += [(name, int(i)) for i in orders[name][step * size:(step + 1) * size]]
-            yield self._collate(rows[rank::world_size])
+            batch = self._collate(rows)
+            if self.augment is not None and self.augment.enabled:
+                from sedkit.data.augment import augment_batch
+
+                rng = np.random.default_rng([self.seed, epoch, step, 7])
+                batch = augment_batch(batch, self.augment, rng, self.input_frame_hop_s)
+            yield {key: value[rank::world_size] for key, value in batch.items()}
 
     def _collate(self, rows) -> Dict[str, np.ndarray]:
         n_classes = len(self.encoder.classes)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from sedkit.config import to_dict
+from sedkit.data.augment import AugmentConfig
 from sedkit.data.datasets import DataConfig, FeatureSubset, SEDTrainData
 from sedkit.data.encoder import LabelEncoder, pooled_frames
 from sedkit.errors import InputError
@@ -31,6 +32,7 @@ __all__ = ["SEDExperimentConfig", "SEDTask", "load_sed_network", "predict_frame_
 class SEDExperimentConfig:
     model_name: Literal["crnn"] = "crnn"
     data: DataConfig = field(default_factory=DataConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
     model: CRNNConfig = field(default_factory=CRNNConfig)
     system: SystemConfig = field(default_factory=SystemConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
@@ -105,7 +107,8 @@ class SEDTask:
             teacher = load_sed_network(config.system.teacher_checkpoint, config.system.teacher_network)[0]
         torch.manual_seed(config.run.seed)  # the initial weights depend on the seed only
         self.system = SEDSystem(config.system, lambda: CRNN(config.model), teacher)
-        self.data = SEDTrainData(d, self.encoder, self.n_out, self.stats, config.run.seed)
+        self.data = SEDTrainData(d, self.encoder, self.n_out, self.stats, config.run.seed, config.augment,
+                                 self.features.frame_hop_s)
         median_source = d.median_labels or d.synth_labels
         self.median_windows = None
         if median_source:

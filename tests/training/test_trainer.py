@@ -134,3 +134,22 @@ def test_infer_from_features_and_audio_agree(tiny_corpus, tmp_path):
     assert read_events(tmp_path / "a" / "predictions.tsv") is not None
     assert main(["infer", "--checkpoint", str(tmp_path / "nope.pt"), "--features", str(tiny_corpus),
                  "--out", str(tmp_path / "c")]) == 2
+
+
+def test_augmentation_masks_and_mixup(tiny_corpus, tmp_path):
+    import numpy as np
+
+    from sedkit.data.augment import AugmentConfig, augment_batch
+
+    config = tiny_config(tiny_corpus, augment={"time_masks": 2, "freq_masks": 2, "mixup_prob": 1.0},
+                         run={"epochs": 1})
+    task = SEDTask(config, tmp_path)
+    plain = SEDTask(tiny_config(tiny_corpus, run={"epochs": 1}), tmp_path / "plain")
+    a, b = next(iter(task.batches(0))), next(iter(plain.batches(0)))
+    assert a["x"].shape == b["x"].shape and not np.allclose(a["x"], b["x"])
+    assert np.array_equal(next(iter(task.batches(0)))["x"], a["x"])  # deterministic per (seed, epoch, step)
+    soft = a["weak"][a["is_weak"]]
+    assert ((soft > 0) & (soft < 1)).any() or np.array_equal(soft, b["weak"][b["is_weak"]])
+    masked = augment_batch(b, AugmentConfig(freq_masks=1, freq_mask_max_bins=16), np.random.default_rng(0), 0.01)
+    assert (masked["x"] == 0).any(axis=1).any()
+    _train(config, tmp_path / "run")

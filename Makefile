@@ -6,7 +6,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-DEMO_DIR ?= demo
 PYTEST_ARGS ?=
 
 .PHONY: all demo test bench system-deps clean help
@@ -15,7 +14,7 @@ help:
 	@echo "make demo   - install into $(VENV) and run the demo on generated audio"
 	@echo "make test   - install into $(VENV) (with test extras) and run the test suite"
 	@echo "make bench  - run the benchmarks in benchmarks/ (slow)"
-	@echo "make clean  - remove $(VENV) and demo outputs"
+	@echo "make clean  - remove $(VENV) and the demo's outputs"
 
 # Debian packages: scaper's sox bindings build against libsox-dev and need sox at run time.
 system-deps:
@@ -39,12 +38,13 @@ $(VENV)/.installed-%: setup.cfg pyproject.toml | $(PY) system-deps
 
 comma := ,
 
-# Until the SED recipe lands: generated audio -> log-mel features -> normalisation stats + picture.
+# The SED recipe on the corpus sedkit generates: MMT-DA + TSP attention, one seed (about 10 minutes on
+# 2 CPU cores after the install). Outputs stay in the recipe folder (exp_demo/, RESULTS_demo.md).
+DEMO_RECIPE := recipes/dcase2020_task4/sed1
 demo: $(VENV)/.installed-synth
-	$(PY) data_prep/make_demo_audio.py $(DEMO_DIR)/audio --n-clips 40 --sample-rate 44100
-	$(VENV)/bin/sedkit features $(DEMO_DIR)/audio $(DEMO_DIR)/features --nj 2
-	$(VENV)/bin/sedkit features stats $(DEMO_DIR)/features --plot $(DEMO_DIR)/features.png
-	@echo "demo done: features in $(DEMO_DIR)/features, picture in $(DEMO_DIR)/features.png"
+	cd $(DEMO_RECIPE) && ./run.sh --mini true --seeds 1 --exp exp_demo --results RESULTS_demo.md
+	@echo "demo done: results table in $(DEMO_RECIPE)/RESULTS_demo.md, experiment in $(DEMO_RECIPE)/exp_demo/,"
+	@echo "data in $(DEMO_RECIPE)/{data,dump}/; see docs/recipes.md for what each stage wrote"
 
 test: $(VENV)/.installed-synth+test
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -54,4 +54,4 @@ bench: $(VENV)/.installed-synth+test
 	$(PY) benchmarks/eval.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR)
+	rm -rf $(VENV) $(DEMO_RECIPE)/data $(DEMO_RECIPE)/dump $(DEMO_RECIPE)/exp_demo $(DEMO_RECIPE)/RESULTS_demo*

@@ -31,6 +31,7 @@ __all__ = [
     "load_config",
     "apply_overrides",
     "config_digest",
+    "merge",
 ]
 
 
@@ -229,15 +230,31 @@ def _deep_copy(data: Mapping[str, Any]) -> dict:
     return {k: _deep_copy(v) if isinstance(v, Mapping) else v for k, v in data.items()}
 
 
-def load_config(cls: Type[T], path: str | Path | None = None, overrides: Sequence[str] = ()) -> T:
-    """Load dataclass ``cls`` from an optional YAML file plus ``key=value`` overrides."""
-    data = load_yaml(path) if path is not None else {}
+def merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict:
+    """``base`` with ``update`` applied recursively (sections merge, values replace)."""
+    result = _deep_copy(base)
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), dict):
+            result[key] = merge(result[key], value)
+        else:
+            result[key] = _deep_copy(value) if isinstance(value, Mapping) else value
+    return result
+
+
+def load_config(cls: Type[T], path: str | Path | Sequence[str | Path] | None = None,
+                overrides: Sequence[str] = ()) -> T:
+    """Load dataclass ``cls`` from optional YAML file(s) (later ones override earlier ones, section by
+    section) plus ``key=value`` overrides."""
+    paths = [] if path is None else [path] if isinstance(path, (str, Path)) else list(path)
+    data: dict = {}
+    for item in paths:
+        data = merge(data, load_yaml(item))
     data = apply_overrides(data, overrides)
     try:
         return from_dict(cls, data)
     except ConfigError as exc:
-        if path is not None:
-            raise ConfigError(f"{path}: {exc}") from None
+        if paths:
+            raise ConfigError(f"{', '.join(map(str, paths))}: {exc}") from None
         raise
 
 

@@ -76,3 +76,11 @@ def test_overrides_and_roundtrip(tmp_path):
 def test_digest_changes_with_values():
     assert config_digest(Outer()) == config_digest(Outer())
     assert config_digest(Outer()) != config_digest(Outer(n=4))
+
+
+def test_layered_config_files(tmp_path):
+    base, top = tmp_path / "base.yaml", tmp_path / "top.yaml"
+    base.write_text("n: 1\ninner:\n  rate: 0.1\n  names: [a]\n")
+    top.write_text("inner:\n  rate: 0.7\n")
+    cfg = load_config(Outer, [base, top], ["mode=b"])
+    assert cfg == Outer(n=1, mode="b", inner=Inner(0.7, ["a"]))

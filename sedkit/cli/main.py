@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "make-mini-corpus": ("sedkit.cli.make_mini_corpus", "build the mini DESED-like corpus (two domains)"),
     "train": ("sedkit.cli.train", "train a SED system (MT, DA, MT-DA, MMT-DA, fixed teacher)"),
     "infer": ("sedkit.cli.infer", "score clips or audio with a trained model; write scores and events"),
+    "results": ("sedkit.cli.results", "write a recipe's RESULTS.md from its scored runs"),
     "features": ("sedkit.cli.features", "extract log-mel features from a folder or list of audio files"),
     "features stats": ("sedkit.cli.features_stats", "per-mel mean/std of feature folders (for normalisation)"),
 }

@@ -18,7 +18,8 @@ import sys
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("overrides", nargs="*", metavar="SECTION.KEY=VALUE", help="config overrides")
-    parser.add_argument("--config", metavar="YAML", help="experiment config")
+    parser.add_argument("--config", metavar="YAML", action="append",
+                        help="experiment config; repeat to layer files (later ones override earlier ones)")
     parser.add_argument("--exp-dir", metavar="DIR", help="experiment folder")
     parser.add_argument("--overwrite", action="store_true", help="start over in an existing experiment folder")
     parser.add_argument("--dump-config", action="store_true", help="print the resolved config and exit")

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# DCASE 2020 task 4 SED recipe: the MMT-DA paper's systems, from data to RESULTS.md.
+# Stages: 0 data -> 1 synthesis -> 2 features -> 3 feature stats -> 4 train -> 5 inference
+#         -> 6 post-processing -> 7 scoring -> 8 RESULTS.md.   ./run.sh --help lists the options.
+set -euo pipefail
+cd "$(dirname "$0")"
+command_line="./run.sh $*"
+
+stage=0                 # first stage to run
+stop_stage=100          # last stage to run
+mini=true               # true: the corpus sedkit generates itself; false: --desed_root or --soundbank_dir
+mini_scale=1.0          # size of the generated corpus (1.0: 1200 clips)
+corpus_seed=0           # seed of the generated corpus
+desed_root=""           # DESED as distributed (audio/ and metadata/ trees): real-corpus mode
+soundbank_dir=""        # your sound bank in Scaper's layout: a DESED-shaped corpus made from it
+systems="mmt_da_tsp"    # systems to train: names of conf/systems/*.yaml
+seeds="1 2 3"           # one run per system and seed
+nj=2                    # parallel jobs for synthesis and features
+train_args=""           # extra section.key=value overrides for sedkit train
+device=cpu              # cpu, cuda or auto
+ngpu=1                  # processes per run; > 1 trains with torchrun
+data=data               # prepared data tables
+dump=dump               # features
+exp=exp                 # experiments
+results=RESULTS.md      # results table written by stage 8
+
+. utils/parse_options.sh
+. utils/log.sh
+. ./path.sh
+
+if [ -n "$desed_root" ] && [ -n "$soundbank_dir" ]; then
+  echo "$0: give --desed_root or --soundbank_dir, not both" >&2; exit 2
+fi
+if [ "$mini" = true ] && [ -n "$desed_root$soundbank_dir" ]; then mini=false; fi
+if [ "$mini" != true ] && [ -z "$desed_root$soundbank_dir" ]; then
+  echo "$0: --mini false needs --desed_root DIR or --soundbank_dir DIR" >&2; exit 2
+fi
+if [ -n "$desed_root" ]; then
+  python local/check_desed.py "$desed_root"      # fails fast, one line, before any work
+fi
+for system in $systems; do
+  [ -f "conf/systems/$system.yaml" ] || { echo "$0: unknown system $system (conf/systems/$system.yaml)" >&2; exit 2; }
+done
+
+if [ "$mini" = true ] || [ -n "$soundbank_dir" ]; then
+  features_conf=conf/features_mini.yaml; train_conf=conf/train_mini.yaml
+else
+  features_conf=conf/features.yaml; train_conf=conf/train.yaml
+fi
+[ "$mini" = true ] && corpus="mini (scale $mini_scale, seed $corpus_seed)" || corpus="${desed_root:-soundbank $soundbank_dir}"
+sets="train_synth train_weak train_unlabel validation"
+# The 10 DESED classes, in the order of the models' outputs; macro averages run over all of them.
+classes="Alarm_bell_ringing Blender Cat Dishes Dog Electric_shaver_toothbrush Frying Running_water Speech Vacuum_cleaner"
+
+if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
+  log "Stage 0: data: ${desed_root:-generated corpus} -> $data/{${sets// /,}}"
+  if [ -n "$desed_root" ]; then
+    python local/prepare_desed.py "$desed_root" "$data"
+  else
+    mkdir -p "$data"
+  fi
+fi
+
+if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
+  if [ -n "$desed_root" ]; then
+    log "Stage 1: synthesis: skipped, DESED's synthetic20 soundscapes are used as distributed"
+  else
+    signature="scale=$mini_scale seed=$corpus_seed bank=${soundbank_dir:-builtin}"
+    if done_matches "$data/corpus" "$signature"; then
+      log "Stage 1: synthesis: $data/corpus already made ($signature)"
+    else
+      log "Stage 1: synthesis: ${soundbank_dir:-built-in sound bank} -> $data/corpus ($signature)"
+      sedkit make-mini-corpus "$data/corpus" --scale "$mini_scale" --seed "$corpus_seed" --nj "$nj" \
+        ${soundbank_dir:+--soundbank "$soundbank_dir"}
+      for set in $sets validation_synth; do
+        mkdir -p "$data/$set"
+        ln -sfn "$(cd "$data/corpus/$set" && pwd)/audio" "$data/$set/audio"
+        for table in strong.tsv weak.tsv durations.tsv; do
+          [ -f "$data/corpus/$set/$table" ] && cp "$data/corpus/$set/$table" "$data/$set/$table"
+        done
+      done
+      mark_done "$data/corpus" "$signature"
+    fi
+  fi
+fi
+
+if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
+  for set in $sets; do
+    log "Stage 2: features: $data/$set/audio -> $dump/$set ($features_conf)"
+    sedkit features "$data/$set/audio" "$dump/$set" --config "$features_conf" --nj "$nj"
+  done
+fi
+
+if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
+  log "Stage 3: feature statistics: $dump/{train_synth,train_weak,train_unlabel} -> $dump/stats.npz"
+  sedkit features stats "$dump/train_synth" "$dump/train_weak" "$dump/train_unlabel" --out "$dump/stats.npz" \
+    --plot "$dump/stats.png"
+fi
+
+data_args="data.synth_features=$dump/train_synth data.synth_labels=$data/train_synth/strong.tsv
+  data.weak_features=$dump/train_weak data.weak_labels=$data/train_weak/weak.tsv
+  data.unlabel_features=$dump/train_unlabel data.stats=$dump/stats.npz
+  data.validation_features=$dump/validation data.validation_labels=$data/validation/strong.tsv
+  data.validation_durations=$data/validation/durations.tsv run.device=$device"
+
+teacher_of() {  # Table 2 systems take a frozen teacher trained by another system of the same seed
+  case "$1" in
+    grl_to_base) echo "$exp/da_seed$2/checkpoints/best.pt" ;;
+    base_to_grl) echo "$exp/mt_real_seed$2/checkpoints/best.pt" ;;
+  esac
+}
+
+if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
+  for system in $systems; do
+    for seed in $seeds; do
+      tag="${system}_seed${seed}"
+      teacher="$(teacher_of "$system" "$seed")"
+      extra="${teacher:+system.teacher_checkpoint=$teacher}"
+      if [ -n "$teacher" ] && [ ! -f "$teacher" ]; then
+        echo "$0: $system needs $teacher: train its teacher system first (add it to --systems before $system)" >&2
+        exit 2
+      fi
+      log "Stage 4: train $tag: $train_conf + conf/systems/$system.yaml -> $exp/$tag"
+      launcher=(sedkit)
+      [ "$ngpu" -gt 1 ] && launcher=(torchrun --nproc_per_node "$ngpu" -m sedkit.cli.main)
+      # Rerunning resumes an interrupted run and leaves a finished one alone.
+      "${launcher[@]}" train --config "$train_conf" --config "conf/systems/$system.yaml" --exp-dir "$exp/$tag" \
+        $data_args run.seed="$seed" $extra $train_args
+    done
+  done
+fi
+
+if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
+  for system in $systems; do
+    for seed in $seeds; do
+      tag="${system}_seed${seed}"
+      log "Stage 5: inference: $exp/$tag/checkpoints/best.pt on $dump/validation -> $exp/$tag/decode_validation/scores"
+      sedkit infer --checkpoint "$exp/$tag/checkpoints/best.pt" --features "$dump/validation" \
+        --out "$exp/$tag/decode_validation" --device "$device"
+    done
+  done
+fi
+
+if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
+  for system in $systems; do
+    for seed in $seeds; do
+      out="$exp/${system}_seed${seed}/decode_validation"
+      log "Stage 6: post-processing: $out/scores -> $out/predictions.tsv (adaptive median from $data/train_synth/strong.tsv)"
+      sedkit postprocess "$out/scores" "$out/predictions.tsv" --adaptive-median "$data/train_synth/strong.tsv" \
+        --write-median-windows "$out/median_windows.yaml"
+    done
+  done
+fi
+
+if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
+  for system in $systems; do
+    for seed in $seeds; do
+      out="$exp/${system}_seed${seed}/decode_validation"
+      log "Stage 7: scoring: $out/predictions.tsv vs $data/validation/strong.tsv -> $out/{event,segment,psds}.json"
+      sedkit eval event --reference "$data/validation/strong.tsv" --estimated "$out/predictions.tsv" \
+        --durations "$data/validation/durations.tsv" --classes $classes --json "$out/event.json" \
+        --plot "$out/f1.png" > "$out/event.txt"
+      sedkit eval segment --reference "$data/validation/strong.tsv" --estimated "$out/predictions.tsv" \
+        --durations "$data/validation/durations.tsv" --classes $classes --json "$out/segment.json" > "$out/segment.txt"
+      sedkit eval psds --reference "$data/validation/strong.tsv" --durations "$data/validation/durations.tsv" \
+        --scores "$out/scores" --classes $classes --json "$out/psds.json" --plot "$out/psd_roc.png" > "$out/psds.txt"
+      tail -n 3 "$out/event.txt" >&2
+    done
+  done
+fi
+
+if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
+  log "Stage 8: results: $exp/*/decode_validation -> $results"
+  sedkit results --exp "$exp" --systems "$systems" --seeds "$seeds" --paper conf/paper_results.yaml \
+    --out "$results" --title "dcase2020_task4/sed1: MMT-DA systems" \
+    --note "Corpus: $corpus. Configs: $train_conf + conf/systems/<system>.yaml $train_args." \
+    --note "Command: \`$command_line\` (systems: $systems; seeds: $seeds)." \
+    --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; recipe run time $((SECONDS / 60)) min."
+fi

@@ -1,0 +1,109 @@
+"""recipes/dcase2020_task4/sed1/run.sh end to end on tiny generated data, in a temporary copy."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+RECIPE = REPO / "recipes" / "dcase2020_task4" / "sed1"
+TINY = ["--mini_scale", "0.03", "--seeds", "1", "--systems", "da", "--train_args", "run.epochs=1"]
+
+
+def copy_recipe(tmp: Path) -> Path:
+    shutil.copytree(REPO / "recipes", tmp / "recipes", symlinks=True)
+    return tmp / "recipes" / "dcase2020_task4" / "sed1"
+
+
+def run(recipe: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run(["bash", "run.sh", *args], cwd=recipe, env=env, capture_output=True, text=True,
+                            timeout=900)
+    if check:
+        assert result.returncode == 0, result.stderr[-4000:]
+    return result
+
+
+def test_every_conf_loads_strictly():
+    from sedkit.config import load_config
+    from sedkit.features.logmel import LogMelConfig
+    from sedkit.training.sed import SEDExperimentConfig
+
+    for features in ("features.yaml", "features_mini.yaml"):
+        load_config(LogMelConfig, RECIPE / "conf" / features)
+    systems = sorted((RECIPE / "conf" / "systems").glob("*.yaml"))
+    assert len(systems) >= 11
+    for base in ("train.yaml", "train_mini.yaml"):
+        for system in systems:
+            config = load_config(SEDExperimentConfig, [RECIPE / "conf" / base, system])
+            assert config.system.name
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    recipe = copy_recipe(tmp_path_factory.mktemp("sed1"))
+    first = run(recipe, *TINY)
+    return recipe, first
+
+
+def test_all_stages_write_their_outputs(finished):
+    recipe, first = finished
+    for stage in range(9):
+        assert f"Stage {stage}:" in first.stderr
+    decode = recipe / "exp" / "da_seed1" / "decode_validation"
+    for name in ("scores", "predictions.tsv", "median_windows.yaml", "event.json", "segment.json", "psds.json",
+                 "f1.png", "psd_roc.png"):
+        assert (decode / name).exists(), name
+    results = (recipe / "RESULTS.md").read_text()
+    assert "| da | 1 |" in results and "45.5" in results and "Command:" in results
+    assert (recipe / "dump" / "stats.npz").exists() and (recipe / "data" / "corpus" / ".done").exists()
+
+
+def test_rerun_skips_finished_steps_and_stage_7_alone_reuses_outputs(finished):
+    recipe, _ = finished
+    stamp = (recipe / "exp" / "da_seed1" / "checkpoints" / "last.pt").stat().st_mtime_ns
+    again = run(recipe, *TINY, "--stop_stage", "4")
+    assert "already made" in again.stderr
+    assert "0 extracted" in again.stdout and "nothing to do" in again.stderr
+    assert (recipe / "exp" / "da_seed1" / "checkpoints" / "last.pt").stat().st_mtime_ns == stamp
+    (recipe / "RESULTS.md").unlink()
+    scored = run(recipe, *TINY, "--stage", "7")
+    assert "Stage 5:" not in scored.stderr and (recipe / "RESULTS.md").exists()
+
+
+def test_bad_options_fail_fast(tmp_path):
+    recipe = copy_recipe(tmp_path)
+    bad = run(recipe, "--desed_root", str(tmp_path / "nowhere"), check=False)
+    assert bad.returncode == 2 and "--desed_root" in bad.stderr and "no such folder" in bad.stderr
+    (tmp_path / "half" / "audio").mkdir(parents=True)
+    half = run(recipe, "--desed_root", str(tmp_path / "half"), check=False)
+    assert half.returncode == 2 and "missing audio/train/synthetic20/soundscapes" in half.stderr
+    assert not (recipe / "data").exists()  # nothing started
+    unknown = run(recipe, "--frobnicate", "1", check=False)
+    assert unknown.returncode == 2 and "unknown option --frobnicate" in unknown.stderr
+    system = run(recipe, "--systems", "nope", check=False)
+    assert system.returncode == 2 and "unknown system nope" in system.stderr
+
+
+def test_fake_desed_tree_runs_the_real_corpus_path(finished, tmp_path):
+    source, _ = finished
+    corpus = source / "data" / "corpus"
+    desed = tmp_path / "DESED"
+    layout = {"train_synth": "audio/train/synthetic20/soundscapes", "train_weak": "audio/train/weak",
+              "train_unlabel": "audio/train/unlabel_in_domain", "validation": "audio/validation"}
+    for name, folder in layout.items():
+        shutil.copytree(corpus / name / "audio", desed / folder)
+    (desed / "metadata" / "train" / "synthetic20").mkdir(parents=True)
+    (desed / "metadata" / "validation").mkdir(parents=True)
+    shutil.copy(corpus / "train_synth" / "strong.tsv", desed / "metadata/train/synthetic20/soundscapes.tsv")
+    shutil.copy(corpus / "train_weak" / "weak.tsv", desed / "metadata/train/weak.tsv")
+    shutil.copy(corpus / "validation" / "strong.tsv", desed / "metadata/validation/validation.tsv")
+    recipe = copy_recipe(tmp_path / "run")
+    small = ["model.channels=[8,8,8,8,8]", "model.rnn_hidden=8", "run.epochs=1"]
+    result = run(recipe, "--desed_root", str(desed), "--seeds", "1", "--systems", "da", "--train_args", " ".join(small))
+    assert "synthetic20 soundscapes are used as distributed" in result.stderr
+    assert (recipe / "data" / "validation" / "durations.tsv").exists()
+    assert (recipe / "exp" / "da_seed1" / "decode_validation" / "event.json").exists()
+    assert "DESED" in (recipe / "RESULTS.md").read_text()

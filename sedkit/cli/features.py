@@ -16,38 +16,23 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sedkit.cli.common import add_job_options, start_job
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", nargs="?", metavar="IN", help="audio folder or wav.tsv (filename, path)")
     parser.add_argument("output", nargs="?", metavar="OUT", help="feature folder to write")
-    parser.add_argument("--config", metavar="YAML", help="feature config (LogMelConfig fields)")
-    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", dest="overrides",
-                        help="override config fields, e.g. --set hop_length=512 n_mels=64")
-    parser.add_argument("--nj", type=int, default=1, help="parallel worker processes (default 1)")
-    parser.add_argument("--shard", default="1/1", metavar="K/N", help="process only shard K of N (default 1/1)")
-    parser.add_argument("--dump-config", action="store_true",
-                        help="print the resolved config as YAML and exit")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_job_options(parser, "feature config (LogMelConfig fields)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from sedkit.config import dump_yaml, load_config, to_dict
-    from sedkit.errors import InputError
+    from sedkit.features.extract import extract_features, list_audio
     from sedkit.features.logmel import LogMelConfig
 
-    config = load_config(LogMelConfig, args.config, args.overrides)
-    if args.dump_config:
-        sys.stdout.write(dump_yaml(to_dict(config)))
+    started = start_job(LogMelConfig, args, "IN and OUT", args.input, args.output)
+    if started is None:
         return 0
-    if args.input is None or args.output is None:
-        raise InputError("IN and OUT are required (or --dump-config)")
-    if args.nj < 1:
-        raise InputError(f"--nj {args.nj}: must be at least 1")
-
-    from sedkit.features.extract import extract_features, list_audio
-    from sedkit.parallel import parse_shard
-
-    shard = parse_shard(args.shard)
+    config, shard = started
     items = list_audio(args.input)
     report = extract_features(items, args.output, config, nj=args.nj, shard=shard,
                               progress=False if args.no_progress else None)

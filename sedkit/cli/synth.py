@@ -13,37 +13,24 @@ examples:
 from __future__ import annotations
 
 import argparse
-import sys
+
+from sedkit.cli.common import add_job_options, start_job
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("bank", nargs="?", metavar="BANK", help="sound bank folder (foreground/, background/)")
     parser.add_argument("output", nargs="?", metavar="OUT", help="output folder")
-    parser.add_argument("--config", metavar="YAML", help="synthesis spec (SynthConfig fields)")
-    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", dest="overrides",
-                        help="override spec fields, e.g. --set n_soundscapes=50 domain=real")
     parser.add_argument("--label-map", metavar="MAP.tsv", help="tsv with columns folder, label: renames labels")
-    parser.add_argument("--nj", type=int, default=1, help="parallel worker processes (default 1)")
-    parser.add_argument("--shard", default="1/1", metavar="K/N", help="make only shard K of N (default 1/1)")
-    parser.add_argument("--dump-config", action="store_true", help="print the resolved spec as YAML and exit")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_job_options(parser, "synthesis spec (SynthConfig fields)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from sedkit.config import dump_yaml, load_config, to_dict
     from sedkit.data.synth import SynthConfig, scan_soundbank, synthesize
-    from sedkit.errors import InputError
-    from sedkit.parallel import parse_shard
 
-    config = load_config(SynthConfig, args.config, args.overrides)
-    if args.dump_config:
-        sys.stdout.write(dump_yaml(to_dict(config)))
+    started = start_job(SynthConfig, args, "BANK and OUT", args.bank, args.output)
+    if started is None:
         return 0
-    if args.bank is None or args.output is None:
-        raise InputError("BANK and OUT are required (or --dump-config)")
-    if args.nj < 1:
-        raise InputError(f"--nj {args.nj}: must be at least 1")
-    shard = parse_shard(args.shard)
+    config, shard = started
     bank = scan_soundbank(args.bank, args.label_map)
     report = synthesize(bank, args.output, config, nj=args.nj, shard=shard,
                         progress=False if args.no_progress else None)

@@ -1,0 +1,1 @@
+"""Distillation criteria for clip classification (one file a method): label smoothing family, MrKD."""

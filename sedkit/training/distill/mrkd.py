@@ -1,0 +1,107 @@
+"""Memory-replay knowledge distillation (MrKD; Wang et al., Sensors 2021, paper 001).
+
+The student theta learns from its own past: ``n_backups`` copies of its weights, refreshed every ``kappa``
+(given in epochs, converted to steps): at the start of step t with t mod kappa = 0, backup_i <- backup_(i-1)
+for i = n..2 and backup_1 <- theta (Algorithms 1-2); all start as theta_0. The backups' logits (no gradient,
+eval mode) are combined by an FCN phi, Linear(nM, M) - ReLU - Linear(M, M) (``fcn_layers: 2``; 1: one
+linear layer; 0: the plain average of the logits, Fig. 9), into z_ens. Knowledge Adjustment (KA, Sec. 3.4)
+swaps z_ens's largest entry with the true class's when they differ, so the target's argmax is right (done
+with gather/scatter, so it stays differentiable in phi). The loss (Eq. 8) is
+
+    (1 - alpha) CE(p(theta; 1), q) + alpha tau^2 KL(p(z_correct; tau) || p(theta; tau)),
+
+and phi is trained by the KL term only (Eq. 10): its gradient reaches phi through the target side. Ablations:
+``fcn_loss: kl`` (the paper's), ``ce`` (phi trained by CE(z_ens, y), KL target detached) or ``ce_kl`` (both;
+Table 4); Table 3's "plain" is ``fcn_layers: 0, knowledge_adjustment: false``, "w/o KA" is
+``knowledge_adjustment: false``. Defaults where the paper is silent (SPEC-DIGEST 2.2): alpha 0.5, tau 3,
+kappa = epochs / 8, ReLU in the FCN, no weight decay on phi.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Dict, Literal, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from sedkit.training.distill.lsr import kl_div
+
+__all__ = ["MrKDConfig", "MrKD", "knowledge_adjustment"]
+
+
+@dataclass
+class MrKDConfig:
+    n_backups: int = 3
+    kappa_epochs: Optional[float] = None  # null: epochs / 8
+    alpha: float = 0.5
+    tau: float = 3.0
+    fcn_layers: Literal[0, 1, 2] = 2
+    knowledge_adjustment: bool = True
+    fcn_loss: Literal["kl", "ce", "ce_kl"] = "kl"
+
+
+def knowledge_adjustment(z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Swap each row's largest entry with its true-class entry (a no-op where they coincide)."""
+    top = z.argmax(dim=1, keepdim=True)
+    y = labels[:, None]
+    z_top, z_true = z.gather(1, top), z.gather(1, y)
+    return z.scatter(1, y, z_top).scatter(1, top, z_true)
+
+
+class MrKD(nn.Module):
+    """The MrKD criterion: holds the backups and the FCN; ``forward`` gives the loss terms."""
+
+    def __init__(self, student: nn.Module, n_classes: int, config: MrKDConfig, kappa_steps: int):
+        super().__init__()
+        self.config, self.kappa_steps = config, max(1, int(kappa_steps))
+        self.backups = nn.ModuleList(copy.deepcopy(student) for _ in range(config.n_backups))
+        for backup in self.backups:
+            backup.requires_grad_(False)
+        width = config.n_backups * n_classes
+        if config.fcn_layers == 2:
+            self.fcn = nn.Sequential(nn.Linear(width, n_classes), nn.ReLU(), nn.Linear(n_classes, n_classes))
+        elif config.fcn_layers == 1:
+            self.fcn = nn.Linear(width, n_classes)
+        else:
+            self.fcn = None
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.backups.eval()  # backups: running BatchNorm statistics, no dropout
+        return self
+
+    @torch.no_grad()
+    def maybe_rotate(self, student: nn.Module, next_step: int) -> bool:
+        """At the start of step ``next_step`` (1-based): rotate when next_step is a multiple of kappa."""
+        if next_step % self.kappa_steps != 0:
+            return False
+        for i in range(len(self.backups) - 1, 0, -1):
+            self.backups[i].load_state_dict(self.backups[i - 1].state_dict())
+        self.backups[0].load_state_dict(student.state_dict())
+        return True
+
+    def ensemble_logits(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            logits = [backup(x)["logits"] for backup in self.backups]
+        if self.fcn is None:
+            return torch.stack(logits).mean(dim=0)
+        return self.fcn(torch.cat(logits, dim=1))
+
+    def forward(self, logits: torch.Tensor, labels: torch.Tensor, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        c = self.config
+        ce = F.cross_entropy(logits, labels)
+        z_ens = self.ensemble_logits(x)
+        z_target = knowledge_adjustment(z_ens, labels) if c.knowledge_adjustment else z_ens
+        target = F.softmax(z_target / c.tau, dim=1)
+        if c.fcn_loss == "ce":
+            target = target.detach()
+        kd = kl_div(target, F.log_softmax(logits / c.tau, dim=1))
+        loss = (1 - c.alpha) * ce + c.alpha * c.tau ** 2 * kd
+        terms = {"ce": ce, "kd": kd}
+        if c.fcn_loss in ("ce", "ce_kl") and self.fcn is not None:
+            terms["fcn_ce"] = F.cross_entropy(z_ens, labels)
+            loss = loss + terms["fcn_ce"]
+        terms["loss"] = loss
+        return terms

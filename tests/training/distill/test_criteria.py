@@ -1,0 +1,125 @@
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from sedkit.training.distill.lsr import LSRConfig, handmade_teacher, kl_div, lsr_family_loss
+from sedkit.training.distill.mrkd import MrKD, MrKDConfig, knowledge_adjustment
+
+
+def _logits(seed=0, batch=5, classes=10):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(batch, classes, generator=g, requires_grad=True), torch.randint(0, classes, (batch,), generator=g)
+
+
+def _grad(loss, z):
+    return torch.autograd.grad(loss, z)[0]
+
+
+def test_lsr_equals_ce_plus_kl_up_to_alpha_log_m():
+    z, y = _logits()
+    cfg = LSRConfig(alpha=0.3)
+    lsr = lsr_family_loss("lsr", z, y, cfg)["loss"]
+    uniform = torch.full_like(z, 0.1)
+    kd_form = 0.7 * F.cross_entropy(z, y) + 0.3 * kl_div(uniform, F.log_softmax(z, dim=1))
+    assert float(lsr - kd_form) == pytest.approx(0.3 * math.log(10), abs=1e-5)  # Eq. 7 up to alpha log M
+    torch.testing.assert_close(_grad(lsr, z), _grad(kd_form, z))
+    assert float(lsr) == pytest.approx(float(F.cross_entropy(z, y, label_smoothing=0.3)), abs=1e-6)
+
+
+def test_lsr_os_at_tau_one_has_lsr_gradients():
+    z, y = _logits(1)
+    cfg = LSRConfig(alpha=0.2, tau=1.0)
+    torch.testing.assert_close(_grad(lsr_family_loss("lsr_os", z, y, cfg)["loss"], z),
+                               _grad(lsr_family_loss("lsr", z, y, cfg)["loss"], z))
+
+
+def test_lsr_os_tc_gradient_is_alpha_p_tau_minus_teacher():
+    z, y = _logits(2)
+    cfg = LSRConfig(alpha=0.4, tau=3.0, gamma=0.25)
+    terms = lsr_family_loss("lsr_os_tc", z, y, cfg)
+    grad_kd = _grad(0.4 * 3.0 * terms["kd"], z) * z.shape[0]  # batchmean: undo the 1/B
+    expected = 0.4 * (F.softmax(z / 3.0, dim=1) - handmade_teacher(y, 10, 0.25))
+    torch.testing.assert_close(grad_kd, expected.detach(), atol=1e-6, rtol=1e-5)
+
+
+def test_lsr_os_tc_with_uniform_teacher_is_lsr_os_with_factor_tau():
+    z, y = _logits(3)
+    tc = lsr_family_loss("lsr_os_tc", z, y, LSRConfig(alpha=0.5, tau=2.0, gamma=0.1))
+    os_ = lsr_family_loss("lsr_os", z, y, LSRConfig(alpha=0.5, tau=2.0))
+    # gamma = 1/M makes p' uniform; LSR-OS-TC then weighs the same KL by tau instead of tau^2
+    assert float(tc["kd"]) == pytest.approx(float(os_["kd"]), rel=1e-6)
+    assert float(tc["loss"] - 0.5 * tc["ce"]) == pytest.approx(float(0.5 * 2.0 * os_["kd"]), rel=1e-6)
+
+
+def test_tfkd_teacher_is_soft_and_correct():
+    z, y = _logits(4)
+    teacher = handmade_teacher(y, 10, 0.9)
+    assert torch.allclose(teacher.sum(1), torch.ones(5)) and torch.all(teacher.argmax(1) == y)
+    soft = F.softmax(teacher / 20.0, dim=1)
+    assert float(soft.gather(1, y[:, None]).mean()) == pytest.approx(0.104, abs=1e-3)  # digest's number
+    assert torch.isfinite(lsr_family_loss("tfkd", z, y, LSRConfig())["loss"])
+
+
+class _Tiny(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return {"logits": self.linear(x)}
+
+
+def test_knowledge_adjustment_swaps_argmax_to_label():
+    z = torch.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 1.0]], requires_grad=True)
+    y = torch.tensor([2, 1])
+    adjusted = knowledge_adjustment(z, y)
+    assert adjusted.tolist() == [[2.0, 1.0, 3.0], [0.0, 5.0, 1.0]]  # swapped / no-op when already right
+    assert torch.all(adjusted.argmax(1) == y)
+    adjusted.sum().backward()
+    assert torch.all(z.grad == 1)  # a permutation: differentiable
+
+
+def test_mrkd_rotation_schedule_and_gradients():
+    torch.manual_seed(0)
+    student = _Tiny()
+    criterion = MrKD(student, 3, MrKDConfig(n_backups=3, fcn_layers=2), kappa_steps=2)
+    snapshots = {0: {k: v.clone() for k, v in student.state_dict().items()}}
+    optimizer = torch.optim.SGD(list(student.parameters()) + list(criterion.fcn.parameters()), lr=0.5)
+    x, y = torch.randn(8, 4), torch.randint(0, 3, (8,))
+    for step in range(1, 9):  # step t starts: rotate if t mod kappa == 0
+        criterion.maybe_rotate(student, step)
+        if step % 2 == 0:
+            k = step // 2
+            for i, backup in enumerate(criterion.backups, start=1):
+                # backup_i == theta at the start of step (k-i+1) kappa, i.e. after step (k-i+1) kappa - 1;
+                # theta_0 when k-i+1 <= 0 (SPEC-DIGEST 6)
+                source = (k - i + 1) * 2 - 1 if k - i + 1 > 0 else 0
+                for name, value in backup.state_dict().items():
+                    assert torch.equal(value, snapshots[source][name]), (step, i)
+        terms = criterion(student(x)["logits"], y, x)
+        optimizer.zero_grad()
+        terms["loss"].backward()
+        assert all(p.grad is None for b in criterion.backups for p in b.parameters())
+        assert any(float(p.grad.abs().sum()) > 0 for p in criterion.fcn.parameters())
+        optimizer.step()
+        snapshots[step] = {k: v.clone() for k, v in student.state_dict().items()}
+
+
+def test_mrkd_fcn_trained_by_kl_only():
+    torch.manual_seed(1)
+    student = _Tiny()
+    x, y = torch.randn(6, 4), torch.randint(0, 3, (6,))
+    criterion = MrKD(student, 3, MrKDConfig(fcn_layers=2), kappa_steps=1)
+    terms = criterion(student(x)["logits"], y, x)
+    (grad_kd,) = torch.autograd.grad(terms["kd"], [criterion.fcn[0].weight], retain_graph=True)
+    (grad_total,) = torch.autograd.grad(terms["loss"], [criterion.fcn[0].weight])
+    torch.testing.assert_close(grad_total, 0.5 * 9.0 * grad_kd)  # alpha tau^2 x the KL term's gradient
+    detached = MrKD(student, 3, MrKDConfig(fcn_layers=2, fcn_loss="ce"), kappa_steps=1)
+    t = detached(student(x)["logits"], y, x)
+    (g,) = torch.autograd.grad(t["kd"], [detached.fcn[0].weight], allow_unused=True)
+    assert g is None  # Table 4 "CE": the KL target is detached, phi learns from CE(z_ens, y)
+    plain = MrKD(student, 3, MrKDConfig(fcn_layers=0, knowledge_adjustment=False), kappa_steps=1)
+    assert plain.fcn is None and torch.isfinite(plain(student(x)["logits"], y, x)["loss"])

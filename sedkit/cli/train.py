@@ -1,4 +1,5 @@
-"""Train a SED system (MT, DA, MT-DA, MMT-DA, fixed teacher; CRNN with optional attention).
+"""Train a SED system (MT, DA, MT-DA, MMT-DA, fixed teacher) or, with `task: classification`, a clip
+classifier with a distillation criterion (CE, LSR, Tf-KD, LSR-OS, LSR-OS-TC, MrKD).
 
 CONF.yaml has sections data, model, system, optim, run, postprocess (see docs/training.md and
 `sedkit train --dump-config`); section.key=value tokens override it. Writes DIR/config.yaml, train.log,
@@ -25,23 +26,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dump-config", action="store_true", help="print the resolved config and exit")
 
 
+def _task_kind(args: argparse.Namespace) -> str:
+    """``task:`` of the layered config files and overrides (sed when absent)."""
+    from sedkit.config import apply_overrides, load_yaml, merge
+
+    data: dict = {}
+    for path in args.config or []:
+        data = merge(data, load_yaml(path))
+    return str(apply_overrides(data, args.overrides).get("task", "sed"))
+
+
 def run(args: argparse.Namespace) -> int:
     from sedkit.config import dump_yaml, load_config, to_dict
     from sedkit.errors import InputError
-    from sedkit.training.sed import SEDExperimentConfig, SEDTask
     from sedkit.training.trainer import Trainer
 
-    config = load_config(SEDExperimentConfig, args.config, args.overrides)
+    kind = _task_kind(args)
+    if kind == "classification":
+        from sedkit.training.classification import ClassificationExperimentConfig as Config
+        from sedkit.training.classification import ClassificationTask as Task
+    elif kind == "sed":
+        from sedkit.training.sed import SEDExperimentConfig as Config
+        from sedkit.training.sed import SEDTask as Task
+    else:
+        raise InputError(f"task: {kind!r}; expected sed or classification")
+    config = load_config(Config, args.config, [o for o in args.overrides if not o.startswith("task=")])
     if args.dump_config:
         sys.stdout.write(dump_yaml(to_dict(config)))
         return 0
     if not args.exp_dir:
         raise InputError("--exp-dir is required")
-    task = SEDTask(config, args.exp_dir)
+    task = Task(config, args.exp_dir)
     trainer = Trainer(task, config.optim, config.run, args.exp_dir, to_dict(config), overwrite=args.overwrite)
     from sedkit.models.registry import count_parameters
 
-    for name, net in task.system.nets.items():
+    networks = task.system.nets if hasattr(task, "system") else task.modules
+    for name, net in networks.items():
         trainer.logger.info(f"network {name}: {count_parameters(net) or sum(p.numel() for p in net.parameters()):,} parameters"
                             f"{'' if count_parameters(net) else ' (frozen)'}")
     last = trainer.fit()

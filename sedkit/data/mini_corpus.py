@@ -27,7 +27,7 @@ from typing import Dict, List, Optional, Sequence
 from sedkit.data.soundbank import SoundBankConfig, write_soundbank
 from sedkit.data.synth import SynthConfig, SynthReport, scan_soundbank, synthesize
 
-__all__ = ["MINI_SETS", "make_mini_corpus"]
+__all__ = ["MINI_SETS", "make_mini_corpus", "make_mini_classification_corpus"]
 
 
 @dataclass(frozen=True)
@@ -85,3 +85,67 @@ def make_mini_corpus(out: str | Path, scale: float = 1.0, seed: int = 0, soundba
             (folder / ".withheld").mkdir(exist_ok=True)
             shutil.move(str(folder / table), str(folder / ".withheld" / table))
     return reports
+
+
+def make_mini_classification_corpus(out: str | Path, scale: float = 1.0, seed: int = 0,
+                                    soundbank: Optional[str | Path] = None, nj: int = 1,
+                                    recordings_per_class: int = 30, recording_s: float = 6.0,
+                                    clip_s: float = 3.0, progress: Optional[bool] = None) -> Dict[str, int]:
+    """A K-class clip corpus for the distillation recipes (GTZAN-like protocol, generated).
+
+    Each *recording* (``recording_s`` long) mixes 2-3 events of its class (SNR 0-15 dB) with 0-2 quieter
+    events of other classes (distractors, -10..0 dB) over a background, through Scaper; half the recordings
+    go through the real-domain recording chain. Recordings are cut into ``clip_s`` clips with 50 % overlap
+    (3 clips of 3 s from 6 s), like GTZAN's 3 s clips of 30 s songs; the recording is the clip's ``group``
+    (the "song" for song-level decisions). Splits are by recording: 70 % train, 15 % valid, 15 % test.
+    Writes ``OUT/audio/<clip>.wav`` and ``OUT/{train,valid,test}.tsv`` (filename, label, group) and returns
+    clip counts per split.
+    """
+    import numpy as np
+    import soundfile as sf
+
+    from sedkit.errors import InputError
+    from sedkit.io import atomic_write, write_tsv
+
+    if scale <= 0:
+        raise InputError(f"--scale {scale}: must be positive")
+    out = Path(out)
+    if soundbank is None:
+        folder = out / "soundbank"
+        config = SoundBankConfig(clips_per_class=12, seed=2 * seed)
+        marker = folder / ".done"
+        if not (marker.exists() and marker.read_text() == repr(config)):
+            write_soundbank(folder, config)
+            marker.write_text(repr(config))
+        bank = scan_soundbank(folder)
+    else:
+        bank = scan_soundbank(soundbank)
+    classes = sorted(bank.foreground)
+    per_class = max(2, round(recordings_per_class * scale))
+    rng = np.random.default_rng([seed, 99])
+    rows = {"train": [], "valid": [], "test": []}
+    for index, label in enumerate(classes):
+        others = [c for c in classes if c != label]
+        for domain in ("synthetic", "real"):
+            count = per_class // 2 + (per_class % 2 if domain == "synthetic" else 0)
+            config = SynthConfig(n_soundscapes=count, duration_s=recording_s, min_events=2, max_events=3,
+                                 snr_db=(0.0, 15.0), foreground_labels=[label], distractor_labels=others,
+                                 distractor_events=(0, 2), domain=domain, name_prefix=f"{label}_{domain}_",
+                                 seed=1000 * seed + 10 * index + (domain == "real"))
+            folder = out / "recordings" / f"{label}_{domain}"
+            synthesize(bank, folder, config, nj=nj, progress=progress)
+            for number in range(count):
+                name = f"{label}_{domain}_{number:05d}"
+                audio, rate = sf.read(str(folder / "audio" / f"{name}.wav"), dtype="float32")
+                split = ("train", "valid", "test")[int(np.searchsorted([0.7, 0.85], rng.random(), side="right"))]
+                step, length = int(clip_s * rate / 2), int(clip_s * rate)
+                for start in range(0, audio.shape[0] - length + 1, step):
+                    clip = f"{name}_{start // step:02d}.wav"
+                    path = out / "audio" / clip
+                    if not path.exists():
+                        with atomic_write(path, "wb", fsync=False) as handle:
+                            sf.write(handle, audio[start:start + length], rate, format="WAV", subtype="PCM_16")
+                    rows[split].append((clip, bank.output_label(label), name))
+    for split, split_rows in rows.items():
+        write_tsv(out / f"{split}.tsv", ("filename", "label", "group"), split_rows)
+    return {split: len(split_rows) for split, split_rows in rows.items()}

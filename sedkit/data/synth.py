@@ -59,6 +59,8 @@ class SynthConfig:
         pitch_shift_semitones: range of a uniform pitch shift per event, or null (off).
         time_stretch: range of a uniform time-stretch factor per event, or null (off).
         foreground_labels, background_labels: folder labels to draw from (null: all in the bank).
+        distractor_labels, distractor_events, distractor_snr_db: extra, quieter events from other labels
+            (a count range and an SNR range), e.g. to make clip classification harder; off by default.
         domain: ``synthetic`` (dry mixtures) or ``real`` (mixtures through the recording chain).
         recording_chain: the chain's ranges, used when ``domain`` is ``real``.
         fix_clipping: Scaper's clipping protection (scales a mixture down when it would clip).
@@ -79,6 +81,9 @@ class SynthConfig:
     time_stretch: Optional[Tuple[float, float]] = None
     foreground_labels: Optional[List[str]] = None
     background_labels: Optional[List[str]] = None
+    distractor_labels: Optional[List[str]] = None
+    distractor_events: Tuple[int, int] = (0, 0)
+    distractor_snr_db: Tuple[float, float] = (-10.0, 0.0)
     domain: Literal["synthetic", "real"] = "synthetic"
     recording_chain: RecordingChainConfig = field(default_factory=RecordingChainConfig)
     fix_clipping: bool = True
@@ -195,12 +200,18 @@ def plan_clip(bank: SoundBank, config: SynthConfig, index: int) -> dict:
             "events": [], "dropped": 0, "scaper_seed": int(rng.integers(2 ** 31 - 1))}
     placed: List[Tuple[float, float]] = []
     placed_labels: List[str] = []
-    for _ in range(int(rng.integers(config.min_events, config.max_events + 1))):
-        label = fg_labels[rng.integers(len(fg_labels))]
+    n_main = int(rng.integers(config.min_events, config.max_events + 1))
+    # Drawn only when asked for, so that specs without distractors keep their random streams.
+    n_distractors = (int(rng.integers(config.distractor_events[0], config.distractor_events[1] + 1))
+                     if config.distractor_events[1] > 0 else 0)
+    for number in range(n_main + n_distractors):
+        distractor = number >= n_main
+        pool = config.distractor_labels if distractor else fg_labels
+        label = pool[rng.integers(len(pool))]
         path, source_s = bank.foreground[label][rng.integers(len(bank.foreground[label]))]
         stretch = float(rng.uniform(*config.time_stretch)) if config.time_stretch else None
         pitch = float(rng.uniform(*config.pitch_shift_semitones)) if config.pitch_shift_semitones else None
-        snr = float(rng.uniform(*config.snr_db))
+        snr = float(rng.uniform(*(config.distractor_snr_db if distractor else config.snr_db)))
         factor = stretch or 1.0
         source_used = min(source_s, config.duration_s / factor)
         length = source_used * factor
@@ -301,7 +312,7 @@ def synthesize(bank: SoundBank, out_dir: str | Path, config: SynthConfig, nj: in
 
     started = time.perf_counter()
     out_dir = Path(out_dir)
-    for label in (config.foreground_labels or []):
+    for label in (config.foreground_labels or []) + (config.distractor_labels or []):
         if label not in bank.foreground:
             raise InputError(f"{bank.root / 'foreground'}: no folder for label {label!r}")
     for label in (config.background_labels or []):

@@ -34,4 +34,5 @@ def count_parameters(module) -> int:
 
 
 def _load_builtin() -> None:
+    import sedkit.models.classifiers  # noqa: F401  (registers cnn, cpresnet)
     import sedkit.models.crnn  # noqa: F401  (registers itself)

@@ -30,6 +30,7 @@ __all__ = ["SEDExperimentConfig", "SEDTask", "load_sed_network", "predict_frame_
 
 @dataclass
 class SEDExperimentConfig:
+    task: Literal["sed"] = "sed"
     model_name: Literal["crnn"] = "crnn"
     data: DataConfig = field(default_factory=DataConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)

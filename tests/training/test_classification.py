@@ -1,0 +1,80 @@
+"""Clip classification on the shared trainer: every criterion trains, MrKD rotates, group decisions."""
+import numpy as np
+import pytest
+import torch
+
+from sedkit.config import from_dict, to_dict
+from sedkit.training.classification import ClassificationExperimentConfig, ClassificationTask, group_decisions
+from sedkit.training.trainer import Trainer
+
+pytest.importorskip("scaper")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    from sedkit.data.mini_corpus import make_mini_classification_corpus
+    from sedkit.features.extract import extract_features, list_audio
+    from sedkit.features.logmel import LogMelConfig
+    from sedkit.io import read_tsv, write_tsv
+
+    root = tmp_path_factory.mktemp("cls")
+    counts = make_mini_classification_corpus(root, scale=0.07, progress=False)
+    assert counts["train"] > 0 and counts["valid"] > 0
+    config = LogMelConfig(n_fft=1024, win_length=1024, hop_length=512, n_mels=32)
+    for split in ("train", "valid"):
+        rows = read_tsv(root / f"{split}.tsv", ("filename", "label", "group"))
+        assert all(r["group"] and r["label"] in r["group"] for r in rows)
+        write_tsv(root / f"{split}.wav.tsv", ("filename", "path"), [(r["filename"], f"audio/{r['filename']}") for r in rows])
+        extract_features(list_audio(root / f"{split}.wav.tsv"), root / f"feats_{split}", config, progress=False)
+    return root
+
+
+def _config(root, criterion, **run):
+    return from_dict(ClassificationExperimentConfig, {
+        "model": {"channels": [8, 16], "hidden": 16},
+        "data": {"train_features": str(root / "feats_train"), "train_labels": str(root / "train.tsv"),
+                 "valid_features": str(root / "feats_valid"), "valid_labels": str(root / "valid.tsv"),
+                 "batch_size": 8},
+        "criterion": criterion,
+        "optim": {"optimizer": "adam", "lr": 0.003, "schedule": "constant"},
+        "run": {"epochs": 3, "device": "cpu", **run},
+    })
+
+
+def _loss_on_first_batch(task):
+    batch = next(iter(task.batches(0)))
+    torch.manual_seed(5)
+    task.model.train()
+    with torch.no_grad():
+        return float(task.training_step(batch, 0.0, 0.0, torch.device("cpu"))["loss"])
+
+
+@pytest.mark.parametrize("criterion", [{"name": "ce"}, {"name": "lsr"}, {"name": "tfkd"}, {"name": "lsr_os"},
+                                       {"name": "lsr_os_tc"}, {"name": "mrkd"},
+                                       {"name": "mrkd", "mrkd": {"fcn_layers": 0, "knowledge_adjustment": False}},
+                                       {"name": "mrkd", "mrkd": {"fcn_loss": "ce_kl"}}])
+def test_every_criterion_trains(corpus, tmp_path, criterion):
+    config = _config(corpus, criterion)
+    task = ClassificationTask(config, tmp_path)
+    before = _loss_on_first_batch(task)
+    last = Trainer(task, config.optim, config.run, tmp_path, to_dict(config)).fit()
+    assert _loss_on_first_batch(task) < before
+    assert {"val_accuracy", "val_clip_error", "val_group_error"} <= set(last)
+    assert (tmp_path / "checkpoints" / "best.pt").exists()
+
+
+def test_mrkd_backups_rotate_during_training(corpus, tmp_path):
+    config = _config(corpus, {"name": "mrkd", "mrkd": {"kappa_epochs": 1.0}})
+    task = ClassificationTask(config, tmp_path)
+    start = [p.clone() for p in task.modules["criterion"].backups[0].parameters()]
+    Trainer(task, config.optim, config.run, tmp_path, to_dict(config)).fit()
+    now = list(task.modules["criterion"].backups[0].parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(start, now))  # refreshed from the student
+    assert all(not p.requires_grad for p in now)
+
+
+def test_group_decisions_mean_and_vote():
+    probs = np.array([[0.6, 0.4], [0.6, 0.4], [0.0, 1.0], [0.9, 0.1], [0.2, 0.8]])
+    groups = ["a", "a", "a", "b", "b"]
+    assert group_decisions(probs, groups, "mean") == {"a": 1, "b": 0}  # a: mean (0.4, 0.6)
+    assert group_decisions(probs, groups, "vote") == {"a": 0, "b": 0}  # a: 2 votes to 1; b: tie -> mean

@@ -16,11 +16,11 @@ from typing import Dict, Iterator, List, Optional
 
 import numpy as np
 
+from sedkit.data.soundbank import DESED_CLASSES
 from sedkit.errors import InputError
 
 __all__ = ["DataConfig", "FeatureSubset", "SEDTrainData", "load_feature_matrix"]
 
-from sedkit.data.soundbank import DESED_CLASSES  # noqa: E402
 
 
 @dataclass

@@ -303,6 +303,14 @@ def _write_tables(out_dir: Path, config: SynthConfig, digest: str) -> int:
     return len(durations)
 
 
+def _remove_other_clips(out_dir: Path, stems: set) -> None:
+    """After a spec change, delete clips the new spec does not make (a smaller set, another prefix)."""
+    for folder, suffix in (("audio", ".wav"), ("jams", ".jams"), (EVENTS_DIR, ".tsv")):
+        for path in (out_dir / folder).glob(f"*{suffix}") if (out_dir / folder).is_dir() else []:
+            if path.stem not in stems:
+                path.unlink()
+
+
 def synthesize(bank: SoundBank, out_dir: str | Path, config: SynthConfig, nj: int = 1,
                shard: Tuple[int, int] = (1, 1), progress: Optional[bool] = None) -> SynthReport:
     """Make this shard's soundscapes (skipping finished ones) and rebuild the tables of the set."""
@@ -324,6 +332,7 @@ def synthesize(bank: SoundBank, out_dir: str | Path, config: SynthConfig, nj: in
     report = SynthReport(out_dir=out_dir, n_clips=0)
     if spec_path.exists() and spec_path.read_text() != dump_yaml(spec):
         report.spec_changed = True
+        _remove_other_clips(out_dir, {os.path.splitext(_clip_name(config, i))[0] for i in range(config.n_soundscapes)})
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_write(spec_path) as handle:
         handle.write(dump_yaml(spec))

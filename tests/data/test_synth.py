@@ -88,6 +88,9 @@ def test_shards_resume_and_spec_change(bank, tmp_path):
     changed = synthesize(sound_bank, tmp_path / "whole", SynthConfig(n_soundscapes=6, seed=2, ref_db=-30.0),
                          progress=False)
     assert changed.spec_changed and changed.n_made == 6
+    smaller = synthesize(sound_bank, tmp_path / "whole", SynthConfig(n_soundscapes=2, seed=2), progress=False)
+    assert smaller.spec_changed and sorted(p.name for p in (tmp_path / "whole" / "audio").iterdir()) == [
+        "soundscape_00000.wav", "soundscape_00001.wav"]  # no stale clips of the larger spec left behind
 
 
 def test_real_domain_and_label_map(bank, tmp_path):

@@ -13,7 +13,9 @@ TINY = ["--mini_scale", "0.03", "--seeds", "1", "--systems", "da", "--train_args
 
 
 def copy_recipe(tmp: Path) -> Path:
-    shutil.copytree(REPO / "recipes", tmp / "recipes", symlinks=True)
+    # Only the recipe's own files: not the outputs a `make demo` may have left in the working tree.
+    outputs = shutil.ignore_patterns("data", "dump", "exp", "exp_*", "RESULTS_demo*")
+    shutil.copytree(REPO / "recipes", tmp / "recipes", symlinks=True, ignore=outputs)
     return tmp / "recipes" / "dcase2020_task4" / "sed1"
 
 

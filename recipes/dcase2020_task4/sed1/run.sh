@@ -74,7 +74,7 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
         ${soundbank_dir:+--soundbank "$soundbank_dir"}
       for set in $sets validation_synth; do
         mkdir -p "$data/$set"
-        ln -sfn "$(cd "$data/corpus/$set" && pwd)/audio" "$data/$set/audio"
+        ln -sfn "../corpus/$set/audio" "$data/$set/audio"  # relative: the recipe folder may move
         for table in strong.tsv weak.tsv durations.tsv; do
           [ -f "$data/corpus/$set/$table" ] && cp "$data/corpus/$set/$table" "$data/$set/$table"
         done

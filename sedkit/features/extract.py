@@ -21,7 +21,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -51,10 +51,13 @@ FEATS_COLUMNS = ("filename", "path", "n_frames", "duration", "audio_path")
 
 @dataclass(frozen=True)
 class AudioItem:
-    """One input clip: its DCASE ``filename`` (relative name with extension) and where it lies."""
+    """One input clip: its DCASE ``filename`` (relative name with extension) and where it lies; with
+    ``start_s``/``duration_s`` the clip is that segment of the file (Kaldi's segments)."""
 
     filename: str
     path: Path
+    start_s: Optional[float] = None
+    duration_s: Optional[float] = None
 
     @property
     def clip_id(self) -> str:
@@ -82,7 +85,7 @@ class ExtractionReport:
 
 def list_audio(source: str | Path) -> list[AudioItem]:
     """Audio inputs from a folder (wav, flac, ogg; recursive; sorted), one audio file, or a
-    ``filename  path`` tsv.
+    ``filename  path`` tsv (optional columns ``start_s`` and ``duration_s`` cut a segment of the file).
 
     Relative paths in a tsv are taken relative to the tsv's folder. Two inputs that would write the same
     feature file (``a.wav`` and ``a.flac``) are an error.
@@ -106,7 +109,13 @@ def list_audio(source: str | Path) -> list[AudioItem]:
             if not row["filename"] or not row["path"]:
                 raise InputError(f"{source}:{number}: empty filename or path")
             path = Path(row["path"])
-            items.append(AudioItem(row["filename"], path if path.is_absolute() else source.parent / path))
+            try:
+                start = float(row["start_s"]) if row.get("start_s") else None
+                duration = float(row["duration_s"]) if row.get("duration_s") else None
+            except ValueError:
+                raise InputError(f"{source}:{number}: start_s / duration_s must be seconds") from None
+            items.append(AudioItem(row["filename"], path if path.is_absolute() else source.parent / path,
+                                   start, duration))
     seen: dict[str, str] = {}
     for item in items:
         other = seen.setdefault(item.clip_id, item.filename)
@@ -115,8 +124,10 @@ def list_audio(source: str | Path) -> list[AudioItem]:
     return items
 
 
-def load_audio(path: str | Path, config: LogMelConfig) -> np.ndarray:
-    """Read ``path`` with soundfile, downmix to mono, resample to ``config.sample_rate``, pad/crop.
+def load_audio(path: str | Path, config: LogMelConfig, start_s: Optional[float] = None,
+               duration_s: Optional[float] = None) -> np.ndarray:
+    """Read ``path`` (or its segment from ``start_s`` lasting ``duration_s``) with soundfile, downmix to
+    mono, resample to ``config.sample_rate``, pad/crop.
 
     Returns float32 samples. Raises :class:`InputError` for a missing, unreadable, empty or non-finite
     file (the message starts with the path).
@@ -124,7 +135,13 @@ def load_audio(path: str | Path, config: LogMelConfig) -> np.ndarray:
     import soundfile as sf
 
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        if start_s is None and duration_s is None:
+            data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        else:
+            rate = sf.info(str(path)).samplerate
+            start = int(round((start_s or 0.0) * rate))
+            frames = -1 if duration_s is None else int(round(duration_s * rate))
+            data, rate = sf.read(str(path), start=start, frames=frames, dtype="float32", always_2d=True)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except (RuntimeError, OSError, ValueError) as exc:  # soundfile.LibsndfileError is a RuntimeError
@@ -183,7 +200,7 @@ def _init_worker(config: LogMelConfig, out_dir: Path) -> None:
 def _extract_one(item: AudioItem) -> tuple[AudioItem, int, float, str | None]:
     config, extractor, torch = _WORKER["config"], _WORKER["extractor"], _WORKER["torch"]
     try:
-        audio = load_audio(item.path, config)
+        audio = load_audio(item.path, config, item.start_s, item.duration_s)
     except InputError as exc:
         return item, 0, 0.0, str(exc)
     with torch.inference_mode():

@@ -44,7 +44,8 @@ class LogMelConfig:
         htk: use the HTK mel formula instead of Slaney's.
         log: compression of the mel power ``S``. ``db``: ``10 log10(max(S, amin)) - 10 log10(max(ref,
             amin))``, then, when ``top_db`` is set, values below ``max - top_db`` (per clip) are raised to
-            it; ``ln``: ``log(max(S, amin))`` (natural log); ``none``: ``S`` itself.
+            it; ``ln``: ``log(max(S, amin))`` (natural log); ``log1p``: ``log(1 + S)`` (the GTZAN recipe's
+            compression of the magnitude); ``none``: ``S`` itself.
         amin: clamp applied before the log, so silence gives a finite value (10 log10(1e-10) = -100 dB).
         ref: reference power for dB (``1.0`` means absolute dB of the float waveform's power).
         top_db: dynamic-range floor in dB below the clip's maximum, or ``None`` for no floor.
@@ -52,6 +53,8 @@ class LogMelConfig:
             analysis (DESED clips are 10 s); ``None`` keeps each file's own length.
         resample_type: librosa ``res_type`` used when a file's rate differs (``soxr_hq`` is librosa's
             default).
+        filterbank: ``mel`` (n_mels bands) or ``none``: the linear spectrogram itself, n_fft // 2 + 1 bins
+            (``n_mels`` is then ignored; the GTZAN protocol uses |STFT| with n_fft 1024: 513 bins).
     """
 
     sample_rate: int = 22050
@@ -67,12 +70,13 @@ class LogMelConfig:
     pad_mode: Literal["constant", "reflect"] = "constant"
     mel_norm: Optional[Literal["slaney"]] = "slaney"
     htk: bool = False
-    log: Literal["db", "ln", "none"] = "db"
+    log: Literal["db", "ln", "log1p", "none"] = "db"
     amin: float = 1e-10
     ref: float = 1.0
     top_db: Optional[float] = None
     clip_duration_s: Optional[float] = None
     resample_type: Literal["soxr_hq", "soxr_vhq", "soxr_mq", "soxr_lq", "polyphase"] = "soxr_hq"
+    filterbank: Literal["mel", "none"] = "mel"
 
     def __post_init__(self) -> None:
         problems = []
@@ -140,7 +144,10 @@ class LogMelExtractor(torch.nn.Module):
         # Periodic window, as scipy.signal.get_window (librosa) uses for spectral analysis.
         window = _WINDOWS[self.config.window](self.config.win_length, periodic=True, dtype=torch.float32)
         self.register_buffer("window", window, persistent=False)
-        self.register_buffer("mel_basis", torch.from_numpy(mel_filterbank(self.config)), persistent=False)
+        if self.config.filterbank == "mel":
+            self.register_buffer("mel_basis", torch.from_numpy(mel_filterbank(self.config)), persistent=False)
+        else:
+            self.mel_basis = None
 
     def mel_power(self, waveform: torch.Tensor) -> torch.Tensor:
         """Mel spectrogram before compression: ``mel_basis @ |STFT|^power``, shape (..., n_frames, n_mels)."""
@@ -155,7 +162,10 @@ class LogMelExtractor(torch.nn.Module):
         if cfg.power != 2.0:
             power = power.pow(cfg.power / 2.0)
         # (batch, n_frames, n_freq) @ (n_freq, n_mels) lands directly in the output layout (no copy).
-        mel = torch.matmul(power.transpose(-1, -2), self.mel_basis.T)
+        if self.mel_basis is None:
+            mel = power.transpose(-1, -2).contiguous()
+        else:
+            mel = torch.matmul(power.transpose(-1, -2), self.mel_basis.T)
         return mel.reshape(*batch_shape, mel.shape[-2], mel.shape[-1])
 
     def compress(self, mel: torch.Tensor) -> torch.Tensor:
@@ -163,6 +173,8 @@ class LogMelExtractor(torch.nn.Module):
         cfg = self.config
         if cfg.log == "none":
             return mel
+        if cfg.log == "log1p":
+            return torch.log1p(mel)
         if cfg.log == "ln":
             return torch.log(torch.clamp(mel, min=cfg.amin))
         db = torch.log10(torch.clamp(mel, min=cfg.amin)).mul_(10.0)

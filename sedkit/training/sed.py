@@ -257,7 +257,8 @@ def infer(checkpoint: str | Path, out_dir: str | Path, features_dir: str | Path 
         def audio_matrices():
             for item in items:
                 with torch.no_grad():
-                    yield stats.normalise(extractor(torch.from_numpy(load_audio(item.path, whole))).numpy())
+                    audio_clip = load_audio(item.path, whole, item.start_s, item.duration_s)
+                    yield stats.normalise(extractor(torch.from_numpy(audio_clip)).numpy())
 
         matrices = audio_matrices()
     bar = tqdm(total=len(names), desc="infer", unit="clip", disable=None if progress is None else not progress,

@@ -123,3 +123,22 @@ def test_stats_match_numpy_and_refuse_other_config(audio_dir, tmp_path):
     assert load_stats(out / "stats.npz", SMALL).n_frames == len(frames)
     with pytest.raises(InputError, match="another config"):
         load_stats(out / "stats.npz", SMALL.replace(n_mels=41))
+
+
+def test_segments_and_linear_spectrogram(audio_dir, tmp_path):
+    table = tmp_path / "segments.tsv"
+    table.write_text("filename\tpath\tstart_s\tduration_s\n"
+                     f"a_00.wav\t{audio_dir / 'a.wav'}\t0.0\t1.0\n"
+                     f"a_01.wav\t{audio_dir / 'a.wav'}\t0.5\t1.0\n")
+    items = list_audio(table)
+    assert (items[1].start_s, items[1].duration_s) == (0.5, 1.0)
+    config = LogMelConfig(sample_rate=44100, n_fft=1024, win_length=1024, hop_length=512, filterbank="none",
+                          power=1.0, log="log1p")
+    extract_features(items, tmp_path / "out", config, progress=False)
+    first, second = np.load(tmp_path / "out" / "a_00.npy"), np.load(tmp_path / "out" / "a_01.npy")
+    assert first.shape == second.shape == (1 + 44100 // 512, 513)
+    whole = load_audio(audio_dir / "a.wav", config)
+    np.testing.assert_array_equal(load_audio(audio_dir / "a.wav", config, 0.5, 1.0), whole[22050:66150])
+    expected = torch.log1p(torch.stft(torch.from_numpy(whole[22050:66150]), 1024, 512, window=torch.hann_window(1024),
+                                      center=True, pad_mode="constant", return_complex=True).abs()).T.numpy()
+    np.testing.assert_allclose(second, expected, atol=1e-4)

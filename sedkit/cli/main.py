@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("sedkit.cli.train", "train a SED system (MT, DA, MT-DA, MMT-DA, fixed teacher)"),
     "infer": ("sedkit.cli.infer", "score clips or audio with a trained model; write scores and events"),
     "results": ("sedkit.cli.results", "write a recipe's RESULTS.md from its scored runs"),
+    "prepare-corpus": ("sedkit.cli.prepare_corpus", "tables for GTZAN, TUT ASC 2018 or ESC-50 from your copy"),
     "features": ("sedkit.cli.features", "extract log-mel features from a folder or list of audio files"),
     "features stats": ("sedkit.cli.features_stats", "per-mel mean/std of feature folders (for normalisation)"),
 }

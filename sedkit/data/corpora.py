@@ -1,0 +1,153 @@
+"""Preparing classification corpora the user already has: GTZAN, TUT Urban Acoustic Scenes 2018, ESC-50.
+
+Each ``prepare_*`` reads a corpus as distributed (nothing is downloaded), checks its layout first (one error
+naming what is missing) and writes into ``out``:
+
+- ``wav.tsv``: ``filename  path  start_s  duration_s`` (start/duration empty for whole files), the input of
+  ``sedkit features``;
+- ``train.tsv``, ``valid.tsv``, ``test.tsv``: ``filename  label  group`` (group: the song, recording or file
+  a clip comes from, for group-level decisions and splits that never separate a group).
+
+Protocols:
+
+- **GTZAN** (LSR-OS-TC paper Sec. 5.3): 10 genres x 100 songs; split 8/1/1 by song within each genre (seeded);
+  each song cut into clips of 65536 samples (2.97 s at 22050 Hz; with n_fft 1024, hop 512 and centring
+  that is 129 frames) every 32768 samples (50 % overlap), 19 clips per 30 s song. Unreadable songs (some
+  copies carry a corrupt ``jazz.00054.wav``) are skipped with a warning.
+- **TUT Urban Acoustic Scenes 2018 development** (MrKD paper Sec. 4.3): the official fold 1,
+  ``evaluation_setup/fold1_train.txt`` / ``fold1_evaluate.txt`` (6122 / 2518 files, 10 scenes); a validation
+  set of 10 % of the training *locations* (``identifier`` in ``meta.csv``, so a location never spans two
+  sets) is held out, seeded.
+- **ESC-50**: ``meta/esc50.csv``; ``test_fold`` (default 5) is the test set, ``valid_fold`` (default 4) the
+  validation set, the other three folds train (run five times with each fold as test for the usual 5-fold
+  protocol).
+"""
+from __future__ import annotations
+
+import csv
+import warnings
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import numpy as np
+
+from sedkit.errors import InputError
+from sedkit.io import write_tsv
+
+__all__ = ["GTZAN_GENRES", "prepare_gtzan", "prepare_tut2018", "prepare_esc50"]
+
+GTZAN_GENRES = ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock"]
+AUDIO = (".wav", ".au", ".flac", ".ogg")
+
+
+def _write(out: Path, wav_rows: List[tuple], splits: Dict[str, List[tuple]]) -> Dict[str, int]:
+    out.mkdir(parents=True, exist_ok=True)
+    write_tsv(out / "wav.tsv", ("filename", "path", "start_s", "duration_s"), wav_rows)
+    for name, rows in splits.items():
+        write_tsv(out / f"{name}.tsv", ("filename", "label", "group"), rows)
+    return {name: len(rows) for name, rows in splits.items()}
+
+
+def _require(root: Path, paths: List[str], corpus: str) -> None:
+    if not root.is_dir():
+        raise InputError(f"{root}: no such folder ({corpus})")
+    missing = [p for p in paths if not (root / p).exists()]
+    if missing:
+        raise InputError(f"{root}: not the {corpus} layout; missing {', '.join(missing)}")
+
+
+def prepare_gtzan(root: str | Path, out: str | Path, seed: int = 0, clip_samples: int = 65536,
+                  hop_samples: int = 32768, split: Tuple[int, int, int] = (8, 1, 1)) -> Dict[str, int]:
+    """GTZAN (``root`` holds the genre folders, or ``genres/`` / ``genres_original/`` with them)."""
+    import soundfile as sf
+
+    root = Path(root)
+    for candidate in (root / "genres_original", root / "genres", root / "Data" / "genres_original"):
+        if candidate.is_dir():
+            root = candidate
+            break
+    _require(root, GTZAN_GENRES, "GTZAN (one folder per genre)")
+    rng = np.random.default_rng(seed)
+    wav_rows, splits = [], {"train": [], "valid": [], "test": []}
+    for genre in GTZAN_GENRES:
+        songs = sorted(p for p in (root / genre).iterdir() if p.suffix.lower() in AUDIO)
+        if not songs:
+            raise InputError(f"{root / genre}: no audio files")
+        order = rng.permutation(len(songs))
+        n_train = round(len(songs) * split[0] / sum(split))
+        n_valid = round(len(songs) * split[1] / sum(split))
+        for rank, index in enumerate(order):
+            song = songs[index]
+            part = "train" if rank < n_train else "valid" if rank < n_train + n_valid else "test"
+            try:
+                info = sf.info(str(song))
+            except (RuntimeError, OSError) as exc:
+                warnings.warn(f"{song}: unreadable, skipped ({str(exc).splitlines()[0]})")
+                continue
+            scale = info.samplerate / 22050.0  # clip lengths are defined at GTZAN's 22050 Hz
+            length, hop = int(round(clip_samples * scale)), int(round(hop_samples * scale))
+            for k, start in enumerate(range(0, info.frames - length + 1, hop)):
+                name = f"{song.stem}_{k:02d}.wav"
+                wav_rows.append((name, str(song), f"{start / info.samplerate:.6f}", f"{length / info.samplerate:.6f}"))
+                splits[part].append((name, genre, song.stem))
+    return _write(Path(out), wav_rows, splits)
+
+
+def _read_table(path: Path, delimiter: str = "\t") -> List[List[str]]:
+    with open(path, newline="") as handle:
+        return [row for row in csv.reader(handle, delimiter=delimiter) if row]
+
+
+def prepare_tut2018(root: str | Path, out: str | Path, seed: int = 0, valid_share: float = 0.1) -> Dict[str, int]:
+    """TUT Urban Acoustic Scenes 2018 development (``root`` holds audio/, meta.csv, evaluation_setup/)."""
+    root = Path(root)
+    _require(root, ["audio", "meta.csv", "evaluation_setup/fold1_train.txt", "evaluation_setup/fold1_evaluate.txt"],
+             "TUT Urban Acoustic Scenes 2018 development")
+    meta = {}
+    for row in _read_table(root / "meta.csv"):
+        if row[0] == "filename":
+            continue
+        meta[row[0]] = (row[1], row[2] if len(row) > 2 else row[0])
+
+    def listed(name):
+        rows = [r for r in _read_table(root / "evaluation_setup" / name) if r[0] != "filename"]
+        missing = [r[0] for r in rows if not (root / r[0]).exists()]
+        if missing:
+            raise InputError(f"{root}: {len(missing)} files of {name} are missing, e.g. {missing[0]}")
+        return [(r[0], r[1] if len(r) > 1 else meta[r[0]][0]) for r in rows]
+    train, test = listed("fold1_train.txt"), listed("fold1_evaluate.txt")
+    locations = sorted({meta.get(f, (None, f))[1] for f, _ in train})
+    rng = np.random.default_rng(seed)
+    held = set(rng.choice(locations, size=max(1, round(valid_share * len(locations))), replace=False).tolist())
+    wav_rows, splits = [], {"train": [], "valid": [], "test": []}
+    for part, rows in (("train", train), ("test", test)):
+        for relative, label in rows:
+            name = Path(relative).name
+            location = meta.get(relative, (label, name))[1]
+            target = "valid" if part == "train" and location in held else part
+            wav_rows.append((name, str(root / relative), "", ""))
+            splits[target].append((name, label, name))
+    return _write(Path(out), wav_rows, splits)
+
+
+def prepare_esc50(root: str | Path, out: str | Path, test_fold: int = 5, valid_fold: int = 4) -> Dict[str, int]:
+    """ESC-50 (``root`` holds audio/ and meta/esc50.csv)."""
+    root = Path(root)
+    _require(root, ["audio", "meta/esc50.csv"], "ESC-50")
+    if test_fold == valid_fold or not (1 <= test_fold <= 5 and 1 <= valid_fold <= 5):
+        raise InputError("ESC-50: test and validation folds must be two different folds in 1..5")
+    rows = _read_table(root / "meta" / "esc50.csv", delimiter=",")
+    header, body = rows[0], rows[1:]
+    column = {name: i for i, name in enumerate(header)}
+    missing_columns = [c for c in ("filename", "fold", "category") if c not in column]
+    if missing_columns:
+        raise InputError(f"{root / 'meta/esc50.csv'}: missing columns {', '.join(missing_columns)}")
+    wav_rows, splits = [], {"train": [], "valid": [], "test": []}
+    for row in body:
+        name, fold, label = row[column["filename"]], int(row[column["fold"]]), row[column["category"]]
+        if not (root / "audio" / name).exists():
+            raise InputError(f"{root / 'audio' / name}: missing (listed in meta/esc50.csv)")
+        part = "test" if fold == test_fold else "valid" if fold == valid_fold else "train"
+        wav_rows.append((name, str(root / "audio" / name), "", ""))
+        splits[part].append((name, label, name))
+    return _write(Path(out), wav_rows, splits)

@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+import soundfile as sf
+
+from sedkit.data.corpora import GTZAN_GENRES, prepare_esc50, prepare_gtzan, prepare_tut2018
+from sedkit.errors import InputError
+from sedkit.io import read_tsv
+
+
+def _wav(path, seconds, rate=22050):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, np.zeros(int(seconds * rate), dtype=np.float32), rate)
+
+
+def test_gtzan_split_and_clips(tmp_path):
+    root = tmp_path / "GTZAN" / "genres_original"
+    for genre in GTZAN_GENRES:
+        for k in range(10):
+            _wav(root / genre / f"{genre}.{k:05d}.wav", 30.0)
+    (root / "jazz" / "jazz.00054.wav").write_bytes(b"corrupt")
+    with pytest.warns(UserWarning, match="jazz.00054.wav: unreadable"):
+        counts = prepare_gtzan(tmp_path / "GTZAN", tmp_path / "out")
+    assert counts == {"train": 8 * 10 * 19, "valid": 10 * 19, "test": 10 * 19}  # 19 clips per 30 s song
+    wav = read_tsv(tmp_path / "out" / "wav.tsv", ("filename", "path", "start_s", "duration_s"))
+    assert float(wav[1]["start_s"]) == pytest.approx(32768 / 22050) and float(wav[1]["duration_s"]) == pytest.approx(65536 / 22050)
+    groups = {part: {r["group"] for r in read_tsv(tmp_path / "out" / f"{part}.tsv", ("filename", "label", "group"))}
+              for part in ("train", "valid", "test")}
+    assert not (groups["train"] & groups["test"]) and not (groups["train"] & groups["valid"])  # split by song
+    with pytest.raises(InputError, match="missing blues"):
+        prepare_gtzan(tmp_path / "out", tmp_path / "x")
+
+
+def test_tut2018_official_split_and_locations(tmp_path):
+    root = tmp_path / "TUT"
+    meta, train, test = ["filename\tscene_label\tidentifier"], [], []
+    for i in range(40):
+        name = f"audio/airport-{i:03d}.wav"
+        _wav(root / name, 0.1)
+        meta.append(f"{name}\tairport\tloc{i % 10}")
+        (train if i < 30 else test).append(f"{name}\tairport")
+    (root / "evaluation_setup").mkdir()
+    (root / "meta.csv").write_text("\n".join(meta) + "\n")
+    (root / "evaluation_setup" / "fold1_train.txt").write_text("\n".join(train) + "\n")
+    (root / "evaluation_setup" / "fold1_evaluate.txt").write_text("\n".join(test) + "\n")
+    counts = prepare_tut2018(root, tmp_path / "out")
+    assert counts["test"] == 10 and counts["train"] + counts["valid"] == 30 and counts["valid"] > 0
+    with pytest.raises(InputError, match="missing meta.csv"):
+        (root / "meta.csv").unlink()
+        prepare_tut2018(root, tmp_path / "out")
+
+
+def test_esc50_folds(tmp_path):
+    root = tmp_path / "ESC-50"
+    lines = ["filename,fold,target,category,esc10,src_file,take"]
+    for i in range(25):
+        name = f"{i % 5 + 1}-{i}-A-0.wav"
+        _wav(root / "audio" / name, 0.1)
+        lines.append(f"{name},{i % 5 + 1},0,dog,True,{i},A")
+    (root / "meta").mkdir()
+    (root / "meta" / "esc50.csv").write_text("\n".join(lines) + "\n")
+    assert prepare_esc50(root, tmp_path / "out") == {"train": 15, "valid": 5, "test": 5}
+    with pytest.raises(InputError, match="two different folds"):
+        prepare_esc50(root, tmp_path / "out", test_fold=3, valid_fold=3)
+    (root / "audio" / "1-0-A-0.wav").unlink()
+    with pytest.raises(InputError, match="1-0-A-0.wav: missing"):
+        prepare_esc50(root, tmp_path / "out")

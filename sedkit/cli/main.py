@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "infer": ("sedkit.cli.infer", "score clips or audio with a trained model; write scores and events"),
     "results": ("sedkit.cli.results", "write a recipe's RESULTS.md from its scored runs"),
     "prepare-corpus": ("sedkit.cli.prepare_corpus", "tables for GTZAN, TUT ASC 2018 or ESC-50 from your copy"),
+    "classify": ("sedkit.cli.classify", "score a labelled set with a trained clip classifier"),
     "features": ("sedkit.cli.features", "extract log-mel features from a folder or list of audio files"),
     "features stats": ("sedkit.cli.features_stats", "per-mel mean/std of feature folders (for normalisation)"),
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -36,8 +36,10 @@ class FeatureStats:
         return ((features - self.mean) / np.maximum(self.std, eps)).astype(np.float32)
 
 
-def compute_stats(feature_dirs: Sequence[str | Path], progress: bool | None = None) -> FeatureStats:
-    """Mean/std per mel bin over every clip listed in the ``feats.tsv`` of each folder.
+def compute_stats(feature_dirs: Sequence[str | Path], progress: bool | None = None,
+                  filenames: Optional[Sequence[str]] = None) -> FeatureStats:
+    """Mean/std per mel bin over every clip listed in the ``feats.tsv`` of each folder (only ``filenames``
+    when given: e.g. the training clips of a folder that holds every split).
 
     All folders must share one feature config. Sums are accumulated in float64 (exact enough for
     log-mel values over millions of frames).
@@ -50,7 +52,11 @@ def compute_stats(feature_dirs: Sequence[str | Path], progress: bool | None = No
     files = []
     for folder in map(Path, feature_dirs):
         digests[str(folder)] = config_digest(read_feature_config(folder))
-        files += [folder / row["path"] for row in read_feature_table(folder)]
+        rows = read_feature_table(folder)
+        if filenames is not None:
+            wanted = set(filenames)
+            rows = [row for row in rows if row["filename"] in wanted]
+        files += [folder / row["path"] for row in rows]
     if len(set(digests.values())) > 1:
         raise InputError("feature folders were made with different configs: " + ", ".join(digests))
     if not files:

@@ -113,7 +113,8 @@ class ClassificationTask:
         if d.stats:
             self.stats = load_stats(d.stats)
         else:
-            self.stats = compute_stats([d.train_features], progress=False)
+            # Only the training clips: the folder may hold every split (no test statistics leak in).
+            self.stats = compute_stats([d.train_features], progress=False, filenames=self.train.subset.filenames)
             self.exp_dir.mkdir(parents=True, exist_ok=True)
             save_stats(self.stats, self.exp_dir / STATS_FILE)
         model_class, model_config_class = get(config.model_name)
@@ -176,3 +177,55 @@ class ClassificationTask:
         group_truth = {g: t for g, t in zip(self.valid.groups, truth)}
         group_error = float(np.mean([decided[g] != group_truth[g] for g in decided]))
         return {"score": accuracy, "accuracy": accuracy, "clip_error": 1 - accuracy, "group_error": group_error}
+
+
+def evaluate_checkpoint(checkpoint: str | Path, features: str | Path, labels: str | Path, out: str | Path,
+                        group_rule: Optional[str] = None, device: str = "auto") -> Dict:
+    """Score a labelled table with a trained classifier: ``out/{probabilities.tsv, metrics.json, confusion.png}``."""
+    import json
+
+    from sedkit.features.stats import FeatureStats
+    from sedkit.io import atomic_write, write_tsv
+    from sedkit.metrics.classification import classification_metrics, plot_confusion
+    from sedkit.models.registry import get
+    from sedkit.training.trainer import resolve_device
+
+    path = Path(checkpoint)
+    if not path.exists():
+        raise InputError(f"{path}: no such checkpoint")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        config = from_dict(ClassificationExperimentConfig, state["config"])
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{path}: not a sedkit classification checkpoint ({exc.__class__.__name__})") from None
+    extra = state.get("extra", {})
+    classes = extra["classes"]
+    model_class, model_config_class = get(config.model_name)
+    net = model_class(from_dict(model_config_class, {**config.model, "n_classes": len(classes)}))
+    net.load_state_dict({k[4:]: v for k, v in state["model"].items() if k.startswith("net.")})
+    target = resolve_device(device)
+    net.to(target).eval()
+    stats = FeatureStats(np.asarray(extra["stats_mean"]), np.asarray(extra["stats_std"]), 0, 0, "")
+    table = _Table(str(features), str(labels), config.data.clip_frames)
+    index = {c: i for i, c in enumerate(classes)}
+    unknown = sorted(set(table.labels) - set(index))
+    if unknown:
+        raise InputError(f"{labels}: label {unknown[0]!r} is not one of the model's classes")
+    probs = []
+    with torch.no_grad():
+        for i in range(len(table.labels)):
+            x = torch.from_numpy(stats.normalise(table.matrix(i))[None]).to(target)
+            probs.append(torch.softmax(net(x)["logits"], dim=1)[0].cpu().numpy())
+    probs = np.stack(probs)
+    metrics = classification_metrics(probs, [index[l] for l in table.labels], table.groups, classes,
+                                     group_rule or config.data.group_decision)
+    out = Path(out)
+    write_tsv(out / "probabilities.tsv", ("filename", "label", "group", *classes),
+              [(f, l, g, *(f"{p:.6f}" for p in row))
+               for f, l, g, row in zip(table.subset.filenames, table.labels, table.groups, probs)])
+    with atomic_write(out / "metrics.json") as handle:
+        json.dump(metrics, handle, indent=2)
+    plot_confusion(metrics, out / "confusion.png")
+    return metrics

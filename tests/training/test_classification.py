@@ -78,3 +78,22 @@ def test_group_decisions_mean_and_vote():
     groups = ["a", "a", "a", "b", "b"]
     assert group_decisions(probs, groups, "mean") == {"a": 1, "b": 0}  # a: mean (0.4, 0.6)
     assert group_decisions(probs, groups, "vote") == {"a": 0, "b": 0}  # a: 2 votes to 1; b: tie -> mean
+
+
+def test_classify_command_scores_a_labelled_set(corpus, tmp_path):
+    import json
+
+    from sedkit.cli.main import main
+
+    config = _config(corpus, {"name": "lsr_os_tc"}, epochs=1)
+    task = ClassificationTask(config, tmp_path / "exp")
+    Trainer(task, config.optim, config.run, tmp_path / "exp", to_dict(config)).fit()
+    out = tmp_path / "eval"
+    assert main(["classify", "--checkpoint", str(tmp_path / "exp/checkpoints/best.pt"), "--features",
+                 str(corpus / "feats_valid"), "--labels", str(corpus / "valid.tsv"), "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert abs(metrics["accuracy"] + metrics["clip_error"] - 1) < 1e-9
+    assert np.array(metrics["confusion"]).sum() == metrics["n_clips"]
+    assert (out / "confusion.png").stat().st_size > 0 and (out / "probabilities.tsv").exists()
+    assert main(["classify", "--checkpoint", str(tmp_path / "none.pt"), "--features", str(corpus), "--labels",
+                 str(corpus / "valid.tsv"), "--out", str(out)]) == 2

@@ -1,0 +1,30 @@
+"""Score a labelled set with a trained clip classifier (task: classification).
+
+Writes OUT/probabilities.tsv, OUT/metrics.json (accuracy, clip error, group error, per-class accuracy,
+confusion matrix) and OUT/confusion.png.
+
+example:
+  sedkit classify --checkpoint exp/lsr_os_tc_nnet1_seed1/checkpoints/best.pt --features dump/all \\
+      --labels data/test.tsv --out exp/lsr_os_tc_nnet1_seed1/eval_test
+"""
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--features", required=True, help="feature folder holding the clips")
+    parser.add_argument("--labels", required=True, help="filename, label [, group] table")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--group-decision", choices=("mean", "vote"), help="default: the training config's")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sedkit.training.classification import evaluate_checkpoint
+
+    m = evaluate_checkpoint(args.checkpoint, args.features, args.labels, args.out, args.group_decision, args.device)
+    print(f"{args.out}: {m['n_clips']} clips, accuracy {100 * m['accuracy']:.2f} %, clip error "
+          f"{100 * m['clip_error']:.2f} %, group error {100 * m['group_error']:.2f} % ({m['n_groups']} groups)")
+    return 0

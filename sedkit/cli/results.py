@@ -17,7 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--exp", required=True, help="experiment folder of the recipe")
     parser.add_argument("--systems", required=True, help="space-separated system names")
     parser.add_argument("--seeds", required=True, help="space-separated seeds")
-    parser.add_argument("--set", default="validation", dest="decode_set", help="decoded set (default validation)")
+    parser.add_argument("--kind", choices=("sed", "classification"), default="sed",
+                        help="sed: decode_<set>/{event,segment,psds}.json; classification: eval_<set>/metrics.json")
+    parser.add_argument("--set", default="validation", dest="decode_set", help="scored set (default validation)")
     parser.add_argument("--paper", help="YAML of the paper's numbers per system")
     parser.add_argument("--title", default="Results", help="title line")
     parser.add_argument("--note", action="append", default=[], help="a line under the title (repeatable)")
@@ -34,8 +36,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         raise InputError(f"--seeds {args.seeds!r}: expected integers") from None
     paper = {k: float(v) for k, v in load_yaml(args.paper).items()} if args.paper else {}
-    results = collect_results(args.exp, args.systems.split(), seeds, args.decode_set)
-    best = write_results(args.out, results, paper, args.title, args.note)
+    results = collect_results(args.exp, args.systems.split(), seeds, args.decode_set, args.kind)
+    best = write_results(args.out, results, paper, args.title, args.note, args.kind)
     print(open(args.out).read())
     print(f"{args.out}: {len(results)} systems; best {best}")
     return 0

@@ -98,8 +98,8 @@ def make_mini_classification_corpus(out: str | Path, scale: float = 1.0, seed: i
     go through the real-domain recording chain. Recordings are cut into ``clip_s`` clips with 50 % overlap
     (3 clips of 3 s from 6 s), like GTZAN's 3 s clips of 30 s songs; the recording is the clip's ``group``
     (the "song" for song-level decisions). Splits are by recording: 70 % train, 15 % valid, 15 % test.
-    Writes ``OUT/audio/<clip>.wav`` and ``OUT/{train,valid,test}.tsv`` (filename, label, group) and returns
-    clip counts per split.
+    Writes ``OUT/audio/<clip>.wav``, ``OUT/{train,valid,test}.tsv`` (filename, label, group) and
+    ``OUT/wav.tsv`` (as ``sedkit prepare-corpus`` does) and returns clip counts per split.
     """
     import numpy as np
     import soundfile as sf
@@ -148,4 +148,7 @@ def make_mini_classification_corpus(out: str | Path, scale: float = 1.0, seed: i
                     rows[split].append((clip, bank.output_label(label), name))
     for split, split_rows in rows.items():
         write_tsv(out / f"{split}.tsv", ("filename", "label", "group"), split_rows)
+    every = [row[0] for split_rows in rows.values() for row in split_rows]
+    write_tsv(out / "wav.tsv", ("filename", "path", "start_s", "duration_s"),
+              [(name, f"audio/{name}", "", "") for name in every])  # the same tables as prepare-corpus
     return {split: len(split_rows) for split, split_rows in rows.items()}

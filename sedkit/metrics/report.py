@@ -18,8 +18,12 @@ from sedkit.errors import InputError
 
 __all__ = ["SystemResult", "collect_results", "results_markdown", "write_results"]
 
-COLUMNS = (("event macro F1", "event", ("macro", "f1")), ("event micro F1", "event", ("micro", "f1")),
-           ("segment macro F1", "segment", ("macro", "f1")), ("PSDS", "psds", ("psds",)))
+SED_COLUMNS = (("event macro F1", "event", ("macro", "f1")), ("event micro F1", "event", ("micro", "f1")),
+               ("segment macro F1", "segment", ("macro", "f1")), ("PSDS", "psds", ("psds",)))
+CLASSIFICATION_COLUMNS = (("clip error", "metrics", ("clip_error",)), ("group error", "metrics", ("group_error",)),
+                          ("accuracy", "metrics", ("accuracy",)))
+KINDS = {"sed": (SED_COLUMNS, "decode_{set}", "event.json"),
+         "classification": (CLASSIFICATION_COLUMNS, "eval_{set}", "metrics.json")}
 
 
 @dataclass
@@ -37,22 +41,24 @@ def _get(document: dict, keys) -> float:
 
 
 def collect_results(exp_dir: str | Path, systems: Sequence[str], seeds: Sequence[int],
-                    decode_set: str = "validation") -> List[SystemResult]:
+                    decode_set: str = "validation", kind: str = "sed") -> List[SystemResult]:
+    columns, folder, marker = KINDS[kind]
     results = []
     for system in systems:
-        values = {name: [] for name, _, _ in COLUMNS}
+        values = {name: [] for name, _, _ in columns}
         runs, found = [], []
         for seed in seeds:
-            run = Path(exp_dir) / f"{system}_seed{seed}" / f"decode_{decode_set}"
-            if not (run / "event.json").exists():
+            run = Path(exp_dir) / f"{system}_seed{seed}" / folder.format(set=decode_set)
+            if not (run / marker).exists():
                 continue
             found.append(seed)
             runs.append(run)
-            for name, file, keys in COLUMNS:
+            for name, file, keys in columns:
                 path = run / f"{file}.json"
                 values[name].append(_get(json.loads(path.read_text()), keys) if path.exists() else math.nan)
         if not found:
-            raise InputError(f"{exp_dir}: no scored run of {system} (looked for {system}_seed<k>/decode_{decode_set}/event.json)")
+            raise InputError(f"{exp_dir}: no scored run of {system} "
+                             f"(looked for {system}_seed<k>/{folder.format(set=decode_set)}/{marker})")
         results.append(SystemResult(system, found, values, runs))
     return results
 
@@ -66,37 +72,45 @@ def _cell(values: List[float]) -> str:
 
 
 def results_markdown(results: List[SystemResult], paper: Dict[str, float], title: str,
-                     notes: Sequence[str] = ()) -> str:
-    header = ["system", "seeds", *[name for name, _, _ in COLUMNS], "paper (event macro F1)"]
+                     notes: Sequence[str] = (), kind: str = "sed") -> str:
+    columns = KINDS[kind][0]
+    paper_column = "paper (event macro F1)" if kind == "sed" else "paper"
+    header = ["system", "seeds", *[name for name, _, _ in columns], paper_column]
     lines = [f"# {title}", "", *notes, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for result in results:
         reference = paper.get(result.system)
         cells = [result.system, " ".join(map(str, result.seeds)),
-                 *[_cell(result.values[name]) for name, _, _ in COLUMNS],
+                 *[_cell(result.values[name]) for name, _, _ in columns],
                  "-" if reference is None else f"{reference:.1f}"]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Values in %, mean ± standard deviation over seeds (population std). Event-based F1: collar 0.2 s, "
-              "offset 20 % of the reference length (sed_eval's definition, as the paper). PSDS: threshold-free "
-              "(sed_scores_eval's), dtc = gtc = 0.7, alpha_st 1, max_efpr 100 per hour."]
+    if kind == "sed":
+        lines += ["", "Values in %, mean ± standard deviation over seeds (population std). Event-based F1: collar "
+                  "0.2 s, offset 20 % of the reference length (sed_eval's definition, as the paper). PSDS: "
+                  "threshold-free (sed_scores_eval's), dtc = gtc = 0.7, alpha_st 1, max_efpr 100 per hour."]
+    else:
+        lines += ["", "Values in %, mean ± standard deviation over seeds (population std), on the test set. Group "
+                  "error: one decision per song / recording from its clips (mean probability unless the config "
+                  "says vote)."]
     return "\n".join(lines) + "\n"
 
 
 def write_results(path: str | Path, results: List[SystemResult], paper: Dict[str, float], title: str,
-                  notes: Sequence[str] = ()) -> Optional[str]:
+                  notes: Sequence[str] = (), kind: str = "sed") -> Optional[str]:
     """Write RESULTS.md and copy the best system's first-seed plots beside it; returns the best system."""
     from sedkit.io import atomic_write
 
     path = Path(path)
-    best = max(results, key=lambda r: np.nanmean(r.values["event macro F1"]) if r.values["event macro F1"] else -1)
-    for name in ("f1.png", "psd_roc.png"):
+    main_column, plots = ("event macro F1", ("f1.png", "psd_roc.png")) if kind == "sed" else ("accuracy", ("confusion.png",))
+    best = max(results, key=lambda r: np.nanmean(r.values[main_column]) if r.values[main_column] else -1)
+    for name in plots:
         source = best.run_dirs[0] / name
         if source.exists():
             shutil.copyfile(source, path.parent / f"RESULTS_{best.system}_{name}")
-    plots = [f"![{name}](RESULTS_{best.system}_{name})" for name in ("f1.png", "psd_roc.png")
-             if (path.parent / f"RESULTS_{best.system}_{name}").exists()]
-    text = results_markdown(results, paper, title, notes)
-    if plots:
-        text += f"\nBest system: **{best.system}** (seed {best.seeds[0]} shown).\n\n" + "\n".join(plots) + "\n"
+    pictures = [f"![{name}](RESULTS_{best.system}_{name})" for name in plots
+                if (path.parent / f"RESULTS_{best.system}_{name}").exists()]
+    text = results_markdown(results, paper, title, notes, kind)
+    if pictures:
+        text += f"\nBest system: **{best.system}** (seed {best.seeds[0]} shown).\n\n" + "\n".join(pictures) + "\n"
     with atomic_write(path) as handle:
         handle.write(text)
     return best.system

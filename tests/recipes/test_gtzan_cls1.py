@@ -1,0 +1,41 @@
+"""recipes/gtzan/cls1/run.sh on tiny generated data, in a temporary copy."""
+import shutil
+
+from tests.recipes.test_sed1 import REPO, run
+
+RECIPE = REPO / "recipes" / "gtzan" / "cls1"
+TINY = ["--mini_scale", "0.07", "--methods", "ce lsr_os_tc", "--models", "nnet1", "--seeds", "1",
+        "--train_args", "run.epochs=1"]
+
+
+def copy(tmp):
+    outputs = shutil.ignore_patterns("data", "dump", "exp", "exp_*", "RESULTS_demo*")
+    shutil.copytree(REPO / "recipes", tmp / "recipes", symlinks=True, ignore=outputs)
+    return tmp / "recipes" / "gtzan" / "cls1"
+
+
+def test_confs_load_strictly():
+    from sedkit.config import load_config
+    from sedkit.features.logmel import LogMelConfig
+    from sedkit.training.classification import ClassificationExperimentConfig
+
+    for features in ("features.yaml", "features_mini.yaml"):
+        load_config(LogMelConfig, RECIPE / "conf" / features)
+    for base in ("train.yaml", "train_mini.yaml"):
+        for method in (RECIPE / "conf" / "methods").glob("*.yaml"):
+            for model in (RECIPE / "conf" / "models").glob("*.yaml"):
+                assert load_config(ClassificationExperimentConfig, [RECIPE / "conf" / base, method, model]).criterion
+
+
+def test_mini_run_rerun_and_bad_root(tmp_path):
+    recipe = copy(tmp_path)
+    first = run(recipe, *TINY)
+    for stage in range(5):
+        assert f"Stage {stage}:" in first.stderr
+    for tag in ("ce_nnet1_seed1", "lsr_os_tc_nnet1_seed1"):
+        assert (recipe / "exp" / tag / "eval_test" / "metrics.json").exists()
+    assert "| lsr_os_tc_nnet1 | 1 |" in (recipe / "RESULTS.md").read_text()
+    again = run(recipe, *TINY, "--stop_stage", "2")
+    assert "already made" in again.stderr and "nothing to do" in again.stderr
+    bad = run(recipe, "--gtzan_root", str(tmp_path / "nowhere"), check=False)
+    assert bad.returncode == 2 and "nowhere: no such folder" in bad.stderr

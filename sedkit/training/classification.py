@@ -38,6 +38,7 @@ class ClassificationDataConfig:
     batch_size: int = 32
     clip_frames: Optional[int] = None
     group_decision: Literal["mean", "vote"] = "mean"
+    mixup_alpha: float = 0.0  # > 0: mixup (Zhang et al. 2018) with lambda ~ Beta(alpha, alpha) on every batch
 
 
 @dataclass
@@ -141,14 +142,28 @@ class ClassificationTask:
         for step in range(self.steps_per_epoch()):
             rows = order[step * size:(step + 1) * size][rank::world_size]
             x = np.stack([self.stats.normalise(self.train.matrix(i)) for i in rows])
-            yield {"x": x, "y": self.y[rows]}
+            batch = {"x": x, "y": self.y[rows]}
+            if self.config.data.mixup_alpha > 0:
+                mix = np.random.default_rng([self.config.run.seed, epoch, step, 11])
+                lam = float(mix.beta(self.config.data.mixup_alpha, self.config.data.mixup_alpha))
+                partner = mix.permutation(len(rows))
+                batch = {"x": (lam * x + (1 - lam) * x[partner]).astype(np.float32), "y": batch["y"],
+                         "y_b": batch["y"][partner], "lam": np.float32(lam)}
+            yield batch
 
     def training_step(self, batch, epoch: float, progress: float, device: torch.device) -> Dict[str, torch.Tensor]:
         x, y = torch.from_numpy(batch["x"]).to(device), torch.from_numpy(batch["y"]).to(device)
         logits = self.modules["net"](x)["logits"]
+        y_b = torch.from_numpy(batch["y_b"]).to(device) if "y_b" in batch else None
+        lam = float(batch.get("lam", 1.0))
         if "criterion" in self.modules:
-            return self.modules["criterion"](logits, y, x)
-        return lsr_family_loss(self.config.criterion.name, logits, y, self.config.criterion.lsr)
+            return self.modules["criterion"](logits, y, x, y_b, lam)
+        terms = lsr_family_loss(self.config.criterion.name, logits, y, self.config.criterion.lsr)
+        if y_b is None:
+            return terms
+        # Mixup: every criterion here is linear in its target, so the mixed loss is the mixture of losses.
+        other = lsr_family_loss(self.config.criterion.name, logits, y_b, self.config.criterion.lsr)
+        return {key: lam * terms[key] + (1 - lam) * other[key] for key in terms}
 
     def after_optimizer_step(self, step: int) -> None:
         if "criterion" in self.modules:

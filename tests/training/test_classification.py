@@ -52,9 +52,14 @@ def _loss_on_first_batch(task):
 @pytest.mark.parametrize("criterion", [{"name": "ce"}, {"name": "lsr"}, {"name": "tfkd"}, {"name": "lsr_os"},
                                        {"name": "lsr_os_tc"}, {"name": "mrkd"},
                                        {"name": "mrkd", "mrkd": {"fcn_layers": 0, "knowledge_adjustment": False}},
-                                       {"name": "mrkd", "mrkd": {"fcn_loss": "ce_kl"}}])
+                                       {"name": "mrkd", "mrkd": {"fcn_loss": "ce_kl"}},
+                                       {"name": "mrkd", "mixup": True}, {"name": "lsr_os_tc", "mixup": True}])
 def test_every_criterion_trains(corpus, tmp_path, criterion):
+    criterion = dict(criterion)
+    mixup = criterion.pop("mixup", False)
     config = _config(corpus, criterion)
+    if mixup:
+        config.data.mixup_alpha = 0.4
     task = ClassificationTask(config, tmp_path)
     before = _loss_on_first_batch(task)
     last = Trainer(task, config.optim, config.run, tmp_path, to_dict(config)).fit()

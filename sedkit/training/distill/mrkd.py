@@ -89,9 +89,15 @@ class MrKD(nn.Module):
             return torch.stack(logits).mean(dim=0)
         return self.fcn(torch.cat(logits, dim=1))
 
-    def forward(self, logits: torch.Tensor, labels: torch.Tensor, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+    def forward(self, logits: torch.Tensor, labels: torch.Tensor, x: torch.Tensor,
+                labels_b: Optional[torch.Tensor] = None, lam: float = 1.0) -> Dict[str, torch.Tensor]:
+        """Loss terms; with mixup (``labels_b``, ``lam``) the CE is mixed and KA uses the dominant label
+        (``labels`` when ``lam >= 0.5``), the paper needing one label per clip (SPEC-DIGEST 2.2)."""
         c = self.config
         ce = F.cross_entropy(logits, labels)
+        if labels_b is not None:
+            ce = lam * ce + (1 - lam) * F.cross_entropy(logits, labels_b)
+            labels = labels if lam >= 0.5 else labels_b
         z_ens = self.ensemble_logits(x)
         z_target = knowledge_adjustment(z_ens, labels) if c.knowledge_adjustment else z_ens
         target = F.softmax(z_target / c.tau, dim=1)

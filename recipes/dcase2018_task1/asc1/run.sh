@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Acoustic scene classification (DCASE 2018 task 1) with memory-replay knowledge distillation (MrKD, Wang et
+# al. 2021): baseline vs MrKD plain / without Knowledge Adjustment / full, with and without mixup.
+# Stages: 0 data -> 1 features -> 2 train -> 3 test scoring -> 4 RESULTS.md.   ./run.sh --help lists options.
+set -euo pipefail
+cd "$(dirname "$0")"
+command_line="./run.sh $*"
+
+stage=0                 # first stage to run
+stop_stage=100          # last stage to run
+mini=true               # true: a 10-class corpus sedkit generates; false: --asc_root
+mini_scale=1.0          # size of the generated corpus
+asc_root=""             # TUT-urban-acoustic-scenes-2018-development as distributed: real-corpus mode
+methods="ce mrkd_plain mrkd_no_ka mrkd"   # names of conf/methods/*.yaml
+mixup="false true"      # run each method without and/or with mixup (alpha 0.2)
+seeds="1 2 3"           # one run per method, mixup setting and seed
+nj=2                    # parallel jobs for data and features
+train_args=""           # extra section.key=value overrides for sedkit train
+device=cpu              # cpu, cuda or auto
+data=data               # corpus tables
+dump=dump               # features
+exp=exp                 # experiments
+results=RESULTS.md      # results table written by stage 4
+
+. utils/parse_options.sh
+. utils/log.sh
+. ./path.sh
+
+[ -n "$asc_root" ] && mini=false
+if [ "$mini" != true ] && [ -z "$asc_root" ]; then echo "$0: --mini false needs --asc_root DIR" >&2; exit 2; fi
+if [ "$mini" = true ]; then
+  features_conf=conf/features_mini.yaml; train_conf=conf/train_mini.yaml; corpus="mini (scale $mini_scale)"
+else
+  features_conf=conf/features.yaml; train_conf=conf/train.yaml; corpus="TUT ASC 2018 dev ($asc_root)"
+  sedkit prepare-corpus tut2018 "$asc_root" "$data" >/dev/null  # checks the layout first, fails fast
+fi
+for name in $methods; do [ -f "conf/methods/$name.yaml" ] || { echo "$0: unknown method $name" >&2; exit 2; }; done
+tag_of() { [ "$2" = true ] && echo "${1}_mixup" || echo "$1"; }
+
+if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
+  if [ "$mini" = true ]; then
+    signature="scale=$mini_scale"
+    if done_matches "$data" "$signature"; then
+      log "Stage 0: data: $data already made ($signature)"
+    else
+      log "Stage 0: data: built-in sound bank -> $data/{audio,wav.tsv,train.tsv,valid.tsv,test.tsv} ($signature)"
+      sedkit make-mini-corpus "$data" --task classification --scale "$mini_scale" --nj "$nj"
+      mark_done "$data" "$signature"
+    fi
+  else
+    log "Stage 0: data: $asc_root -> $data/{wav.tsv,train.tsv,valid.tsv,test.tsv} (official fold 1)"
+    sedkit prepare-corpus tut2018 "$asc_root" "$data"
+  fi
+fi
+
+if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
+  log "Stage 1: features: $data/wav.tsv -> $dump/all ($features_conf)"
+  sedkit features "$data/wav.tsv" "$dump/all" --config "$features_conf" --nj "$nj"
+fi
+
+if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
+  for method in $methods; do
+    for mix in $mixup; do
+      for seed in $seeds; do
+        tag="$(tag_of "$method" "$mix")_seed${seed}"
+        alpha=0.0; [ "$mix" = true ] && alpha=0.2
+        log "Stage 2: train $tag: $train_conf + conf/methods/$method.yaml (mixup alpha $alpha) -> $exp/$tag"
+        sedkit train --config "$train_conf" --config "conf/methods/$method.yaml" --exp-dir "$exp/$tag" \
+          data.train_features="$dump/all" data.train_labels="$data/train.tsv" data.valid_features="$dump/all" \
+          data.valid_labels="$data/valid.tsv" data.mixup_alpha="$alpha" run.seed="$seed" run.device="$device" \
+          $train_args
+      done
+    done
+  done
+fi
+
+if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
+  for method in $methods; do
+    for mix in $mixup; do
+      for seed in $seeds; do
+        tag="$(tag_of "$method" "$mix")_seed${seed}"
+        log "Stage 3: test scoring: $exp/$tag/checkpoints/best.pt on $data/test.tsv -> $exp/$tag/eval_test"
+        sedkit classify --checkpoint "$exp/$tag/checkpoints/best.pt" --features "$dump/all" --labels "$data/test.tsv" \
+          --out "$exp/$tag/eval_test" --device "$device"
+      done
+    done
+  done
+fi
+
+if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
+  systems=""
+  for method in $methods; do for mix in $mixup; do systems="$systems $(tag_of "$method" "$mix")"; done; done
+  log "Stage 4: results: $exp/*/eval_test -> $results"
+  sedkit results --kind classification --set test --exp "$exp" --systems "$systems" --seeds "$seeds" \
+    --paper conf/paper_results.yaml --out "$results" --title "dcase2018_task1/asc1: MrKD (test accuracy and errors)" \
+    --note "Corpus: $corpus. Configs: $train_conf + conf/methods/<method>.yaml $train_args." \
+    --note "Command: \`$command_line\`. Paper column: DCASE 2018 task 1 accuracy (%), Table 7." \
+    --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; recipe run time $((SECONDS / 60)) min."
+fi

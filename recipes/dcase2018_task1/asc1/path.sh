@@ -1,11 +1,3 @@
 #!/usr/bin/env bash
-# Puts the repository's .venv (made by `make demo` / `make test`) first on PATH, so `sedkit` is found.
-SEDKIT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
-if [ -x "$SEDKIT_ROOT/.venv/bin/sedkit" ]; then
-  export PATH="$SEDKIT_ROOT/.venv/bin:$PATH"
-fi
-if ! command -v sedkit >/dev/null 2>&1; then
-  echo "sedkit is not installed: run 'make demo' or 'make test' in $SEDKIT_ROOT, or pip install it" >&2
-  exit 1
-fi
-export PYTHONUNBUFFERED=1
+# Environment of this recipe: the shared one (sedkit on PATH); add corpus-specific settings here.
+. utils/path.sh

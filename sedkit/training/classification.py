@@ -19,6 +19,7 @@ from torch import nn
 
 from sedkit.config import from_dict, to_dict
 from sedkit.errors import InputError
+from sedkit.training.distill import cutnmix as cnm
 from sedkit.training.distill.lsr import LSRConfig, lsr_family_loss
 from sedkit.training.distill.mrkd import MrKD, MrKDConfig
 from sedkit.training.trainer import OptimConfig, RunConfig
@@ -43,9 +44,10 @@ class ClassificationDataConfig:
 
 @dataclass
 class CriterionConfig:
-    name: Literal["ce", "lsr", "tfkd", "lsr_os", "lsr_os_tc", "mrkd"] = "ce"
+    name: Literal["ce", "lsr", "tfkd", "lsr_os", "lsr_os_tc", "mrkd", "cutnmix"] = "ce"
     lsr: LSRConfig = field(default_factory=LSRConfig)
     mrkd: MrKDConfig = field(default_factory=MrKDConfig)
+    cutnmix: cnm.CutnMixConfig = field(default_factory=cnm.CutnMixConfig)
 
 
 @dataclass
@@ -123,6 +125,14 @@ class ClassificationTask:
         torch.manual_seed(config.run.seed)
         net = model_class(model_config)
         modules = {"net": net}
+        if config.criterion.name == "cutnmix":
+            # Peers: "net" is peer 1 (what `sedkit classify` scores), then "peer2", ...; g on their features.
+            c = config.criterion.cutnmix
+            for index in range(2, c.peers + 1):
+                modules[f"peer{index}"] = model_class(model_config)
+            with torch.no_grad():
+                dim = net(torch.zeros(1, *self.train.matrix(0).shape))["features"].shape[1]
+            modules["peer_teacher"] = cnm.PeerTeacher(c.peers, dim, len(self.classes))
         if config.criterion.name == "mrkd":
             mrkd = config.criterion.mrkd
             kappa_epochs = mrkd.kappa_epochs if mrkd.kappa_epochs is not None else config.run.epochs / 8
@@ -143,7 +153,9 @@ class ClassificationTask:
             rows = order[step * size:(step + 1) * size][rank::world_size]
             x = np.stack([self.stats.normalise(self.train.matrix(i)) for i in rows])
             batch = {"x": x, "y": self.y[rows]}
-            if self.config.data.mixup_alpha > 0:
+            if self.config.criterion.name == "cutnmix":
+                batch = self._peer_views(batch, epoch, step)
+            elif self.config.data.mixup_alpha > 0:
                 mix = np.random.default_rng([self.config.run.seed, epoch, step, 11])
                 lam = float(mix.beta(self.config.data.mixup_alpha, self.config.data.mixup_alpha))
                 partner = mix.permutation(len(rows))
@@ -151,7 +163,53 @@ class ClassificationTask:
                          "y_b": batch["y"][partner], "lam": np.float32(lam)}
             yield batch
 
+    def _peers(self) -> List[nn.Module]:
+        return [self.modules["net"]] + [self.modules[f"peer{i}"] for i in range(2, self.config.criterion.cutnmix.peers + 1)]
+
+    def _peer_views(self, batch: dict, epoch: int, step: int) -> dict:
+        """Each peer's distorted copy, then Cut^nMix (shared lambda and partners, a box per peer)."""
+        c = self.config.criterion.cutnmix
+        rng = np.random.default_rng([self.config.run.seed, epoch, step, 13])
+        views = [torch.from_numpy(cnm.distort(batch["x"], rng, c)) for _ in range(c.peers)]
+        perm, lam = np.arange(len(batch["y"])), 0.0
+        if c.mixing != "none":
+            if c.mixing == "cutmix":  # one box for every peer: the same rectangle cut from each view
+                mixed, perm_t, lam, boxes = cnm.cutnmix(views[:1], rng, c.beta_alpha)
+                top, left, h, w = boxes[0]
+                for view in views:
+                    view[:, top:top + h, left:left + w] = view[perm_t, top:top + h, left:left + w]
+            else:
+                views, perm_t, lam, _ = cnm.cutnmix(views, rng, c.beta_alpha)
+            perm = perm_t.numpy()
+        return {"x": np.stack([v.numpy() for v in views]), "y": batch["y"], "perm": perm, "lam": np.float32(lam)}
+
+    def _cutnmix_step(self, batch, device) -> Dict[str, torch.Tensor]:
+        c = self.config.criterion.cutnmix
+        y = torch.from_numpy(batch["y"]).to(device)
+        perm, lam = torch.from_numpy(batch["perm"]).to(device), float(batch["lam"])
+        outs = [peer(torch.from_numpy(batch["x"][j]).to(device)) for j, peer in enumerate(self._peers())]
+        logits, features = [o["logits"] for o in outs], [o["features"] for o in outs]
+        terms: Dict[str, torch.Tensor] = {}
+        ce = [cnm.mixed_cross_entropy(z, y, perm, lam) for z in logits]
+        dml = cnm.dml_losses(logits, c.tau) if c.peers > 1 else [torch.zeros((), device=device)] * c.peers
+        total = sum(ce) + c.alpha * sum(dml)
+        terms["ce"], terms["dml"] = sum(ce) / c.peers, sum(dml) / c.peers
+        if c.mmd and c.peers > 1:
+            mmd = cnm.mmd_losses(features)
+            terms["mmd"] = sum(mmd) / c.peers
+            total = total + c.beta * sum(mmd)
+        if c.peer_teacher:
+            z_pt = self.modules["peer_teacher"](features)
+            terms["pt_ce"] = cnm.mixed_cross_entropy(z_pt, y, perm, lam)
+            pt = cnm.peer_teacher_losses(z_pt, logits, c.tau)
+            terms["pt"] = sum(pt) / c.peers
+            total = total + c.gamma * sum(pt) + terms["pt_ce"]
+        terms["loss"] = total
+        return terms
+
     def training_step(self, batch, epoch: float, progress: float, device: torch.device) -> Dict[str, torch.Tensor]:
+        if self.config.criterion.name == "cutnmix":
+            return self._cutnmix_step(batch, device)
         x, y = torch.from_numpy(batch["x"]).to(device), torch.from_numpy(batch["y"]).to(device)
         logits = self.modules["net"](x)["logits"]
         y_b = torch.from_numpy(batch["y_b"]).to(device) if "y_b" in batch else None
@@ -172,8 +230,8 @@ class ClassificationTask:
     def checkpoint_extra(self) -> dict:
         return {"classes": self.classes, "stats_mean": self.stats.mean, "stats_std": self.stats.std}
 
-    def probabilities(self, table: _Table, device: torch.device) -> np.ndarray:
-        net = self.modules["net"]
+    def probabilities(self, table: _Table, device: torch.device, net: Optional[nn.Module] = None) -> np.ndarray:
+        net = net or self.modules["net"]
         net.eval()
         probs = []
         with torch.no_grad():
@@ -185,13 +243,21 @@ class ClassificationTask:
     def validate(self, device: torch.device) -> Dict[str, float]:
         if self.valid is None:
             return {}
-        probs = self.probabilities(self.valid, device)
         truth = np.array([self.index.get(label, -1) for label in self.valid.labels])
+        if self.config.criterion.name == "cutnmix":  # every peer; the score is their mean accuracy
+            peer_acc = [float((self.probabilities(self.valid, device, p).argmax(1) == truth).mean()) for p in self._peers()]
+            extra = {f"accuracy_peer{j + 1}": a for j, a in enumerate(peer_acc)}
+        else:
+            extra = {}
+        probs = self.probabilities(self.valid, device)
         accuracy = float((probs.argmax(axis=1) == truth).mean())
+        if extra:
+            accuracy = float(np.mean(list(extra.values())))
         decided = group_decisions(probs, self.valid.groups, self.config.data.group_decision)
         group_truth = {g: t for g, t in zip(self.valid.groups, truth)}
         group_error = float(np.mean([decided[g] != group_truth[g] for g in decided]))
-        return {"score": accuracy, "accuracy": accuracy, "clip_error": 1 - accuracy, "group_error": group_error}
+        return {"score": accuracy, "accuracy": accuracy, "clip_error": 1 - accuracy, "group_error": group_error,
+                **extra}
 
 
 def evaluate_checkpoint(checkpoint: str | Path, features: str | Path, labels: str | Path, out: str | Path,

@@ -53,7 +53,11 @@ def _loss_on_first_batch(task):
                                        {"name": "lsr_os_tc"}, {"name": "mrkd"},
                                        {"name": "mrkd", "mrkd": {"fcn_layers": 0, "knowledge_adjustment": False}},
                                        {"name": "mrkd", "mrkd": {"fcn_loss": "ce_kl"}},
-                                       {"name": "mrkd", "mixup": True}, {"name": "lsr_os_tc", "mixup": True}])
+                                       {"name": "mrkd", "mixup": True}, {"name": "lsr_os_tc", "mixup": True},
+                                       {"name": "cutnmix"},
+                                       {"name": "cutnmix", "cutnmix": {"mixing": "cutmix", "mmd": False,
+                                                                       "peer_teacher": False}},
+                                       {"name": "cutnmix", "cutnmix": {"mixing": "none", "peers": 3}}])
 def test_every_criterion_trains(corpus, tmp_path, criterion):
     criterion = dict(criterion)
     mixup = criterion.pop("mixup", False)

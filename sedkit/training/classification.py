@@ -22,6 +22,7 @@ from sedkit.errors import InputError
 from sedkit.training.distill import cutnmix as cnm
 from sedkit.training.distill.lsr import LSRConfig, lsr_family_loss
 from sedkit.training.distill.mrkd import MrKD, MrKDConfig
+from sedkit.training.distill.unikd import FrozenEnsemble, UniKDConfig, unikd_step_loss
 from sedkit.training.trainer import OptimConfig, RunConfig
 
 __all__ = ["ClassificationDataConfig", "CriterionConfig", "ClassificationExperimentConfig", "ClassificationTask",
@@ -35,6 +36,8 @@ class ClassificationDataConfig:
     train_labels: Optional[str] = None
     valid_features: Optional[str] = None
     valid_labels: Optional[str] = None
+    unlabeled_features: Optional[str] = None  # UniKD: clips whose labels are not used
+    unlabeled_labels: Optional[str] = None  # a filename [label] table of them
     stats: Optional[str] = None
     batch_size: int = 32
     clip_frames: Optional[int] = None
@@ -44,10 +47,11 @@ class ClassificationDataConfig:
 
 @dataclass
 class CriterionConfig:
-    name: Literal["ce", "lsr", "tfkd", "lsr_os", "lsr_os_tc", "mrkd", "cutnmix"] = "ce"
+    name: Literal["ce", "lsr", "tfkd", "lsr_os", "lsr_os_tc", "mrkd", "cutnmix", "unikd"] = "ce"
     lsr: LSRConfig = field(default_factory=LSRConfig)
     mrkd: MrKDConfig = field(default_factory=MrKDConfig)
     cutnmix: cnm.CutnMixConfig = field(default_factory=cnm.CutnMixConfig)
+    unikd: UniKDConfig = field(default_factory=UniKDConfig)
 
 
 @dataclass
@@ -78,14 +82,14 @@ def group_decisions(probs: np.ndarray, groups: List[str], rule: str = "mean") ->
 
 
 class _Table:
-    def __init__(self, features: str, labels: str, frames: Optional[int]):
+    def __init__(self, features: str, labels: str, frames: Optional[int], need_label: bool = True):
         from sedkit.data.datasets import FeatureSubset
         from sedkit.io import read_tsv
 
-        rows = read_tsv(labels, ("filename", "label"))
+        rows = read_tsv(labels, ("filename", "label") if need_label else ("filename",))
         if not rows:
             raise InputError(f"{labels}: no rows")
-        self.labels = [row["label"] for row in rows]
+        self.labels = [row.get("label", "") for row in rows]
         self.groups = [row.get("group") or row["filename"] for row in rows]
         self.subset = FeatureSubset(Path(labels).stem, features, frames or 10 ** 9, [row["filename"] for row in rows])
         self.frames = frames
@@ -133,6 +137,16 @@ class ClassificationTask:
             with torch.no_grad():
                 dim = net(torch.zeros(1, *self.train.matrix(0).shape))["features"].shape[1]
             modules["peer_teacher"] = cnm.PeerTeacher(c.peers, dim, len(self.classes))
+        if config.criterion.name == "unikd":
+            u = config.criterion.unikd
+            if not u.teacher_checkpoints:
+                raise InputError("criterion.unikd.teacher_checkpoints: give the frozen teachers' checkpoints")
+            modules["teachers"] = FrozenEnsemble([load_classifier(p, self.classes)[0] for p in u.teacher_checkpoints])
+            self.unlabeled = None
+            if u.unlabeled != "none":
+                if not (d.unlabeled_features and d.unlabeled_labels):
+                    raise InputError("UniKD on unlabelled data needs data.unlabeled_features and data.unlabeled_labels")
+                self.unlabeled = _Table(d.unlabeled_features, d.unlabeled_labels, d.clip_frames, need_label=False)
         if config.criterion.name == "mrkd":
             mrkd = config.criterion.mrkd
             kappa_epochs = mrkd.kappa_epochs if mrkd.kappa_epochs is not None else config.run.epochs / 8
@@ -155,6 +169,10 @@ class ClassificationTask:
             batch = {"x": x, "y": self.y[rows]}
             if self.config.criterion.name == "cutnmix":
                 batch = self._peer_views(batch, epoch, step)
+            elif self.config.criterion.name == "unikd" and self.unlabeled is not None:
+                pick = np.random.default_rng([self.config.run.seed, epoch, step, 17]).integers(
+                    0, len(self.unlabeled.subset), len(rows))
+                batch["x_u"] = np.stack([self.stats.normalise(self.unlabeled.matrix(int(i))) for i in pick])
             elif self.config.data.mixup_alpha > 0:
                 mix = np.random.default_rng([self.config.run.seed, epoch, step, 11])
                 lam = float(mix.beta(self.config.data.mixup_alpha, self.config.data.mixup_alpha))
@@ -210,6 +228,12 @@ class ClassificationTask:
     def training_step(self, batch, epoch: float, progress: float, device: torch.device) -> Dict[str, torch.Tensor]:
         if self.config.criterion.name == "cutnmix":
             return self._cutnmix_step(batch, device)
+        if self.config.criterion.name == "unikd":
+            x, y = torch.from_numpy(batch["x"]).to(device), torch.from_numpy(batch["y"]).to(device)
+            net, teachers = self.modules["net"], self.modules["teachers"]
+            x_u = torch.from_numpy(batch["x_u"]).to(device) if "x_u" in batch else None
+            return unikd_step_loss(self.config.criterion.unikd, net(x)["logits"], teachers(x), y,
+                                   None if x_u is None else net(x_u)["logits"], None if x_u is None else teachers(x_u))
         x, y = torch.from_numpy(batch["x"]).to(device), torch.from_numpy(batch["y"]).to(device)
         logits = self.modules["net"](x)["logits"]
         y_b = torch.from_numpy(batch["y_b"]).to(device) if "y_b" in batch else None
@@ -260,16 +284,9 @@ class ClassificationTask:
                 **extra}
 
 
-def evaluate_checkpoint(checkpoint: str | Path, features: str | Path, labels: str | Path, out: str | Path,
-                        group_rule: Optional[str] = None, device: str = "auto") -> Dict:
-    """Score a labelled table with a trained classifier: ``out/{probabilities.tsv, metrics.json, confusion.png}``."""
-    import json
-
-    from sedkit.features.stats import FeatureStats
-    from sedkit.io import atomic_write, write_tsv
-    from sedkit.metrics.classification import classification_metrics, plot_confusion
+def load_classifier(checkpoint: str | Path, classes: Optional[List[str]] = None):
+    """(network in eval mode, checkpoint state) of a classification checkpoint; ``classes`` must match."""
     from sedkit.models.registry import get
-    from sedkit.training.trainer import resolve_device
 
     path = Path(checkpoint)
     if not path.exists():
@@ -281,11 +298,29 @@ def evaluate_checkpoint(checkpoint: str | Path, features: str | Path, labels: st
         raise
     except Exception as exc:
         raise InputError(f"{path}: not a sedkit classification checkpoint ({exc.__class__.__name__})") from None
+    own = state.get("extra", {}).get("classes")
+    if classes is not None and own != list(classes):
+        raise InputError(f"{path}: trained on other classes ({', '.join(own or [])})")
+    model_class, model_config_class = get(config.model_name)
+    net = model_class(from_dict(model_config_class, {**config.model, "n_classes": len(own)}))
+    net.load_state_dict({k[4:]: v for k, v in state["model"].items() if k.startswith("net.")})
+    return net.eval(), state
+
+
+def evaluate_checkpoint(checkpoint: str | Path, features: str | Path, labels: str | Path, out: str | Path,
+                        group_rule: Optional[str] = None, device: str = "auto") -> Dict:
+    """Score a labelled table with a trained classifier: ``out/{probabilities.tsv, metrics.json, confusion.png}``."""
+    import json
+
+    from sedkit.features.stats import FeatureStats
+    from sedkit.io import atomic_write, write_tsv
+    from sedkit.metrics.classification import classification_metrics, plot_confusion
+    from sedkit.training.trainer import resolve_device
+
+    net, state = load_classifier(checkpoint)
+    config = from_dict(ClassificationExperimentConfig, state["config"])
     extra = state.get("extra", {})
     classes = extra["classes"]
-    model_class, model_config_class = get(config.model_name)
-    net = model_class(from_dict(model_config_class, {**config.model, "n_classes": len(classes)}))
-    net.load_state_dict({k[4:]: v for k, v in state["model"].items() if k.startswith("net.")})
     target = resolve_device(device)
     net.to(target).eval()
     stats = FeatureStats(np.asarray(extra["stats_mean"]), np.asarray(extra["stats_std"]), 0, 0, "")

@@ -106,3 +106,23 @@ def test_classify_command_scores_a_labelled_set(corpus, tmp_path):
     assert (out / "confusion.png").stat().st_size > 0 and (out / "probabilities.tsv").exists()
     assert main(["classify", "--checkpoint", str(tmp_path / "none.pt"), "--features", str(corpus), "--labels",
                  str(corpus / "valid.tsv"), "--out", str(out)]) == 2
+
+
+@pytest.mark.parametrize("modes", [("weighted", "weighted"), ("plain", "none"), ("ce", "plain")])
+def test_unikd_student_from_frozen_teachers(corpus, tmp_path, modes):
+    teachers = []
+    for seed in (1, 2):
+        config = _config(corpus, {"name": "ce"}, epochs=1, seed=seed)
+        exp = tmp_path / f"teacher{seed}"
+        Trainer(ClassificationTask(config, exp), config.optim, config.run, exp, to_dict(config)).fit()
+        teachers.append(str(exp / "checkpoints" / "last.pt"))
+    config = _config(corpus, {"name": "unikd", "unikd": {"teacher_checkpoints": teachers, "labeled": modes[0],
+                                                          "unlabeled": modes[1]}})
+    config.data.unlabeled_features, config.data.unlabeled_labels = config.data.valid_features, config.data.valid_labels
+    task = ClassificationTask(config, tmp_path / "student")
+    before = _loss_on_first_batch(task)
+    trainer = Trainer(task, config.optim, config.run, tmp_path / "student", to_dict(config))
+    assert all(not p.requires_grad for p in task.modules["teachers"].parameters())
+    trainer.fit()
+    assert _loss_on_first_batch(task) < before
+    assert all(not m.training for m in task.modules["teachers"].teachers)

@@ -17,12 +17,70 @@ Unlabelled data (Eqs. 4-5): ``yhat = mean_i p_i``; ``L_d`` as above; the teacher
 """
 from __future__ import annotations
 
-from typing import Dict, Literal
+from dataclasses import dataclass, field
+from typing import Dict, List, Literal
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-__all__ = ["teacher_weights", "unikd_labeled_loss", "unikd_unlabeled_loss", "teacher_disagreement"]
+__all__ = ["teacher_weights", "unikd_labeled_loss", "unikd_unlabeled_loss", "teacher_disagreement", "UniKDConfig",
+           "FrozenEnsemble", "unikd_step_loss"]
+
+
+@dataclass
+class UniKDConfig:
+    """UniKD and the baselines of the paper's Table 2, by what each data part contributes.
+
+    ``labeled``: ``ce`` (student CE only), ``plain`` (CE + soft CE against the plain teacher average:
+    KD-Labeled), ``weighted`` (Eq. 3). ``unlabeled``: ``none``, ``plain`` (soft CE against the teacher
+    average: KD-Unlabeled), ``weighted`` (Eq. 5). UniKD is ``weighted`` + ``weighted`` (the default).
+    ``teacher_checkpoints``: the N frozen teachers (same task, e.g. N seeds on the labelled half).
+    """
+
+    teacher_checkpoints: List[str] = field(default_factory=list)
+    weighting: Literal["softmax", "inverse", "complement"] = "softmax"
+    lambda_disagreement: float = 10.0
+    labeled: Literal["ce", "plain", "weighted"] = "weighted"
+    unlabeled: Literal["none", "plain", "weighted"] = "weighted"
+
+
+class FrozenEnsemble(nn.Module):
+    """Frozen teachers (always eval mode, no gradients) -> probabilities (B, N, C)."""
+
+    def __init__(self, teachers: List[nn.Module]):
+        super().__init__()
+        self.teachers = nn.ModuleList(teachers)
+        self.teachers.requires_grad_(False)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.teachers.eval()
+        return self
+
+    @torch.no_grad()
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([torch.softmax(t(x)["logits"], dim=1) for t in self.teachers], dim=1)
+
+
+def unikd_step_loss(config: UniKDConfig, student_l: torch.Tensor, teachers_l: torch.Tensor, labels: torch.Tensor,
+                    student_u: torch.Tensor | None, teachers_u: torch.Tensor | None) -> Dict[str, torch.Tensor]:
+    """mean over the labelled batch (Eq. 3 or a baseline) + mean over the unlabelled batch (Eq. 5 or a baseline)."""
+    terms: Dict[str, torch.Tensor] = {}
+    if config.labeled == "weighted":
+        labeled = unikd_labeled_loss(student_l, teachers_l, labels, config.weighting)
+        terms["labeled"] = labeled["loss"]
+    else:
+        terms["labeled"] = F.cross_entropy(student_l, labels)
+        if config.labeled == "plain":
+            terms["labeled"] = terms["labeled"] - (teachers_l.mean(1) * F.log_softmax(student_l, 1)).sum(1).mean()
+    total = terms["labeled"]
+    if config.unlabeled != "none" and student_u is not None:
+        lam = config.lambda_disagreement if config.unlabeled == "weighted" else 0.0
+        terms["unlabeled"] = unikd_unlabeled_loss(student_u, teachers_u, lam)["loss"]
+        total = total + terms["unlabeled"]
+    terms["loss"] = total
+    return terms
 
 EPS = 1e-8
 

@@ -1,5 +1,6 @@
 """Score a labelled set with a trained clip classifier (task: classification).
 
+Several checkpoints are scored as their ensemble (mean of the probabilities).
 Writes OUT/probabilities.tsv, OUT/metrics.json (accuracy, clip error, group error, per-class accuracy,
 confusion matrix) and OUT/confusion.png.
 
@@ -13,7 +14,8 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--checkpoint", required=True, nargs="+",
+                        help="checkpoint(s); several are scored as an ensemble (mean probabilities)")
     parser.add_argument("--features", required=True, help="feature folder holding the clips")
     parser.add_argument("--labels", required=True, help="filename, label [, group] table")
     parser.add_argument("--out", required=True)

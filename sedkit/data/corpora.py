@@ -34,7 +34,7 @@ import numpy as np
 from sedkit.errors import InputError
 from sedkit.io import write_tsv
 
-__all__ = ["GTZAN_GENRES", "prepare_gtzan", "prepare_tut2018", "prepare_esc50"]
+__all__ = ["GTZAN_GENRES", "prepare_gtzan", "prepare_tut2018", "prepare_esc50", "split_labeled"]
 
 GTZAN_GENRES = ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock"]
 AUDIO = (".wav", ".au", ".flac", ".ogg")
@@ -151,3 +151,27 @@ def prepare_esc50(root: str | Path, out: str | Path, test_fold: int = 5, valid_f
         wav_rows.append((name, str(root / "audio" / name), "", ""))
         splits[part].append((name, label, name))
     return _write(Path(out), wav_rows, splits)
+
+
+def split_labeled(table: str | Path, labeled_out: str | Path, unlabeled_out: str | Path, share: float = 0.5,
+                  seed: int = 0) -> Tuple[int, int]:
+    """Split a ``filename  label  group`` table by group into a labelled part (``share`` of the groups in
+    every class) and an unlabelled part (UniKD's protocol: half the training data loses its labels)."""
+    from sedkit.io import read_tsv
+
+    rows = read_tsv(table, ("filename", "label", "group"))
+    rng = np.random.default_rng(seed)
+    by_class: Dict[str, List[str]] = {}
+    for row in rows:
+        groups = by_class.setdefault(row["label"], [])
+        if row["group"] not in groups:
+            groups.append(row["group"])
+    keep = set()
+    for groups in by_class.values():
+        order = rng.permutation(len(groups))
+        keep |= {groups[i] for i in order[:max(1, round(share * len(groups)))]}
+    labeled = [(r["filename"], r["label"], r["group"]) for r in rows if r["group"] in keep]
+    unlabeled = [(r["filename"], r["label"], r["group"]) for r in rows if r["group"] not in keep]
+    write_tsv(labeled_out, ("filename", "label", "group"), labeled)
+    write_tsv(unlabeled_out, ("filename", "label", "group"), unlabeled)  # labels kept for analysis only
+    return len(labeled), len(unlabeled)

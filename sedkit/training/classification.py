@@ -307,9 +307,10 @@ def load_classifier(checkpoint: str | Path, classes: Optional[List[str]] = None)
     return net.eval(), state
 
 
-def evaluate_checkpoint(checkpoint: str | Path, features: str | Path, labels: str | Path, out: str | Path,
+def evaluate_checkpoint(checkpoint, features: str | Path, labels: str | Path, out: str | Path,
                         group_rule: Optional[str] = None, device: str = "auto") -> Dict:
-    """Score a labelled table with a trained classifier: ``out/{probabilities.tsv, metrics.json, confusion.png}``."""
+    """Score a labelled table with a trained classifier, or with the ensemble (mean probabilities) of
+    several (``checkpoint`` a list): ``out/{probabilities.tsv, metrics.json, confusion.png}``."""
     import json
 
     from sedkit.features.stats import FeatureStats
@@ -317,24 +318,27 @@ def evaluate_checkpoint(checkpoint: str | Path, features: str | Path, labels: st
     from sedkit.metrics.classification import classification_metrics, plot_confusion
     from sedkit.training.trainer import resolve_device
 
-    net, state = load_classifier(checkpoint)
-    config = from_dict(ClassificationExperimentConfig, state["config"])
-    extra = state.get("extra", {})
-    classes = extra["classes"]
+    checkpoints = [checkpoint] if isinstance(checkpoint, (str, Path)) else list(checkpoint)
     target = resolve_device(device)
-    net.to(target).eval()
-    stats = FeatureStats(np.asarray(extra["stats_mean"]), np.asarray(extra["stats_std"]), 0, 0, "")
-    table = _Table(str(features), str(labels), config.data.clip_frames)
-    index = {c: i for i, c in enumerate(classes)}
-    unknown = sorted(set(table.labels) - set(index))
-    if unknown:
-        raise InputError(f"{labels}: label {unknown[0]!r} is not one of the model's classes")
-    probs = []
-    with torch.no_grad():
-        for i in range(len(table.labels)):
-            x = torch.from_numpy(stats.normalise(table.matrix(i))[None]).to(target)
-            probs.append(torch.softmax(net(x)["logits"], dim=1)[0].cpu().numpy())
-    probs = np.stack(probs)
+    probs, classes, config, table = None, None, None, None
+    for path in checkpoints:
+        net, state = load_classifier(path, classes)
+        config = from_dict(ClassificationExperimentConfig, state["config"])
+        extra = state.get("extra", {})
+        classes = extra["classes"]
+        net.to(target).eval()
+        stats = FeatureStats(np.asarray(extra["stats_mean"]), np.asarray(extra["stats_std"]), 0, 0, "")
+        if table is None:
+            table = _Table(str(features), str(labels), config.data.clip_frames)
+            index = {c: i for i, c in enumerate(classes)}
+            unknown = sorted(set(table.labels) - set(index))
+            if unknown:
+                raise InputError(f"{labels}: label {unknown[0]!r} is not one of the model's classes")
+        with torch.no_grad():
+            own = np.stack([torch.softmax(net(torch.from_numpy(stats.normalise(table.matrix(i))[None]).to(target))
+                                          ["logits"], dim=1)[0].cpu().numpy() for i in range(len(table.labels))])
+        probs = own if probs is None else probs + own
+    probs = probs / len(checkpoints)
     metrics = classification_metrics(probs, [index[l] for l in table.labels], table.groups, classes,
                                      group_rule or config.data.group_decision)
     out = Path(out)

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Online and ensemble distillation on ESC-50: Cut^nMix (Shen et al.) with the ablations of its Tables 1-2, and
+# UniKD (Wu et al.) against a single teacher, the teacher ensemble, KD-Labeled and KD-Unlabeled.
+# Stages: 0 data -> 1 features -> 2 Cut^nMix training -> 3 UniKD teachers and students -> 4 test scoring
+#         -> 5 RESULTS.md.   ./run.sh --help lists the options.
+set -euo pipefail
+cd "$(dirname "$0")"
+command_line="./run.sh $*"
+
+stage=0                 # first stage to run
+stop_stage=100          # last stage to run
+mini=true               # true: a 10-class corpus sedkit generates; false: --esc50_root
+mini_scale=1.0          # size of the generated corpus
+esc50_root=""           # ESC-50 as distributed (audio/, meta/esc50.csv): real-corpus mode
+test_fold=5             # ESC-50 test fold (validation: the next lower fold)
+cutnmix_methods="ce dml dml_cutmix cutnmix_only cutnmix_mmd cutnmix_pt cutnmix"   # conf/methods/*.yaml
+unikd_methods="kd_labeled kd_unlabeled unikd"   # students of the teacher ensemble
+teachers="101 102 103 104 105"   # seeds of the N teachers (trained on the labelled half)
+labeled_share=0.5       # share of the training groups that keep their labels for UniKD
+seeds="1 2 3"           # one run per method and seed
+nj=2                    # parallel jobs for data and features
+train_args=""           # extra section.key=value overrides for sedkit train
+device=cpu              # cpu, cuda or auto
+data=data               # corpus tables
+dump=dump               # features
+exp=exp                 # experiments
+results=RESULTS.md      # results written by stage 5
+
+. utils/parse_options.sh
+. utils/log.sh
+. ./path.sh
+
+[ -n "$esc50_root" ] && mini=false
+if [ "$mini" != true ] && [ -z "$esc50_root" ]; then echo "$0: --mini false needs --esc50_root DIR" >&2; exit 2; fi
+valid_fold=$(( test_fold == 1 ? 5 : test_fold - 1 ))
+if [ "$mini" = true ]; then
+  features_conf=conf/features_mini.yaml; train_conf=conf/train_mini.yaml; corpus="mini (scale $mini_scale)"
+else
+  features_conf=conf/features.yaml; train_conf=conf/train.yaml; corpus="ESC-50 ($esc50_root), test fold $test_fold"
+  sedkit prepare-corpus esc50 "$esc50_root" "$data" --test-fold "$test_fold" --valid-fold "$valid_fold" >/dev/null
+fi
+for name in $cutnmix_methods $unikd_methods; do
+  [ -f "conf/methods/$name.yaml" ] || { echo "$0: unknown method $name" >&2; exit 2; }
+done
+common="data.train_features=$dump/all data.valid_features=$dump/all data.valid_labels=$data/valid.tsv run.device=$device"
+
+if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
+  if [ "$mini" = true ]; then
+    signature="scale=$mini_scale"
+    if done_matches "$data" "$signature"; then
+      log "Stage 0: data: $data already made ($signature)"
+    else
+      log "Stage 0: data: built-in sound bank -> $data/{audio,wav.tsv,train.tsv,valid.tsv,test.tsv} ($signature)"
+      sedkit make-mini-corpus "$data" --task classification --scale "$mini_scale" --nj "$nj"
+      mark_done "$data" "$signature"
+    fi
+  else
+    log "Stage 0: data: $esc50_root -> $data/ (test fold $test_fold, validation fold $valid_fold)"
+    sedkit prepare-corpus esc50 "$esc50_root" "$data" --test-fold "$test_fold" --valid-fold "$valid_fold"
+  fi
+  log "Stage 0: data: $data/train.tsv -> $data/{labeled,unlabeled}.tsv (share $labeled_share, by group)"
+  python ../../../data_prep/split_labeled.py "$data/train.tsv" "$data/labeled.tsv" "$data/unlabeled.tsv" \
+    --share "$labeled_share"
+fi
+
+if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
+  log "Stage 1: features: $data/wav.tsv -> $dump/all ($features_conf)"
+  sedkit features "$data/wav.tsv" "$dump/all" --config "$features_conf" --nj "$nj"
+fi
+
+if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
+  for method in $cutnmix_methods; do
+    for seed in $seeds; do
+      log "Stage 2: train ${method}_seed$seed: $train_conf + conf/methods/$method.yaml -> $exp/${method}_seed$seed"
+      sedkit train --config "$train_conf" --config "conf/methods/$method.yaml" --exp-dir "$exp/${method}_seed$seed" \
+        $common data.train_labels="$data/train.tsv" run.seed="$seed" $train_args
+    done
+  done
+fi
+
+teacher_checkpoints="[$(for t in $teachers; do printf '%s,' "$exp/teacher_seed$t/checkpoints/best.pt"; done | sed 's/,$//')]"
+if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
+  for t in $teachers; do
+    log "Stage 3: train teacher_seed$t on $data/labeled.tsv -> $exp/teacher_seed$t"
+    sedkit train --config "$train_conf" --config conf/methods/ce.yaml --exp-dir "$exp/teacher_seed$t" \
+      $common data.train_labels="$data/labeled.tsv" run.seed="$t" $train_args
+  done
+  for method in $unikd_methods; do
+    for seed in $seeds; do
+      log "Stage 3: train ${method}_seed$seed from the $(echo $teachers | wc -w) teachers -> $exp/${method}_seed$seed"
+      sedkit train --config "$train_conf" --config "conf/methods/$method.yaml" --exp-dir "$exp/${method}_seed$seed" \
+        $common data.train_labels="$data/labeled.tsv" data.unlabeled_features="$dump/all" \
+        data.unlabeled_labels="$data/unlabeled.tsv" criterion.unikd.teacher_checkpoints="$teacher_checkpoints" \
+        run.seed="$seed" $train_args
+    done
+  done
+fi
+
+if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
+  for tag in $(for m in $cutnmix_methods $unikd_methods; do for s in $seeds; do echo "${m}_seed$s"; done; done) \
+             $(for t in $teachers; do echo "teacher_seed$t"; done); do
+    log "Stage 4: test scoring: $exp/$tag -> $exp/$tag/eval_test"
+    sedkit classify --checkpoint "$exp/$tag/checkpoints/best.pt" --features "$dump/all" --labels "$data/test.tsv" \
+      --out "$exp/$tag/eval_test" --device "$device"
+  done
+  log "Stage 4: test scoring: the teacher ensemble (mean probabilities) -> $exp/ensemble_seed0/eval_test"
+  sedkit classify --checkpoint $(for t in $teachers; do echo "$exp/teacher_seed$t/checkpoints/best.pt"; done) \
+    --features "$dump/all" --labels "$data/test.tsv" --out "$exp/ensemble_seed0/eval_test" --device "$device"
+fi
+
+if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
+  log "Stage 5: results: $exp/*/eval_test -> $results"
+  note1="Corpus: $corpus. Configs: $train_conf + conf/methods/<method>.yaml $train_args. Command: \`$command_line\`."
+  note2="Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; recipe run time $((SECONDS / 60)) min."
+  sedkit results --kind classification --set test --exp "$exp" --systems "$cutnmix_methods" --seeds "$seeds" \
+    --paper conf/paper_results.yaml --out RESULTS_part_cutnmix.md --title "esc50/cls1: Cut^nMix (Tables 1-2)" \
+    --note "$note1" --note "Paper column: CIFAR-100 top-1 (%) of Table 2 - orientation only, no audio in the paper." \
+    --note "$note2" >/dev/null
+  sedkit results --kind classification --set test --exp "$exp" --systems "teacher" --seeds "$teachers" \
+    --out RESULTS_part_teachers.md --title "teachers" >/dev/null
+  sedkit results --kind classification --set test --exp "$exp" --systems "ensemble $unikd_methods" \
+    --seeds "0 $seeds" --paper conf/paper_results.yaml --out RESULTS_part_unikd.md \
+    --title "esc50/cls1: UniKD (Table 2)" --note "$note1" \
+    --note "Teachers: seeds $teachers on $data/labeled.tsv; 'ensemble' averages their probabilities. Paper column: BERT on SST-2 (%) - orientation only." \
+    --note "$note2" >/dev/null
+  # One file from the three tables (plots of each part's best system stay beside it).
+  { cat RESULTS_part_cutnmix.md; echo; echo "Single teachers (the UniKD teachers, each scored alone):"; echo;
+    sed -n '/^| system/,/^$/p' RESULTS_part_teachers.md; cat RESULTS_part_unikd.md; } > "$results.tmp"
+  mv "$results.tmp" "$results" && rm -f RESULTS_part_*.md
+  cat "$results"
+fi

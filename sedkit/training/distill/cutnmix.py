@@ -20,6 +20,7 @@ J peers learn together, each on its own independently distorted copy of the batc
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import List, Sequence, Tuple
 
 import numpy as np
@@ -29,7 +30,8 @@ from torch import nn
 
 from sedkit.training.distill.lsr import kl_div
 
-__all__ = ["cutnmix", "mixed_cross_entropy", "dml_losses", "mmd_losses", "PeerTeacher", "peer_teacher_losses"]
+__all__ = ["cutnmix", "mixed_cross_entropy", "dml_losses", "mmd_losses", "PeerTeacher", "peer_teacher_losses",
+           "CutnMixConfig", "distort"]
 
 
 def _box(rng: np.random.Generator, lam: float, height: int, width: int) -> Tuple[int, int, int, int]:
@@ -93,9 +95,6 @@ class PeerTeacher(nn.Module):
 def peer_teacher_losses(teacher_logits: torch.Tensor, logits: Sequence[torch.Tensor], tau: float) -> List[torch.Tensor]:
     target = F.softmax(teacher_logits.detach() / tau, dim=1)
     return [tau ** 2 * kl_div(target, F.log_softmax(z / tau, dim=1)) for z in logits]
-
-
-from dataclasses import dataclass  # noqa: E402
 
 
 @dataclass

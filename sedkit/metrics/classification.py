@@ -6,15 +6,28 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
-__all__ = ["classification_metrics", "plot_confusion"]
+__all__ = ["classification_metrics", "group_decisions", "plot_confusion"]
+
+
+def group_decisions(probs: np.ndarray, groups: List[str], rule: str = "mean") -> Dict[str, int]:
+    """Class decided for each group from its clips' probabilities (mean, or vote with mean tie-break)."""
+    decisions = {}
+    for group in dict.fromkeys(groups):
+        rows = probs[[g == group for g in groups]]
+        mean = rows.mean(axis=0)
+        if rule == "vote":
+            votes = np.bincount(rows.argmax(axis=1), minlength=rows.shape[1])
+            tied = np.flatnonzero(votes == votes.max())
+            decisions[group] = int(tied[np.argmax(mean[tied])])
+        else:
+            decisions[group] = int(mean.argmax())
+    return decisions
 
 
 def classification_metrics(probs: np.ndarray, truth: Sequence[int], groups: Sequence[str], classes: Sequence[str],
                            group_rule: str = "mean") -> Dict:
     """Accuracy, clip error, group error (decisions by :func:`group_decisions`), per-class accuracy and the
     confusion matrix (rows: true class, columns: predicted)."""
-    from sedkit.training.classification import group_decisions
-
     truth = np.asarray(truth)
     predicted = probs.argmax(axis=1)
     confusion = np.zeros((len(classes), len(classes)), dtype=int)

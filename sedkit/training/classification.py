@@ -19,6 +19,7 @@ from torch import nn
 
 from sedkit.config import from_dict, to_dict
 from sedkit.errors import InputError
+from sedkit.metrics.classification import group_decisions
 from sedkit.training.distill import cutnmix as cnm
 from sedkit.training.distill.lsr import LSRConfig, lsr_family_loss
 from sedkit.training.distill.mrkd import MrKD, MrKDConfig
@@ -66,19 +67,12 @@ class ClassificationExperimentConfig:
     run: RunConfig = field(default_factory=lambda: RunConfig(epochs=30))
 
 
-def group_decisions(probs: np.ndarray, groups: List[str], rule: str = "mean") -> Dict[str, int]:
-    """Class decided for each group from its clips' probabilities (mean, or vote with mean tie-break)."""
-    decisions = {}
-    for group in dict.fromkeys(groups):
-        rows = probs[[g == group for g in groups]]
-        mean = rows.mean(axis=0)
-        if rule == "vote":
-            votes = np.bincount(rows.argmax(axis=1), minlength=rows.shape[1])
-            tied = np.flatnonzero(votes == votes.max())
-            decisions[group] = int(tied[np.argmax(mean[tied])])
-        else:
-            decisions[group] = int(mean.argmax())
-    return decisions
+def clip_probabilities(net: nn.Module, table: "_Table", stats, device: torch.device) -> np.ndarray:
+    """Softmax outputs (clips, classes) of ``net`` (put in eval mode) on every clip of ``table``."""
+    net.eval()
+    with torch.no_grad():
+        return np.stack([torch.softmax(net(torch.from_numpy(stats.normalise(table.matrix(i))[None]).to(device))
+                                       ["logits"], dim=1)[0].cpu().numpy() for i in range(len(table.labels))])
 
 
 class _Table:
@@ -254,26 +248,16 @@ class ClassificationTask:
     def checkpoint_extra(self) -> dict:
         return {"classes": self.classes, "stats_mean": self.stats.mean, "stats_std": self.stats.std}
 
-    def probabilities(self, table: _Table, device: torch.device, net: Optional[nn.Module] = None) -> np.ndarray:
-        net = net or self.modules["net"]
-        net.eval()
-        probs = []
-        with torch.no_grad():
-            for i in range(len(table.labels)):
-                x = torch.from_numpy(self.stats.normalise(table.matrix(i))[None]).to(device)
-                probs.append(torch.softmax(net(x)["logits"], dim=1)[0].cpu().numpy())
-        return np.stack(probs)
-
     def validate(self, device: torch.device) -> Dict[str, float]:
         if self.valid is None:
             return {}
         truth = np.array([self.index.get(label, -1) for label in self.valid.labels])
+        nets = self._peers() if self.config.criterion.name == "cutnmix" else [self.modules["net"]]
+        peer_probs = [clip_probabilities(net, self.valid, self.stats, device) for net in nets]
+        probs = peer_probs[0]  # peer 1 (what `sedkit classify` scores) decides the groups
+        extra = {}
         if self.config.criterion.name == "cutnmix":  # every peer; the score is their mean accuracy
-            peer_acc = [float((self.probabilities(self.valid, device, p).argmax(1) == truth).mean()) for p in self._peers()]
-            extra = {f"accuracy_peer{j + 1}": a for j, a in enumerate(peer_acc)}
-        else:
-            extra = {}
-        probs = self.probabilities(self.valid, device)
+            extra = {f"accuracy_peer{j + 1}": float((p.argmax(1) == truth).mean()) for j, p in enumerate(peer_probs)}
         accuracy = float((probs.argmax(axis=1) == truth).mean())
         if extra:
             accuracy = float(np.mean(list(extra.values())))
@@ -326,7 +310,7 @@ def evaluate_checkpoint(checkpoint, features: str | Path, labels: str | Path, ou
         config = from_dict(ClassificationExperimentConfig, state["config"])
         extra = state.get("extra", {})
         classes = extra["classes"]
-        net.to(target).eval()
+        net.to(target)
         stats = FeatureStats(np.asarray(extra["stats_mean"]), np.asarray(extra["stats_std"]), 0, 0, "")
         if table is None:
             table = _Table(str(features), str(labels), config.data.clip_frames)
@@ -334,9 +318,7 @@ def evaluate_checkpoint(checkpoint, features: str | Path, labels: str | Path, ou
             unknown = sorted(set(table.labels) - set(index))
             if unknown:
                 raise InputError(f"{labels}: label {unknown[0]!r} is not one of the model's classes")
-        with torch.no_grad():
-            own = np.stack([torch.softmax(net(torch.from_numpy(stats.normalise(table.matrix(i))[None]).to(target))
-                                          ["logits"], dim=1)[0].cpu().numpy() for i in range(len(table.labels))])
+        own = clip_probabilities(net, table, stats, target)
         probs = own if probs is None else probs + own
     probs = probs / len(checkpoints)
     metrics = classification_metrics(probs, [index[l] for l in table.labels], table.groups, classes,

@@ -24,6 +24,7 @@ results=RESULTS.md      # results table written by stage 4
 
 . utils/parse_options.sh
 . utils/log.sh
+. utils/mini_classification.sh
 . ./path.sh
 
 [ -n "$asc_root" ] && mini=false
@@ -39,14 +40,7 @@ tag_of() { [ "$2" = true ] && echo "${1}_mixup" || echo "$1"; }
 
 if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
   if [ "$mini" = true ]; then
-    signature="scale=$mini_scale"
-    if done_matches "$data" "$signature"; then
-      log "Stage 0: data: $data already made ($signature)"
-    else
-      log "Stage 0: data: built-in sound bank -> $data/{audio,wav.tsv,train.tsv,valid.tsv,test.tsv} ($signature)"
-      sedkit make-mini-corpus "$data" --task classification --scale "$mini_scale" --nj "$nj"
-      mark_done "$data" "$signature"
-    fi
+    mini_classification_data "$data" "$mini_scale" "$nj"
   else
     log "Stage 0: data: $asc_root -> $data/{wav.tsv,train.tsv,valid.tsv,test.tsv} (official fold 1)"
     sedkit prepare-corpus tut2018 "$asc_root" "$data"

@@ -28,6 +28,7 @@ results=RESULTS.md      # results written by stage 5
 
 . utils/parse_options.sh
 . utils/log.sh
+. utils/mini_classification.sh
 . ./path.sh
 
 [ -n "$esc50_root" ] && mini=false
@@ -46,14 +47,7 @@ common="data.train_features=$dump/all data.valid_features=$dump/all data.valid_l
 
 if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
   if [ "$mini" = true ]; then
-    signature="scale=$mini_scale"
-    if done_matches "$data" "$signature"; then
-      log "Stage 0: data: $data already made ($signature)"
-    else
-      log "Stage 0: data: built-in sound bank -> $data/{audio,wav.tsv,train.tsv,valid.tsv,test.tsv} ($signature)"
-      sedkit make-mini-corpus "$data" --task classification --scale "$mini_scale" --nj "$nj"
-      mark_done "$data" "$signature"
-    fi
+    mini_classification_data "$data" "$mini_scale" "$nj"
   else
     log "Stage 0: data: $esc50_root -> $data/ (test fold $test_fold, validation fold $valid_fold)"
     sedkit prepare-corpus esc50 "$esc50_root" "$data" --test-fold "$test_fold" --valid-fold "$valid_fold"

@@ -24,6 +24,7 @@ results=RESULTS.md      # results table written by stage 4
 
 . utils/parse_options.sh
 . utils/log.sh
+. utils/mini_classification.sh
 . ./path.sh
 
 [ -n "$gtzan_root" ] && mini=false
@@ -40,14 +41,7 @@ for name in $models; do [ -f "conf/models/$name$suffix.yaml" ] || { echo "$0: un
 
 if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
   if [ "$mini" = true ]; then
-    signature="scale=$mini_scale"
-    if done_matches "$data" "$signature"; then
-      log "Stage 0: data: $data already made ($signature)"
-    else
-      log "Stage 0: data: built-in sound bank -> $data/{audio,wav.tsv,train.tsv,valid.tsv,test.tsv} ($signature)"
-      sedkit make-mini-corpus "$data" --task classification --scale "$mini_scale" --nj "$nj"
-      mark_done "$data" "$signature"
-    fi
+    mini_classification_data "$data" "$mini_scale" "$nj"
   else
     log "Stage 0: data: $gtzan_root -> $data/{wav.tsv,train.tsv,valid.tsv,test.tsv} (8/1/1 by song, 3 s clips)"
     sedkit prepare-corpus gtzan "$gtzan_root" "$data" --seed 0

@@ -1,14 +1,18 @@
 """Results tables of recipe runs: per system, mean +- std over seeds, with the paper's number beside it.
 
 Reads what the scoring stage of a SED recipe writes for each run ``<exp>/<system>_seed<k>/decode_<set>/``:
-``event.json`` and ``segment.json`` (``sedkit eval ... --json``) and ``psds.json``.
+``event.json`` and ``segment.json`` (``sedkit eval ... --json``) and ``psds.json``; classification recipes
+``eval_<set>/metrics.json``. The training time of a run is the sum of the ``time_s`` column of its
+``metrics.csv`` (the trainer's per-epoch log, validation included), so a run resumed over several sessions
+counts only the time it spent training.
 """
 from __future__ import annotations
 
+import csv
 import json
 import math
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
@@ -16,7 +20,7 @@ import numpy as np
 
 from sedkit.errors import InputError
 
-__all__ = ["SystemResult", "collect_results", "results_markdown", "write_results"]
+__all__ = ["SystemResult", "collect_results", "results_markdown", "training_minutes", "write_results"]
 
 SED_COLUMNS = (("event macro F1", "event", ("macro", "f1")), ("event micro F1", "event", ("micro", "f1")),
                ("segment macro F1", "segment", ("macro", "f1")), ("PSDS", "psds", ("psds",)))
@@ -32,6 +36,7 @@ class SystemResult:
     seeds: List[int]
     values: Dict[str, List[float]]  # column -> per-seed values (fractions)
     run_dirs: List[Path]
+    train_minutes: List[float] = field(default_factory=list)  # per seed; nan where metrics.csv is missing
 
 
 def _get(document: dict, keys) -> float:
@@ -40,26 +45,36 @@ def _get(document: dict, keys) -> float:
     return math.nan if document is None else float(document)
 
 
+def training_minutes(run_dir: str | Path) -> float:
+    """Minutes a run spent in training epochs (sum of ``time_s`` in ``run_dir/metrics.csv``); nan if absent."""
+    path = Path(run_dir) / "metrics.csv"
+    if not path.exists():
+        return math.nan
+    with open(path, newline="") as handle:
+        return sum(float(row["time_s"]) for row in csv.DictReader(handle) if row.get("time_s")) / 60
+
+
 def collect_results(exp_dir: str | Path, systems: Sequence[str], seeds: Sequence[int],
                     decode_set: str = "validation", kind: str = "sed") -> List[SystemResult]:
     columns, folder, marker = KINDS[kind]
     results = []
     for system in systems:
         values = {name: [] for name, _, _ in columns}
-        runs, found = [], []
+        runs, found, minutes = [], [], []
         for seed in seeds:
             run = Path(exp_dir) / f"{system}_seed{seed}" / folder.format(set=decode_set)
             if not (run / marker).exists():
                 continue
             found.append(seed)
             runs.append(run)
+            minutes.append(training_minutes(run.parent))
             for name, file, keys in columns:
                 path = run / f"{file}.json"
                 values[name].append(_get(json.loads(path.read_text()), keys) if path.exists() else math.nan)
         if not found:
             raise InputError(f"{exp_dir}: no scored run of {system} "
                              f"(looked for {system}_seed<k>/{folder.format(set=decode_set)}/{marker})")
-        results.append(SystemResult(system, found, values, runs))
+        results.append(SystemResult(system, found, values, runs, minutes))
     return results
 
 
@@ -71,26 +86,34 @@ def _cell(values: List[float]) -> str:
     return f"{mean:.1f}" if len(values) == 1 else f"{mean:.1f} ± {100 * float(np.std(values)):.1f}"
 
 
+def _minutes(values: List[float]) -> str:
+    values = [v for v in values if not math.isnan(v)]
+    return f"{np.mean(values):.1f}" if values else "-"
+
+
 def results_markdown(results: List[SystemResult], paper: Dict[str, float], title: str,
                      notes: Sequence[str] = (), kind: str = "sed") -> str:
     columns = KINDS[kind][0]
     paper_column = "paper (event macro F1)" if kind == "sed" else "paper"
-    header = ["system", "seeds", *[name for name, _, _ in columns], paper_column]
+    header = ["system", "seeds", *[name for name, _, _ in columns], paper_column, "train min/run"]
     lines = [f"# {title}", "", *notes, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for result in results:
         reference = paper.get(result.system)
         cells = [result.system, " ".join(map(str, result.seeds)),
                  *[_cell(result.values[name]) for name, _, _ in columns],
-                 "-" if reference is None else f"{reference:.1f}"]
+                 "-" if reference is None else f"{reference:.1f}", _minutes(result.train_minutes)]
         lines.append("| " + " | ".join(cells) + " |")
     if kind == "sed":
         lines += ["", "Values in %, mean ± standard deviation over seeds (population std). Event-based F1: collar "
                   "0.2 s, offset 20 % of the reference length (sed_eval's definition, as the paper). PSDS: "
-                  "threshold-free (sed_scores_eval's), dtc = gtc = 0.7, alpha_st 1, max_efpr 100 per hour."]
+                  "threshold-free (sed_scores_eval's), dtc = gtc = 0.7, alpha_st 1, max_efpr 100 per hour. Train "
+                  "min/run: mean over seeds of the minutes each run spent in its training epochs (validation "
+                  "included), from its metrics.csv."]
     else:
         lines += ["", "Values in %, mean ± standard deviation over seeds (population std), on the test set. Group "
                   "error: one decision per song / recording from its clips (mean probability unless the config "
-                  "says vote)."]
+                  "says vote). Train min/run: mean over seeds of the minutes each run spent in its training epochs "
+                  "(validation included), from its metrics.csv."]
     return "\n".join(lines) + "\n"
 
 

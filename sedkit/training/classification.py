@@ -111,6 +111,12 @@ class ClassificationTask:
             raise InputError(f"{d.train_labels}: label {unknown[0]!r} is not in data.classes")
         self.y = np.array([self.index[label] for label in self.train.labels])
         self.valid = _Table(d.valid_features, d.valid_labels, d.clip_frames) if d.valid_features and d.valid_labels else None
+        if self.valid is not None:
+            # refused before training rather than scored as wrong at every validation
+            unknown = sorted(set(self.valid.labels) - set(self.index))
+            if unknown:
+                raise InputError(f"{d.valid_labels}: label {unknown[0]!r} is not one of the training classes "
+                                 f"({len(self.classes)}: data.classes or the training table's labels)")
         if d.stats:
             self.stats = load_stats(d.stats)
         else:
@@ -251,7 +257,7 @@ class ClassificationTask:
     def validate(self, device: torch.device) -> Dict[str, float]:
         if self.valid is None:
             return {}
-        truth = np.array([self.index.get(label, -1) for label in self.valid.labels])
+        truth = np.array([self.index[label] for label in self.valid.labels])
         nets = self._peers() if self.config.criterion.name == "cutnmix" else [self.modules["net"]]
         peer_probs = [clip_probabilities(net, self.valid, self.stats, device) for net in nets]
         probs = peer_probs[0]  # peer 1 (what `sedkit classify` scores) decides the groups

@@ -84,6 +84,13 @@ class RunConfig:
     num_threads: Optional[int] = None
 
 
+def _identity(config: dict) -> dict:
+    """The parts of a run's config that define the experiment: all but where it runs (run.device,
+    run.num_threads), so a run started on 2 threads may resume on 1, or on another device."""
+    run = {k: v for k, v in config.get("run", {}).items() if k not in ("device", "num_threads")}
+    return {**config, "run": run}
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -150,7 +157,7 @@ class Trainer:
         last = self.checkpoints / "last.pt"
         if last.exists() and not overwrite:
             state = torch.load(last, map_location="cpu", weights_only=False)
-            if state["config"] != self.config:
+            if _identity(state["config"]) != _identity(self.config):
                 raise InputError(f"{self.exp_dir}: holds another experiment (its config.yaml differs); "
                                  "use another --exp-dir or --overwrite")
             self.model.load_state_dict(state["model"])

@@ -126,3 +126,17 @@ def test_unikd_student_from_frozen_teachers(corpus, tmp_path, modes):
     trainer.fit()
     assert _loss_on_first_batch(task) < before
     assert all(not m.training for m in task.modules["teachers"].teachers)
+
+
+def test_validation_label_outside_the_classes_is_refused(corpus, tmp_path):
+    from sedkit.errors import InputError
+    from sedkit.io import read_tsv, write_tsv
+
+    rows = read_tsv(corpus / "valid.tsv", ("filename", "label", "group"))
+    rows[0]["label"] = "Kazoo"
+    bad = tmp_path / "valid.tsv"
+    write_tsv(bad, ("filename", "label", "group"), [(r["filename"], r["label"], r["group"]) for r in rows])
+    config = _config(corpus, {"name": "ce"})
+    config.data.valid_labels = str(bad)
+    with pytest.raises(InputError, match="label 'Kazoo' is not one of the training classes"):
+        ClassificationTask(config, tmp_path / "exp")

@@ -87,6 +87,9 @@ def test_finished_experiment_is_not_overwritten(tiny_corpus, tmp_path):
     stamp = os.stat(tmp_path / "checkpoints" / "last.pt").st_mtime_ns
     _train(config, tmp_path)  # finished: nothing to do
     assert os.stat(tmp_path / "checkpoints" / "last.pt").st_mtime_ns == stamp
+    # where it runs is not part of the experiment: a run started on 2 threads may be resumed on 1
+    _train(tiny_config(tiny_corpus, run={"epochs": 1, "num_threads": 1}), tmp_path)
+    assert os.stat(tmp_path / "checkpoints" / "last.pt").st_mtime_ns == stamp
     other = tiny_config(tiny_corpus, run={"epochs": 1, "seed": 5})
     with pytest.raises(InputError, match="holds another experiment"):
         _train(other, tmp_path)

@@ -17,6 +17,7 @@ systems="mmt_da_tsp"    # systems to train: names of conf/systems/*.yaml
 seeds="1 2 3"           # one run per system and seed
 nj=2                    # parallel jobs for synthesis and features
 train_args=""           # extra section.key=value overrides for sedkit train
+train_jobs=1            # trainings run at once on the CPU (each gets nproc/train_jobs threads; log in exp/<run>/)
 device=cpu              # cpu, cuda or auto
 ngpu=1                  # processes per run; > 1 trains with torchrun
 data=data               # prepared data tables
@@ -111,23 +112,42 @@ teacher_of() {  # Table 2 systems take a frozen teacher trained by another syste
 }
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
+  threads=""
+  if [ "$train_jobs" -gt 1 ]; then
+    [ "$ngpu" -gt 1 ] && { echo "$0: --train_jobs > 1 is for CPU runs; with --ngpu $ngpu give --train_jobs 1" >&2; exit 2; }
+    threads="run.num_threads=$(( $(nproc) / train_jobs > 0 ? $(nproc) / train_jobs : 1 ))"
+  fi
+  failed=0; pids=()
   for system in $systems; do
-    for seed in $seeds; do
+    for seed in $seeds; do   # with --train_jobs N, N at a time; exit statuses are collected below
       tag="${system}_seed${seed}"
       teacher="$(teacher_of "$system" "$seed")"
       extra="${teacher:+system.teacher_checkpoint=$teacher}"
-      if [ -n "$teacher" ] && [ ! -f "$teacher" ]; then
-        echo "$0: $system needs $teacher: train its teacher system first (add it to --systems before $system)" >&2
-        exit 2
+      if [ -n "$teacher" ]; then
+        for pid in "${pids[@]}"; do wait "$pid" || failed=1; done; pids=()   # its teacher may still be training
+        if [ ! -f "$teacher" ]; then
+          echo "$0: $system needs $teacher: train its teacher system first (add it to --systems before $system)" >&2
+          exit 2
+        fi
       fi
-      log "Stage 4: train $tag: $train_conf + conf/systems/$system.yaml -> $exp/$tag"
+      while [ "$train_jobs" -gt 1 ] && [ "$(jobs -rp | wc -l)" -ge "$train_jobs" ]; do wait -n || true; done
+      log "Stage 4: train $tag: $train_conf + conf/systems/$system.yaml -> $exp/$tag${threads:+ (log: $exp/$tag/console.log)}"
       launcher=(sedkit)
       [ "$ngpu" -gt 1 ] && launcher=(torchrun --nproc_per_node "$ngpu" -m sedkit.cli.main)
       # Rerunning resumes an interrupted run and leaves a finished one alone.
-      "${launcher[@]}" train --config "$train_conf" --config "conf/systems/$system.yaml" --exp-dir "$exp/$tag" \
-        $data_args run.seed="$seed" $extra $train_args
+      cmd=("${launcher[@]}" train --config "$train_conf" --config "conf/systems/$system.yaml" --exp-dir "$exp/$tag"
+           $data_args run.seed="$seed" $extra $threads $train_args)
+      if [ "$train_jobs" -le 1 ]; then
+        "${cmd[@]}"
+      else
+        mkdir -p "$exp/$tag"
+        ( "${cmd[@]}" > "$exp/$tag/console.log" 2>&1 || { echo "$0: training $tag failed, see $exp/$tag/console.log" >&2; exit 1; } ) &
+        pids+=($!)
+      fi
     done
   done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  [ "$failed" = 0 ] || { echo "$0: a training failed (see the lines above)" >&2; exit 1; }
 fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then

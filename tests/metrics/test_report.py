@@ -1,0 +1,59 @@
+"""Results tables (sedkit.metrics.report): mean ± std over seeds, missing runs, training minutes, best plots."""
+import json
+import math
+
+import pytest
+
+from sedkit.errors import InputError
+from sedkit.metrics.report import collect_results, results_markdown, training_minutes, write_results
+
+
+def _sed_run(exp, system, seed, macro, seconds=None):
+    run = exp / f"{system}_seed{seed}" / "decode_validation"
+    run.mkdir(parents=True)
+    (run / "event.json").write_text(json.dumps({"macro": {"f1": macro}, "micro": {"f1": macro + 0.1}}))
+    (run / "segment.json").write_text(json.dumps({"macro": {"f1": 0.5}}))
+    (run / "psds.json").write_text(json.dumps({"psds": None}))
+    (run / "f1.png").write_bytes(b"png")
+    if seconds is not None:
+        rows = "\n".join(f"{i + 1},{s}" for i, s in enumerate(seconds))
+        (run.parent / "metrics.csv").write_text("epoch,time_s\n" + rows + "\n")
+    return run
+
+
+def test_mean_std_over_seeds_and_missing_seeds(tmp_path):
+    _sed_run(tmp_path, "a", 1, 0.2, seconds=[60, 60])
+    _sed_run(tmp_path, "a", 2, 0.4, seconds=[120, 120])
+    _sed_run(tmp_path, "b", 1, 0.5)
+    results = collect_results(tmp_path, ["a", "b"], [1, 2, 3])
+    assert results[0].seeds == [1, 2] and results[1].seeds == [1]
+    assert results[0].train_minutes == [2.0, 4.0] and math.isnan(results[1].train_minutes[0])
+    table = results_markdown(results, {"a": 35.0}, "T")
+    row_a = next(line for line in table.splitlines() if line.startswith("| a |"))
+    # event macro 30.0 ± 10.0, micro 40.0 ± 10.0, segment 50.0, PSDS None -> "-", paper 35.0, 3.0 min per run
+    assert row_a == "| a | 1 2 | 30.0 ± 10.0 | 40.0 ± 10.0 | 50.0 ± 0.0 | - | 35.0 | 3.0 |"
+    row_b = next(line for line in table.splitlines() if line.startswith("| b |"))
+    assert row_b.endswith("| 50.0 | 60.0 | 50.0 | - | - | - |")
+
+
+def test_system_without_scored_run_is_refused(tmp_path):
+    _sed_run(tmp_path, "a", 1, 0.2)
+    with pytest.raises(InputError, match="no scored run of c"):
+        collect_results(tmp_path, ["a", "c"], [1])
+
+
+def test_training_minutes_reads_metrics_csv(tmp_path):
+    (tmp_path / "metrics.csv").write_text("epoch,loss,time_s\n1,0.5,30\n2,0.4,90\n")
+    assert training_minutes(tmp_path) == pytest.approx(2.0)
+    assert math.isnan(training_minutes(tmp_path / "missing"))
+
+
+def test_write_results_copies_the_best_systems_plot(tmp_path):
+    _sed_run(tmp_path / "exp", "a", 1, 0.2)
+    _sed_run(tmp_path / "exp", "b", 1, 0.6)
+    results = collect_results(tmp_path / "exp", ["a", "b"], [1])
+    best = write_results(tmp_path / "RESULTS.md", results, {}, "T", ["note line"])
+    assert best == "b"
+    text = (tmp_path / "RESULTS.md").read_text()
+    assert "note line" in text and "![f1.png](RESULTS_b_f1.png)" in text
+    assert (tmp_path / "RESULTS_b_f1.png").read_bytes() == b"png"

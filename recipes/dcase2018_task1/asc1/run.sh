@@ -16,6 +16,7 @@ mixup="false true"      # run each method without and/or with mixup (alpha 0.2)
 seeds="1 2 3"           # one run per method, mixup setting and seed
 nj=2                    # parallel jobs for data and features
 train_args=""           # extra section.key=value overrides for sedkit train
+train_jobs=1            # trainings run at once on the CPU (each gets nproc/train_jobs threads; log in exp/<run>/)
 device=cpu              # cpu, cuda or auto
 data=data               # corpus tables
 dump=dump               # features
@@ -24,6 +25,7 @@ results=RESULTS.md      # results table written by stage 4
 
 . utils/parse_options.sh
 . utils/log.sh
+. utils/train_jobs.sh
 . utils/mini_classification.sh
 . ./path.sh
 
@@ -53,19 +55,22 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
 fi
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
+  jobs_start "$train_jobs"
   for method in $methods; do
     for mix in $mixup; do
       for seed in $seeds; do
         tag="$(tag_of "$method" "$mix")_seed${seed}"
         alpha=0.0; [ "$mix" = true ] && alpha=0.2
+        jobs_slot
         log "Stage 2: train $tag: $train_conf + conf/methods/$method.yaml (mixup alpha $alpha) -> $exp/$tag"
-        sedkit train --config "$train_conf" --config "conf/methods/$method.yaml" --exp-dir "$exp/$tag" \
-          data.train_features="$dump/all" data.train_labels="$data/train.tsv" data.valid_features="$dump/all" \
-          data.valid_labels="$data/valid.tsv" data.mixup_alpha="$alpha" run.seed="$seed" run.device="$device" \
-          $train_args
+        jobs_run "$exp/$tag/console.log" sedkit train --config "$train_conf" --config "conf/methods/$method.yaml" \
+          --exp-dir "$exp/$tag" data.train_features="$dump/all" data.train_labels="$data/train.tsv" \
+          data.valid_features="$dump/all" data.valid_labels="$data/valid.tsv" data.mixup_alpha="$alpha" \
+          run.seed="$seed" run.device="$device" $jobs_threads $train_args
       done
     done
   done
+  jobs_wait
 fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
@@ -89,5 +94,5 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     --paper conf/paper_results.yaml --out "$results" --title "dcase2018_task1/asc1: MrKD (test accuracy and errors)" \
     --note "Corpus: $corpus. Configs: $train_conf + conf/methods/<method>.yaml $train_args." \
     --note "Command: \`$command_line\`. Paper column: DCASE 2018 task 1 accuracy (%), Table 7." \
-    --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; recipe run time $((SECONDS / 60)) min."
+    --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device, $train_jobs training run(s) at once; this run.sh call took $((SECONDS / 60)) min (training time per run: last column)."
 fi

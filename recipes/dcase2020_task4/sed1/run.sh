@@ -27,6 +27,7 @@ results=RESULTS.md      # results table written by stage 8
 
 . utils/parse_options.sh
 . utils/log.sh
+. utils/train_jobs.sh
 . ./path.sh
 
 if [ -n "$desed_root" ] && [ -n "$soundbank_dir" ]; then
@@ -112,42 +113,30 @@ teacher_of() {  # Table 2 systems take a frozen teacher trained by another syste
 }
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
-  threads=""
-  if [ "$train_jobs" -gt 1 ]; then
-    [ "$ngpu" -gt 1 ] && { echo "$0: --train_jobs > 1 is for CPU runs; with --ngpu $ngpu give --train_jobs 1" >&2; exit 2; }
-    threads="run.num_threads=$(( $(nproc) / train_jobs > 0 ? $(nproc) / train_jobs : 1 ))"
-  fi
-  failed=0; pids=()
+  [ "$ngpu" -gt 1 ] && [ "$train_jobs" -gt 1 ] && { echo "$0: --ngpu $ngpu trains one run at a time: give --train_jobs 1" >&2; exit 2; }
+  jobs_start "$train_jobs"
   for system in $systems; do
-    for seed in $seeds; do   # with --train_jobs N, N at a time; exit statuses are collected below
+    for seed in $seeds; do
       tag="${system}_seed${seed}"
       teacher="$(teacher_of "$system" "$seed")"
       extra="${teacher:+system.teacher_checkpoint=$teacher}"
       if [ -n "$teacher" ]; then
-        for pid in "${pids[@]}"; do wait "$pid" || failed=1; done; pids=()   # its teacher may still be training
+        jobs_wait   # its teacher may still be training
         if [ ! -f "$teacher" ]; then
           echo "$0: $system needs $teacher: train its teacher system first (add it to --systems before $system)" >&2
           exit 2
         fi
       fi
-      while [ "$train_jobs" -gt 1 ] && [ "$(jobs -rp | wc -l)" -ge "$train_jobs" ]; do wait -n || true; done
-      log "Stage 4: train $tag: $train_conf + conf/systems/$system.yaml -> $exp/$tag${threads:+ (log: $exp/$tag/console.log)}"
+      jobs_slot
+      log "Stage 4: train $tag: $train_conf + conf/systems/$system.yaml -> $exp/$tag${jobs_threads:+ (log: $exp/$tag/console.log)}"
       launcher=(sedkit)
       [ "$ngpu" -gt 1 ] && launcher=(torchrun --nproc_per_node "$ngpu" -m sedkit.cli.main)
       # Rerunning resumes an interrupted run and leaves a finished one alone.
-      cmd=("${launcher[@]}" train --config "$train_conf" --config "conf/systems/$system.yaml" --exp-dir "$exp/$tag"
-           $data_args run.seed="$seed" $extra $threads $train_args)
-      if [ "$train_jobs" -le 1 ]; then
-        "${cmd[@]}"
-      else
-        mkdir -p "$exp/$tag"
-        ( "${cmd[@]}" > "$exp/$tag/console.log" 2>&1 || { echo "$0: training $tag failed, see $exp/$tag/console.log" >&2; exit 1; } ) &
-        pids+=($!)
-      fi
+      jobs_run "$exp/$tag/console.log" "${launcher[@]}" train --config "$train_conf" --config "conf/systems/$system.yaml" \
+        --exp-dir "$exp/$tag" $data_args run.seed="$seed" $extra $jobs_threads $train_args
     done
   done
-  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
-  [ "$failed" = 0 ] || { echo "$0: a training failed (see the lines above)" >&2; exit 1; }
+  jobs_wait
 fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
@@ -195,5 +184,5 @@ if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
     --out "$results" --title "dcase2020_task4/sed1: MMT-DA systems" \
     --note "Corpus: $corpus. Configs: $train_conf + conf/systems/<system>.yaml $train_args." \
     --note "Command: \`$command_line\` (systems: $systems; seeds: $seeds)." \
-    --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; recipe run time $((SECONDS / 60)) min."
+    --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device, $train_jobs training run(s) at once; this run.sh call took $((SECONDS / 60)) min (training time per run: last column)."
 fi

@@ -20,6 +20,7 @@ labeled_share=0.5       # share of the training groups that keep their labels fo
 seeds="1 2 3"           # one run per method and seed
 nj=2                    # parallel jobs for data and features
 train_args=""           # extra section.key=value overrides for sedkit train
+train_jobs=1            # trainings run at once on the CPU (each gets nproc/train_jobs threads; log in exp/<run>/)
 device=cpu              # cpu, cuda or auto
 data=data               # corpus tables
 dump=dump               # features
@@ -28,6 +29,7 @@ results=RESULTS.md      # results written by stage 5
 
 . utils/parse_options.sh
 . utils/log.sh
+. utils/train_jobs.sh
 . utils/mini_classification.sh
 . ./path.sh
 
@@ -63,31 +65,41 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
 fi
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
+  jobs_start "$train_jobs"
   for method in $cutnmix_methods; do
     for seed in $seeds; do
+      jobs_slot
       log "Stage 2: train ${method}_seed$seed: $train_conf + conf/methods/$method.yaml -> $exp/${method}_seed$seed"
-      sedkit train --config "$train_conf" --config "conf/methods/$method.yaml" --exp-dir "$exp/${method}_seed$seed" \
-        $common data.train_labels="$data/train.tsv" run.seed="$seed" $train_args
+      jobs_run "$exp/${method}_seed$seed/console.log" sedkit train --config "$train_conf" \
+        --config "conf/methods/$method.yaml" --exp-dir "$exp/${method}_seed$seed" \
+        $common data.train_labels="$data/train.tsv" run.seed="$seed" $jobs_threads $train_args
     done
   done
+  jobs_wait
 fi
 
 teacher_checkpoints="[$(for t in $teachers; do printf '%s,' "$exp/teacher_seed$t/checkpoints/best.pt"; done | sed 's/,$//')]"
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
+  jobs_start "$train_jobs"
   for t in $teachers; do
+    jobs_slot
     log "Stage 3: train teacher_seed$t on $data/labeled.tsv -> $exp/teacher_seed$t"
-    sedkit train --config "$train_conf" --config conf/methods/ce.yaml --exp-dir "$exp/teacher_seed$t" \
-      $common data.train_labels="$data/labeled.tsv" run.seed="$t" $train_args
+    jobs_run "$exp/teacher_seed$t/console.log" sedkit train --config "$train_conf" --config conf/methods/ce.yaml \
+      --exp-dir "$exp/teacher_seed$t" $common data.train_labels="$data/labeled.tsv" run.seed="$t" $jobs_threads $train_args
   done
+  jobs_wait   # the students need every teacher
   for method in $unikd_methods; do
     for seed in $seeds; do
+      jobs_slot
       log "Stage 3: train ${method}_seed$seed from the $(echo $teachers | wc -w) teachers -> $exp/${method}_seed$seed"
-      sedkit train --config "$train_conf" --config "conf/methods/$method.yaml" --exp-dir "$exp/${method}_seed$seed" \
+      jobs_run "$exp/${method}_seed$seed/console.log" sedkit train --config "$train_conf" \
+        --config "conf/methods/$method.yaml" --exp-dir "$exp/${method}_seed$seed" \
         $common data.train_labels="$data/labeled.tsv" data.unlabeled_features="$dump/all" \
         data.unlabeled_labels="$data/unlabeled.tsv" criterion.unikd.teacher_checkpoints="$teacher_checkpoints" \
-        run.seed="$seed" $train_args
+        run.seed="$seed" $jobs_threads $train_args
     done
   done
+  jobs_wait
 fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
@@ -105,7 +117,7 @@ fi
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   log "Stage 5: results: $exp/*/eval_test -> $results"
   note1="Corpus: $corpus. Configs: $train_conf + conf/methods/<method>.yaml $train_args. Command: \`$command_line\`."
-  note2="Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; recipe run time $((SECONDS / 60)) min."
+  note2="Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device, $train_jobs training run(s) at once; this run.sh call took $((SECONDS / 60)) min (training time per run: last column)."
   sedkit results --kind classification --set test --exp "$exp" --systems "$cutnmix_methods" --seeds "$seeds" \
     --paper conf/paper_results.yaml --out RESULTS_part_cutnmix.md --title "esc50/cls1: Cut^nMix (Tables 1-2)" \
     --note "$note1" --note "Paper column: CIFAR-100 top-1 (%) of Table 2 - orientation only, no audio in the paper." \

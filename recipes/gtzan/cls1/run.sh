@@ -16,6 +16,7 @@ models="nnet1 nnet2"    # names of conf/models/*.yaml (the mini corpus uses <mod
 seeds="1 2 3"           # one run per method, model and seed
 nj=2                    # parallel jobs for data and features
 train_args=""           # extra section.key=value overrides for sedkit train
+train_jobs=1            # trainings run at once on the CPU (each gets nproc/train_jobs threads; log in exp/<run>/)
 device=cpu              # cpu, cuda or auto
 data=data               # corpus tables
 dump=dump               # features
@@ -24,6 +25,7 @@ results=RESULTS.md      # results table written by stage 4
 
 . utils/parse_options.sh
 . utils/log.sh
+. utils/train_jobs.sh
 . utils/mini_classification.sh
 . ./path.sh
 
@@ -54,18 +56,21 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
 fi
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
+  jobs_start "$train_jobs"
   for method in $methods; do
     for model in $models; do
       for seed in $seeds; do
         tag="${method}_${model}_seed${seed}"
+        jobs_slot
         log "Stage 2: train $tag: $train_conf + conf/methods/$method.yaml + conf/models/$model$suffix.yaml -> $exp/$tag"
-        sedkit train --config "$train_conf" --config "conf/methods/$method.yaml" --config "conf/models/$model$suffix.yaml" \
-          --exp-dir "$exp/$tag" data.train_features="$dump/all" data.train_labels="$data/train.tsv" \
-          data.valid_features="$dump/all" data.valid_labels="$data/valid.tsv" run.seed="$seed" run.device="$device" \
-          $train_args
+        jobs_run "$exp/$tag/console.log" sedkit train --config "$train_conf" --config "conf/methods/$method.yaml" \
+          --config "conf/models/$model$suffix.yaml" --exp-dir "$exp/$tag" data.train_features="$dump/all" \
+          data.train_labels="$data/train.tsv" data.valid_features="$dump/all" data.valid_labels="$data/valid.tsv" \
+          run.seed="$seed" run.device="$device" $jobs_threads $train_args
       done
     done
   done
+  jobs_wait
 fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
@@ -89,5 +94,5 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     --paper conf/paper_results.yaml --out "$results" --title "gtzan/cls1: label smoothing family (clip / song error)" \
     --note "Corpus: $corpus. Configs: $train_conf + conf/methods/<method>.yaml + conf/models/<model>$suffix.yaml $train_args." \
     --note "Command: \`$command_line\`. Paper column: GTZAN clip error (%), Table 4." \
-    --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; recipe run time $((SECONDS / 60)) min."
+    --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device, $train_jobs training run(s) at once; this run.sh call took $((SECONDS / 60)) min (training time per run: last column)."
 fi

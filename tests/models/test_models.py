@@ -57,7 +57,7 @@ def test_attention_against_equations(kind):
         a_f = _mlp(module.freq_branch, u.mean(3))[:, :, :, None]
         m = torch.sigmoid(a_t + a_f)
     torch.testing.assert_close(out, m * u, atol=1e-5, rtol=1e-5)  # Eq. 11
-    amap = module.attention_map(u)
+    amap = module.attention_map(u).detach()
     assert float(amap.min()) > 0 and float(amap.max()) < 1
     if kind == "tsp":
         assert amap.shape == (2, 16, 1, 8)  # constant along time

@@ -1,0 +1,40 @@
+"""recipes/utils/keep_scores.sh: the small outputs of scored runs, in the same layout; no checkpoints."""
+import subprocess
+
+from sedkit.metrics.report import collect_results
+from tests.recipes.test_sed1 import REPO
+
+SCRIPT = REPO / "recipes" / "utils" / "keep_scores.sh"
+
+
+def test_keeps_scored_runs_without_checkpoints(tmp_path):
+    exp = tmp_path / "exp"
+    scored = exp / "da_seed1"
+    (scored / "checkpoints").mkdir(parents=True)
+    (scored / "checkpoints" / "best.pt").write_bytes(b"weights")
+    (scored / "config.yaml").write_text("run: {seed: 1}\n")
+    (scored / "metrics.csv").write_text("epoch,time_s\n1,60\n")
+    decode = scored / "decode_validation"
+    (decode / "scores").mkdir(parents=True)
+    (decode / "scores" / "clip.tsv").write_text("frame scores\n")
+    (decode / "event.json").write_text('{"macro": {"f1": 0.25}, "micro": {"f1": 0.3}}')
+    (decode / "f1.png").write_bytes(b"png")
+    training = exp / "da_seed2"
+    training.mkdir()
+    (training / "config.yaml").write_text("run: {seed: 2}\n")
+    result = subprocess.run(["bash", str(SCRIPT), str(exp), str(tmp_path / "kept")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "da_seed2: not scored yet, left out" in result.stderr and "kept the scores of 1 runs" in result.stderr
+    kept = tmp_path / "kept" / "da_seed1"
+    assert (kept / "config.yaml").exists() and (kept / "decode_validation" / "event.json").exists()
+    assert (kept / "decode_validation" / "f1.png").exists()
+    assert not (kept / "checkpoints").exists() and not (kept / "decode_validation" / "scores").exists()
+    assert not (tmp_path / "kept" / "da_seed2").exists()
+    [result_da] = collect_results(tmp_path / "kept", ["da"], [1, 2])
+    assert result_da.seeds == [1] and result_da.train_minutes == [1.0]
+
+
+def test_missing_experiment_folder(tmp_path):
+    result = subprocess.run(["bash", str(SCRIPT), str(tmp_path / "nope"), str(tmp_path / "kept")],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "no such experiment folder" in result.stderr

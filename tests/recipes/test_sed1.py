@@ -77,12 +77,15 @@ def test_rerun_skips_finished_steps_and_stage_7_alone_reuses_outputs(finished):
 
 def test_parallel_training_lanes(finished):
     recipe, _ = finished
-    result = run(recipe, *TINY, "--stage", "4", "--seeds", "1 2", "--train_jobs", "2", "--results", "RESULTS_2.md")
+    result = run(recipe, *TINY, "--stage", "4", "--seeds", "1 2", "--train_jobs", "2", "--results", "RESULTS_2.md",
+                 "--results_note", "Runs of the lanes test.")
     assert "nothing to do" in (recipe / "exp" / "da_seed1" / "console.log").read_text()  # seed 1: already done
     threads = max(len(os.sched_getaffinity(0)) // 2, 1)  # nproc / train_jobs
     assert f"num_threads: {threads}" in (recipe / "exp" / "da_seed2" / "config.yaml").read_text()
     assert "(log: exp/da_seed2/console.log)" in result.stderr
-    assert "| da | 1 2 |" in (recipe / "RESULTS_2.md").read_text()
+    table = (recipe / "RESULTS_2.md").read_text()
+    assert "| da | 1 2 |" in table and "Runs of the lanes test." in table
+    assert "--seeds '1 2' --train_jobs 2" in table  # the command as typed, quoted where it had spaces
 
 
 def test_bad_options_fail_fast(tmp_path):

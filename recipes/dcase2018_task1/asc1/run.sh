@@ -4,7 +4,8 @@
 # Stages: 0 data -> 1 features -> 2 train -> 3 test scoring -> 4 RESULTS.md.   ./run.sh --help lists options.
 set -euo pipefail
 cd "$(dirname "$0")"
-command_line="./run.sh $*"
+command_line="./run.sh"   # as typed, arguments with spaces quoted: RESULTS.md records it
+for arg in "$@"; do case "$arg" in *[[:space:]]*|'') command_line+=" '$arg'" ;; *) command_line+=" $arg" ;; esac; done
 
 stage=0                 # first stage to run
 stop_stage=100          # last stage to run
@@ -21,6 +22,7 @@ device=cpu              # cpu, cuda or auto
 data=data               # corpus tables
 dump=dump               # features
 exp=exp                 # experiments
+results_note=""         # an extra line for the results file (say how the runs in --exp were made)
 results=RESULTS.md      # results table written by stage 4
 
 . utils/parse_options.sh
@@ -92,7 +94,8 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   log "Stage 4: results: $exp/*/eval_test -> $results"
   sedkit results --kind classification --set test --exp "$exp" --systems "$systems" --seeds "$seeds" \
     --paper conf/paper_results.yaml --out "$results" --title "dcase2018_task1/asc1: MrKD (test accuracy and errors)" \
-    --note "Corpus: $corpus. Configs: $train_conf + conf/methods/<method>.yaml $train_args." \
+    --note "Corpus: $corpus. Configs: $train_conf + conf/methods/<method>.yaml${train_args:+ with $train_args}." \
     --note "Command: \`$command_line\`. Paper column: DCASE 2018 task 1 accuracy (%), Table 7." \
-    --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device, $train_jobs training run(s) at once; this run.sh call took $((SECONDS / 60)) min (training time per run: last column)."
+    ${results_note:+--note "$results_note"} \
+    --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; this run.sh call (from stage $stage) took $((SECONDS / 60)) min; training time per run: last column."
 fi

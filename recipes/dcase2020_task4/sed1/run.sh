@@ -4,7 +4,8 @@
 #         -> 6 post-processing -> 7 scoring -> 8 RESULTS.md.   ./run.sh --help lists the options.
 set -euo pipefail
 cd "$(dirname "$0")"
-command_line="./run.sh $*"
+command_line="./run.sh"   # as typed, arguments with spaces quoted: RESULTS.md records it
+for arg in "$@"; do case "$arg" in *[[:space:]]*|'') command_line+=" '$arg'" ;; *) command_line+=" $arg" ;; esac; done
 
 stage=0                 # first stage to run
 stop_stage=100          # last stage to run
@@ -23,6 +24,7 @@ ngpu=1                  # processes per run; > 1 trains with torchrun
 data=data               # prepared data tables
 dump=dump               # features
 exp=exp                 # experiments
+results_note=""         # an extra line for the results file (say how the runs in --exp were made)
 results=RESULTS.md      # results table written by stage 8
 
 . utils/parse_options.sh
@@ -182,7 +184,8 @@ if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
   log "Stage 8: results: $exp/*/decode_validation -> $results"
   sedkit results --exp "$exp" --systems "$systems" --seeds "$seeds" --paper conf/paper_results.yaml \
     --out "$results" --title "dcase2020_task4/sed1: MMT-DA systems" \
-    --note "Corpus: $corpus. Configs: $train_conf + conf/systems/<system>.yaml $train_args." \
+    --note "Corpus: $corpus. Configs: $train_conf + conf/systems/<system>.yaml${train_args:+ with $train_args}." \
     --note "Command: \`$command_line\` (systems: $systems; seeds: $seeds)." \
-    --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device, $train_jobs training run(s) at once; this run.sh call took $((SECONDS / 60)) min (training time per run: last column)."
+    ${results_note:+--note "$results_note"} \
+    --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; this run.sh call (from stage $stage) took $((SECONDS / 60)) min; training time per run: last column."
 fi

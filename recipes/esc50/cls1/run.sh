@@ -5,7 +5,8 @@
 #         -> 5 RESULTS.md.   ./run.sh --help lists the options.
 set -euo pipefail
 cd "$(dirname "$0")"
-command_line="./run.sh $*"
+command_line="./run.sh"   # as typed, arguments with spaces quoted: RESULTS.md records it
+for arg in "$@"; do case "$arg" in *[[:space:]]*|'') command_line+=" '$arg'" ;; *) command_line+=" $arg" ;; esac; done
 
 stage=0                 # first stage to run
 stop_stage=100          # last stage to run
@@ -25,6 +26,7 @@ device=cpu              # cpu, cuda or auto
 data=data               # corpus tables
 dump=dump               # features
 exp=exp                 # experiments
+results_note=""         # an extra line for the results file (say how the runs in --exp were made)
 results=RESULTS.md      # results written by stage 5
 
 . utils/parse_options.sh
@@ -116,8 +118,8 @@ fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   log "Stage 5: results: $exp/*/eval_test -> $results"
-  note1="Corpus: $corpus. Configs: $train_conf + conf/methods/<method>.yaml $train_args. Command: \`$command_line\`."
-  note2="Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device, $train_jobs training run(s) at once; this run.sh call took $((SECONDS / 60)) min (training time per run: last column)."
+  note1="Corpus: $corpus. Configs: $train_conf + conf/methods/<method>.yaml${train_args:+ with $train_args}. Command: \`$command_line\`."
+  note2="Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; this run.sh call (from stage $stage) took $((SECONDS / 60)) min; training time per run: last column.${results_note:+ $results_note}"
   sedkit results --kind classification --set test --exp "$exp" --systems "$cutnmix_methods" --seeds "$seeds" \
     --paper conf/paper_results.yaml --out RESULTS_part_cutnmix.md --title "esc50/cls1: Cut^nMix (Tables 1-2)" \
     --note "$note1" --note "Paper column: CIFAR-100 top-1 (%) of Table 2 - orientation only, no audio in the paper." \

@@ -5,13 +5,6 @@
 #         -> 5 RESULTS.md.   ./run.sh --help lists the options.
 set -euo pipefail
 cd "$(dirname "$0")"
-command_line="./run.sh"   # as typed, arguments with spaces quoted: RESULTS.md records it
-previous=""
-for arg in "$@"; do
-  if [ "$previous" = --results_note ]; then command_line+=" '<the line below>'"
-  else case "$arg" in *[[:space:]]*|'') command_line+=" '$arg'" ;; *) command_line+=" $arg" ;; esac; fi
-  previous="$arg"
-done
 
 stage=0                 # first stage to run
 stop_stage=100          # last stage to run

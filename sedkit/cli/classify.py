@@ -2,7 +2,8 @@
 
 Several checkpoints are scored as their ensemble (mean of the probabilities).
 Writes OUT/probabilities.tsv, OUT/metrics.json (accuracy, clip error, group error, per-class accuracy,
-confusion matrix) and OUT/confusion.png.
+confusion matrix) and OUT/confusion.png. A Cut^nMix checkpoint is scored with its peer 1; metrics.json also
+lists every peer's accuracy and their mean ("peers").
 
 example:
   sedkit classify --checkpoint exp/lsr_os_tc_nnet1_seed1/checkpoints/best.pt --features dump/all \\
@@ -29,4 +30,7 @@ def run(args: argparse.Namespace) -> int:
     m = evaluate_checkpoint(args.checkpoint, args.features, args.labels, args.out, args.group_decision, args.device)
     print(f"{args.out}: {m['n_clips']} clips, accuracy {100 * m['accuracy']:.2f} %, clip error "
           f"{100 * m['clip_error']:.2f} %, group error {100 * m['group_error']:.2f} % ({m['n_groups']} groups)")
+    if "peers" in m:
+        print(f"{args.out}: peers' accuracy " + ", ".join(f"{100 * a:.2f}" for a in m["peers"]["accuracy"])
+              + f" %, mean of peers {100 * m['peers']['mean_accuracy']:.2f} %")
     return 0

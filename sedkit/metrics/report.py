@@ -54,9 +54,27 @@ def training_minutes(run_dir: str | Path) -> float:
         return sum(float(row["time_s"]) for row in csv.DictReader(handle) if row.get("time_s")) / 60
 
 
+def _peer_columns(exp_dir: Path, systems: Sequence[str], seeds: Sequence[int], folder: str) -> tuple:
+    """Columns for Cut^nMix runs (``peers`` in metrics.json): peer 2..J accuracy and the mean of peers."""
+    peers = 0
+    for system in systems:
+        for seed in seeds:
+            path = exp_dir / f"{system}_seed{seed}" / folder / "metrics.json"
+            if path.exists():
+                peers = max(peers, len(json.loads(path.read_text()).get("peers", {}).get("accuracy", [])))
+    if not peers:
+        return ()
+    return (*((f"peer {j} accuracy", "metrics", ("peers", "accuracy", j - 1)) for j in range(2, peers + 1)),
+            ("mean of peers accuracy", "metrics", ("peers", "mean_accuracy")))
+
+
 def collect_results(exp_dir: str | Path, systems: Sequence[str], seeds: Sequence[int],
                     decode_set: str = "validation", kind: str = "sed") -> List[SystemResult]:
+    """Per system, the seeds that were scored and their values. Classification runs of Cut^nMix add the
+    columns of :func:`_peer_columns` ("-" for the single-network systems beside them)."""
     columns, folder, marker = KINDS[kind]
+    if kind == "classification":
+        columns = columns + _peer_columns(Path(exp_dir), systems, seeds, folder.format(set=decode_set))
     results = []
     for system in systems:
         values = {name: [] for name, _, _ in columns}
@@ -70,7 +88,11 @@ def collect_results(exp_dir: str | Path, systems: Sequence[str], seeds: Sequence
             minutes.append(training_minutes(run.parent))
             for name, file, keys in columns:
                 path = run / f"{file}.json"
-                values[name].append(_get(json.loads(path.read_text()), keys) if path.exists() else math.nan)
+                document = json.loads(path.read_text()) if path.exists() else None
+                if document is None or (keys[0] == "peers" and "peers" not in document):
+                    values[name].append(math.nan)
+                else:
+                    values[name].append(_get(document, keys))
         if not found:
             raise InputError(f"{exp_dir}: no scored run of {system} "
                              f"(looked for {system}_seed<k>/{folder.format(set=decode_set)}/{marker})")
@@ -93,7 +115,9 @@ def _minutes(values: List[float]) -> str:
 
 def results_markdown(results: List[SystemResult], paper: Dict[str, float], title: str,
                      notes: Sequence[str] = (), kind: str = "sed") -> str:
-    columns = KINDS[kind][0]
+    columns = list(KINDS[kind][0])
+    columns += [(name, None, None) for name in (results[0].values if results else {}) if name not in
+                {c[0] for c in columns}]
     paper_column = "paper (event macro F1)" if kind == "sed" else "paper"
     header = ["system", "seeds", *[name for name, _, _ in columns], paper_column, "train min/run"]
     lines = [f"# {title}", "", *notes, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -114,6 +138,9 @@ def results_markdown(results: List[SystemResult], paper: Dict[str, float], title
                   "error: one decision per song / recording from its clips (mean probability unless the config "
                   "says vote). Train min/run: mean over seeds of the minutes each run spent in its training epochs "
                   "(validation included), from its metrics.csv."]
+        if any(name.startswith("mean of peers") for name, _, _ in columns):
+            lines[-1] += (" Systems of several peers: the first columns score peer 1, the peer columns each "
+                          "peer's clip accuracy and their mean (\"-\": a single network).")
     return "\n".join(lines) + "\n"
 
 

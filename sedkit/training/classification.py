@@ -274,8 +274,9 @@ class ClassificationTask:
                 **extra}
 
 
-def load_classifier(checkpoint: str | Path, classes: Optional[List[str]] = None):
-    """(network in eval mode, checkpoint state) of a classification checkpoint; ``classes`` must match."""
+def load_classifier(checkpoint: str | Path, classes: Optional[List[str]] = None, module: str = "net"):
+    """(network in eval mode, checkpoint state) of a classification checkpoint; ``classes`` must match.
+    ``module``: which network of the checkpoint (``net``; Cut^nMix peers 2..J are ``peer2``, ...)."""
     from sedkit.models.registry import get
 
     path = Path(checkpoint)
@@ -293,14 +294,22 @@ def load_classifier(checkpoint: str | Path, classes: Optional[List[str]] = None)
         raise InputError(f"{path}: trained on other classes ({', '.join(own or [])})")
     model_class, model_config_class = get(config.model_name)
     net = model_class(from_dict(model_config_class, {**config.model, "n_classes": len(own)}))
-    net.load_state_dict({k[4:]: v for k, v in state["model"].items() if k.startswith("net.")})
+    prefix = f"{module}."
+    weights = {k[len(prefix):]: v for k, v in state["model"].items() if k.startswith(prefix)}
+    if not weights:
+        raise InputError(f"{path}: holds no network {module!r}")
+    net.load_state_dict(weights)
     return net.eval(), state
 
 
 def evaluate_checkpoint(checkpoint, features: str | Path, labels: str | Path, out: str | Path,
                         group_rule: Optional[str] = None, device: str = "auto") -> Dict:
     """Score a labelled table with a trained classifier, or with the ensemble (mean probabilities) of
-    several (``checkpoint`` a list): ``out/{probabilities.tsv, metrics.json, confusion.png}``."""
+    several (``checkpoint`` a list): ``out/{probabilities.tsv, metrics.json, confusion.png}``.
+
+    A single Cut^nMix checkpoint is scored with peer 1 (``net``), as validation decides groups; metrics.json
+    then also holds ``peers``: each peer's clip accuracy (``accuracy``, peer 1 first) and their mean
+    (``mean_accuracy``), the paper's "mean of peers" figure."""
     import json
 
     from sedkit.features.stats import FeatureStats
@@ -327,8 +336,15 @@ def evaluate_checkpoint(checkpoint, features: str | Path, labels: str | Path, ou
         own = clip_probabilities(net, table, stats, target)
         probs = own if probs is None else probs + own
     probs = probs / len(checkpoints)
-    metrics = classification_metrics(probs, [index[l] for l in table.labels], table.groups, classes,
-                                     group_rule or config.data.group_decision)
+    truth = [index[l] for l in table.labels]
+    metrics = classification_metrics(probs, truth, table.groups, classes, group_rule or config.data.group_decision)
+    if len(checkpoints) == 1 and config.criterion.name == "cutnmix" and config.criterion.cutnmix.peers > 1:
+        accuracies = [float(metrics["accuracy"])]
+        for j in range(2, config.criterion.cutnmix.peers + 1):
+            peer, _ = load_classifier(checkpoints[0], classes, f"peer{j}")
+            own = clip_probabilities(peer.to(target), table, stats, target)
+            accuracies.append(float((own.argmax(axis=1) == np.asarray(truth)).mean()))
+        metrics["peers"] = {"accuracy": accuracies, "mean_accuracy": float(np.mean(accuracies))}
     out = Path(out)
     write_tsv(out / "probabilities.tsv", ("filename", "label", "group", *classes),
               [(f, l, g, *(f"{p:.6f}" for p in row))

@@ -57,3 +57,27 @@ def test_write_results_copies_the_best_systems_plot(tmp_path):
     text = (tmp_path / "RESULTS.md").read_text()
     assert "note line" in text and "![f1.png](RESULTS_b_f1.png)" in text
     assert (tmp_path / "RESULTS_b_f1.png").read_bytes() == b"png"
+
+
+def _cls_run(exp, system, seed, accuracy, peers=None):
+    run = exp / f"{system}_seed{seed}" / "eval_test"
+    run.mkdir(parents=True)
+    metrics = {"accuracy": accuracy, "clip_error": 1 - accuracy, "group_error": 0.1}
+    if peers:
+        metrics["peers"] = {"accuracy": peers, "mean_accuracy": sum(peers) / len(peers)}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+
+
+def test_classification_table_adds_peer_columns_only_when_runs_have_peers(tmp_path):
+    _cls_run(tmp_path, "ce", 1, 0.7)
+    _cls_run(tmp_path, "cnm", 1, 0.8, peers=[0.8, 0.6])
+    _cls_run(tmp_path, "cnm", 2, 0.9, peers=[0.9, 0.7])
+    table = results_markdown(collect_results(tmp_path, ["ce", "cnm"], [1, 2], "test", "classification"), {}, "T",
+                             kind="classification")
+    header = next(line for line in table.splitlines() if line.startswith("| system"))
+    assert "| peer 2 accuracy | mean of peers accuracy |" in header
+    assert "| cnm | 1 2 | 15.0 ± 5.0 | 10.0 ± 0.0 | 85.0 ± 5.0 | 65.0 ± 5.0 | 75.0 ± 5.0 | - | - |" in table
+    assert "| ce | 1 | 30.0 | 10.0 | 70.0 | - | - | - | - |" in table
+    plain = results_markdown(collect_results(tmp_path, ["ce"], [1], "test", "classification"), {}, "T",
+                             kind="classification")
+    assert "peer" not in plain

@@ -108,6 +108,37 @@ def test_classify_command_scores_a_labelled_set(corpus, tmp_path):
                  str(corpus / "valid.tsv"), "--out", str(out)]) == 2
 
 
+def test_classify_scores_every_cutnmix_peer(corpus, tmp_path, capsys):
+    import json
+
+    from sedkit.cli.main import main
+    from sedkit.training.classification import clip_probabilities, load_classifier
+
+    config = _config(corpus, {"name": "cutnmix", "cutnmix": {"peers": 3}}, epochs=1)
+    Trainer(ClassificationTask(config, tmp_path / "exp"), config.optim, config.run, tmp_path / "exp",
+            to_dict(config)).fit()
+    checkpoint, out = str(tmp_path / "exp/checkpoints/best.pt"), tmp_path / "eval"
+    assert main(["classify", "--checkpoint", checkpoint, "--features", str(corpus / "feats_valid"), "--labels",
+                 str(corpus / "valid.tsv"), "--out", str(out), "--device", "cpu"]) == 0
+    assert "mean of peers" in capsys.readouterr().out
+    metrics = json.loads((out / "metrics.json").read_text())
+    peers = metrics["peers"]["accuracy"]
+    assert len(peers) == 3 and peers[0] == metrics["accuracy"]
+    assert metrics["peers"]["mean_accuracy"] == pytest.approx(np.mean(peers))
+    # peer 3 is its own network: scoring it alone gives its listed accuracy
+    from sedkit.features.stats import FeatureStats
+    from sedkit.training.classification import _Table
+
+    net, state = load_classifier(checkpoint, module="peer3")
+    stats = FeatureStats(np.asarray(state["extra"]["stats_mean"]), np.asarray(state["extra"]["stats_std"]), 0, 0, "")
+    table = _Table(str(corpus / "feats_valid"), str(corpus / "valid.tsv"), None)
+    truth = np.array([state["extra"]["classes"].index(label) for label in table.labels])
+    probs = clip_probabilities(net, table, stats, torch.device("cpu"))
+    assert float((probs.argmax(1) == truth).mean()) == pytest.approx(peers[2])
+    with pytest.raises(Exception, match="holds no network 'peer4'"):
+        load_classifier(checkpoint, module="peer4")
+
+
 @pytest.mark.parametrize("modes", [("weighted", "weighted"), ("plain", "none"), ("ce", "plain")])
 def test_unikd_student_from_frozen_teachers(corpus, tmp_path, modes):
     teachers = []

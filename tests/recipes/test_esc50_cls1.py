@@ -25,6 +25,7 @@ def test_mini_run_and_bad_root(tmp_path):
         "--teachers", "101 102", "--seeds", "1", "--train_args", "run.epochs=1", "--train_jobs", "2")
     text = (recipe / "RESULTS.md").read_text()
     assert "| cutnmix | 1 |" in text and "| unikd | 1 |" in text and "| ensemble | 0 |" in text
+    assert "| peer 2 accuracy | mean of peers accuracy |" in text  # the Cut^nMix table scores both peers
     assert (recipe / "exp" / "ensemble_seed0" / "eval_test" / "metrics.json").exists()
     assert not list(recipe.glob("RESULTS_part_*"))
     # two at a time: each run's console in its folder; the students started after both teachers had finished

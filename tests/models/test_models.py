@@ -90,3 +90,18 @@ def test_domain_classifier_gets_positive_gradient_backbone_negative():
     assert torch.allclose(features.grad, -reference.grad)  # the backbone is pushed the other way
     for got, expected in zip(head_grads, (p.grad for p in head.parameters())):
         assert torch.allclose(got, expected)  # the classifier itself learns normally
+
+
+def test_classifier_sizes_match_the_papers():
+    """The recipes' full-size models have the papers' parameter counts (GTZAN nnet1 0.46 M, nnet2 1.25 M)
+    within 5 %, and return logits plus pooled features for any clip length."""
+    from sedkit.models.classifiers import CNNClassifier, CNNClassifierConfig, CPResNet, CPResNetConfig
+
+    nnet1 = CNNClassifier(CNNClassifierConfig(n_classes=10))
+    nnet2 = CNNClassifier(CNNClassifierConfig(n_classes=10, channels=[64, 128, 256, 320]))
+    assert abs(count_parameters(nnet1) / 0.46e6 - 1) < 0.05
+    assert abs(count_parameters(nnet2) / 1.25e6 - 1) < 0.05
+    for net in (nnet1, CPResNet(CPResNetConfig(n_classes=10))):
+        for frames in (130, 431):
+            out = net(torch.randn(2, frames, 64))
+            assert out["logits"].shape == (2, 10) and out["features"].shape[0] == 2

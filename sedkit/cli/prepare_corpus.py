@@ -1,10 +1,11 @@
 """Prepare a classification corpus you already have: GTZAN, TUT Urban Acoustic Scenes 2018 (DCASE 2018 task 1),
-ESC-50. Writes OUT/wav.tsv (input of `sedkit features`) and OUT/{train,valid,test}.tsv (filename, label,
+TAU Urban Acoustic Scenes 2020 3Class (DCASE 2020 task 1b), ESC-50. Writes OUT/wav.tsv (input of `sedkit features`) and OUT/{train,valid,test}.tsv (filename, label,
 group) with the papers' protocols (see docs/classification.md). The layout is checked first.
 
 examples:
   sedkit prepare-corpus gtzan /data/GTZAN data/gtzan
   sedkit prepare-corpus tut2018 /data/TUT-urban-acoustic-scenes-2018-development data/asc
+  sedkit prepare-corpus tau2020_3class /data/TAU-urban-acoustic-scenes-2020-3class-development data/asc
   sedkit prepare-corpus esc50 /data/ESC-50-master data/esc50 --test-fold 1 --valid-fold 2
 """
 from __future__ import annotations
@@ -13,10 +14,10 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("corpus", choices=("gtzan", "tut2018", "esc50"))
+    parser.add_argument("corpus", choices=("gtzan", "tut2018", "tau2020_3class", "esc50"))
     parser.add_argument("root", metavar="ROOT", help="the corpus as distributed")
     parser.add_argument("output", metavar="OUT", help="folder for the tables")
-    parser.add_argument("--seed", type=int, default=0, help="split seed (gtzan, tut2018)")
+    parser.add_argument("--seed", type=int, default=0, help="split seed (gtzan, tut2018, tau2020_3class)")
     parser.add_argument("--test-fold", type=int, default=5, help="esc50: test fold (default 5)")
     parser.add_argument("--valid-fold", type=int, default=4, help="esc50: validation fold (default 4)")
 
@@ -28,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
         counts = corpora.prepare_gtzan(args.root, args.output, seed=args.seed)
     elif args.corpus == "tut2018":
         counts = corpora.prepare_tut2018(args.root, args.output, seed=args.seed)
+    elif args.corpus == "tau2020_3class":
+        counts = corpora.prepare_tau2020_3class(args.root, args.output, seed=args.seed)
     else:
         counts = corpora.prepare_esc50(args.root, args.output, args.test_fold, args.valid_fold)
     print(f"{args.output}: {', '.join(f'{k} {v} clips' for k, v in counts.items())}")

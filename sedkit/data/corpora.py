@@ -1,4 +1,4 @@
-"""Preparing classification corpora the user already has: GTZAN, TUT Urban Acoustic Scenes 2018, ESC-50.
+"""Preparing classification corpora the user already has: GTZAN, TUT / TAU Urban Acoustic Scenes, ESC-50.
 
 Each ``prepare_*`` reads a corpus as distributed (nothing is downloaded), checks its layout first (one error
 naming what is missing) and writes into ``out``:
@@ -18,6 +18,10 @@ Protocols:
   ``evaluation_setup/fold1_train.txt`` / ``fold1_evaluate.txt`` (6122 / 2518 files, 10 scenes); a validation
   set of 10 % of the training *locations* (``identifier`` in ``meta.csv``, so a location never spans two
   sets) is held out, seeded.
+- **TAU Urban Acoustic Scenes 2020 3Class development** (DCASE 2020 task 1b): the same layout with
+  ``evaluation_setup/fold1_train.csv`` / ``fold1_evaluate.csv`` and 3 classes (indoor, outdoor,
+  transportation); the same location-held-out validation. Where ``meta.csv`` has no ``identifier``, the
+  location is read from the file name (``airport-barcelona-0-0-a.wav`` -> ``barcelona-0``), as dcase_util does.
 - **ESC-50**: ``meta/esc50.csv``; ``test_fold`` (default 5) is the test set, ``valid_fold`` (default 4) the
   validation set, the other three folds train (run five times with each fold as test for the usual 5-fold
   protocol).
@@ -34,7 +38,8 @@ import numpy as np
 from sedkit.errors import InputError
 from sedkit.io import write_tsv
 
-__all__ = ["GTZAN_GENRES", "prepare_gtzan", "prepare_tut2018", "prepare_esc50", "split_labeled"]
+__all__ = ["GTZAN_GENRES", "prepare_gtzan", "prepare_tut2018", "prepare_tau2020_3class", "prepare_esc50",
+           "split_labeled"]
 
 GTZAN_GENRES = ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock"]
 AUDIO = (".wav", ".au", ".flac", ".ogg")
@@ -98,36 +103,61 @@ def _read_table(path: Path, delimiter: str = "\t") -> List[List[str]]:
         return [row for row in csv.reader(handle, delimiter=delimiter) if row]
 
 
-def prepare_tut2018(root: str | Path, out: str | Path, seed: int = 0, valid_share: float = 0.1) -> Dict[str, int]:
-    """TUT Urban Acoustic Scenes 2018 development (``root`` holds audio/, meta.csv, evaluation_setup/)."""
-    root = Path(root)
-    _require(root, ["audio", "meta.csv", "evaluation_setup/fold1_train.txt", "evaluation_setup/fold1_evaluate.txt"],
-             "TUT Urban Acoustic Scenes 2018 development")
+def _location(relative: str) -> str:
+    """A recording location from a DCASE scene file name (``airport-barcelona-0-0-a.wav`` -> ``barcelona-0``),
+    dcase_util's rule when ``meta.csv`` has no ``identifier`` column."""
+    parts = Path(relative).stem.split("-")
+    return "-".join(parts[1:-2]) if len(parts) > 3 else Path(relative).stem
+
+
+def _prepare_scenes(root: Path, out: str | Path, corpus: str, extension: str, seed: int,
+                    valid_share: float) -> Dict[str, int]:
+    """The DCASE acoustic scene layouts: ``audio/``, ``meta.csv`` and the official fold 1 of
+    ``evaluation_setup/`` (train / evaluate = test); ``valid_share`` of the training locations held out."""
+    setup = [f"evaluation_setup/fold1_train.{extension}", f"evaluation_setup/fold1_evaluate.{extension}"]
+    _require(root, ["audio", "meta.csv"] + setup, corpus)
     meta = {}
     for row in _read_table(root / "meta.csv"):
         if row[0] == "filename":
             continue
-        meta[row[0]] = (row[1], row[2] if len(row) > 2 else row[0])
+        meta[row[0]] = (row[1] if len(row) > 1 else "", row[2] if len(row) > 2 else _location(row[0]))
 
     def listed(name):
         rows = [r for r in _read_table(root / "evaluation_setup" / name) if r[0] != "filename"]
         missing = [r[0] for r in rows if not (root / r[0]).exists()]
         if missing:
             raise InputError(f"{root}: {len(missing)} files of {name} are missing, e.g. {missing[0]}")
+        unlabelled = [r[0] for r in rows if len(r) < 2 and not meta.get(r[0], ("",))[0]]
+        if unlabelled:
+            raise InputError(f"{root / 'evaluation_setup' / name}: no scene label for {unlabelled[0]} "
+                             f"(nor in meta.csv)")
         return [(r[0], r[1] if len(r) > 1 else meta[r[0]][0]) for r in rows]
-    train, test = listed("fold1_train.txt"), listed("fold1_evaluate.txt")
-    locations = sorted({meta.get(f, (None, f))[1] for f, _ in train})
+    train, test = listed(Path(setup[0]).name), listed(Path(setup[1]).name)
+    locations = sorted({meta.get(f, (None, _location(f)))[1] for f, _ in train})
     rng = np.random.default_rng(seed)
     held = set(rng.choice(locations, size=max(1, round(valid_share * len(locations))), replace=False).tolist())
     wav_rows, splits = [], {"train": [], "valid": [], "test": []}
     for part, rows in (("train", train), ("test", test)):
         for relative, label in rows:
             name = Path(relative).name
-            location = meta.get(relative, (label, name))[1]
+            location = meta.get(relative, (label, _location(relative)))[1]
             target = "valid" if part == "train" and location in held else part
             wav_rows.append((name, str(root / relative), "", ""))
             splits[target].append((name, label, name))
     return _write(Path(out), wav_rows, splits)
+
+
+def prepare_tut2018(root: str | Path, out: str | Path, seed: int = 0, valid_share: float = 0.1) -> Dict[str, int]:
+    """TUT Urban Acoustic Scenes 2018 development (``root`` holds audio/, meta.csv, evaluation_setup/*.txt)."""
+    return _prepare_scenes(Path(root), out, "TUT Urban Acoustic Scenes 2018 development", "txt", seed, valid_share)
+
+
+def prepare_tau2020_3class(root: str | Path, out: str | Path, seed: int = 0,
+                           valid_share: float = 0.1) -> Dict[str, int]:
+    """TAU Urban Acoustic Scenes 2020 3Class development, DCASE 2020 task 1b (``root`` holds audio/, meta.csv,
+    evaluation_setup/*.csv; 3 classes: indoor, outdoor, transportation)."""
+    return _prepare_scenes(Path(root), out, "TAU Urban Acoustic Scenes 2020 3Class development", "csv", seed,
+                           valid_share)
 
 
 def prepare_esc50(root: str | Path, out: str | Path, test_fold: int = 5, valid_fold: int = 4) -> Dict[str, int]:

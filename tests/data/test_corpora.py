@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from sedkit.data.corpora import GTZAN_GENRES, prepare_esc50, prepare_gtzan, prepare_tut2018
+from sedkit.data.corpora import GTZAN_GENRES, prepare_esc50, prepare_gtzan, prepare_tau2020_3class, prepare_tut2018
 from sedkit.errors import InputError
 from sedkit.io import read_tsv
 
@@ -47,6 +47,34 @@ def test_tut2018_official_split_and_locations(tmp_path):
     with pytest.raises(InputError, match="missing meta.csv"):
         (root / "meta.csv").unlink()
         prepare_tut2018(root, tmp_path / "out")
+
+
+def test_tau2020_3class_csv_setup_and_locations_from_names(tmp_path):
+    """DCASE 2020 task 1b: .csv setup files with headers, meta.csv without identifiers (locations from the
+    file names), validation locations disjoint from training ones."""
+    root = tmp_path / "TAU"
+    meta, train, test = ["filename\tscene_label"], ["filename\tscene_label"], ["filename\tscene_label"]
+    scenes = {"airport": "indoor", "park": "outdoor", "bus": "transportation"}
+    for i in range(60):
+        scene = list(scenes)[i % 3]
+        name = f"audio/{scene}-lyon-{i % 12}-{i}-a.wav"
+        _wav(root / name, 0.1)
+        meta.append(f"{name}\t{scenes[scene]}")
+        (train if i % 12 < 9 else test).append(f"{name}\t{scenes[scene]}")
+    (root / "evaluation_setup").mkdir()
+    (root / "meta.csv").write_text("\n".join(meta) + "\n")
+    (root / "evaluation_setup" / "fold1_train.csv").write_text("\n".join(train) + "\n")
+    (root / "evaluation_setup" / "fold1_evaluate.csv").write_text("\n".join(test) + "\n")
+    counts = prepare_tau2020_3class(root, tmp_path / "out")
+    assert counts == {"train": 40, "valid": 5, "test": 15}  # 9 training locations, 1 (10 %) held out
+    rows = read_tsv(tmp_path / "out" / "valid.tsv", ("filename",))
+    held = {r["filename"].split("-")[2] for r in rows}
+    train_locations = {r["filename"].split("-")[2] for r in read_tsv(tmp_path / "out" / "train.tsv", ("filename",))}
+    assert len(held) == 1 and not held & train_locations
+    assert {r["label"] for r in read_tsv(tmp_path / "out" / "test.tsv", ("label",))} == {"indoor", "outdoor", "transportation"}
+    with pytest.raises(InputError, match="missing evaluation_setup/fold1_train.csv"):
+        (root / "evaluation_setup" / "fold1_train.csv").unlink()
+        prepare_tau2020_3class(root, tmp_path / "out2")
 
 
 def test_esc50_folds(tmp_path):

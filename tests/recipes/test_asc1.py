@@ -26,3 +26,7 @@ def test_mini_run_and_bad_root(tmp_path):
     assert "| mrkd_mixup | 1 |" in (recipe / "RESULTS.md").read_text()
     bad = run(recipe, "--asc_root", str(tmp_path / "nowhere"), check=False)
     assert bad.returncode == 2 and "nowhere: no such folder" in bad.stderr
+    bad = run(recipe, "--asc_root", str(tmp_path / "nowhere"), "--asc_corpus", "tau2020_3class", check=False)
+    assert bad.returncode == 2 and "(TAU Urban Acoustic Scenes 2020 3Class development)" in bad.stderr
+    bad = run(recipe, "--asc_root", str(tmp_path / "nowhere"), "--asc_corpus", "tau2019", check=False)
+    assert bad.returncode == 2 and "--asc_corpus must be tut2018 or tau2020_3class" in bad.stderr

@@ -10,6 +10,7 @@ stop_stage=100          # last stage to run
 mini=true               # true: a 10-class corpus sedkit generates; false: --asc_root
 mini_scale=1.0          # size of the generated corpus
 asc_root=""             # TUT-urban-acoustic-scenes-2018-development as distributed: real-corpus mode
+asc_corpus=tut2018      # what --asc_root holds: tut2018 (DCASE 2018 task 1) or tau2020_3class (DCASE 2020 task 1b)
 methods="ce mrkd_plain mrkd_no_ka mrkd"   # names of conf/methods/*.yaml
 mixup="false true"      # run each method without and/or with mixup (alpha 0.2)
 seeds="1 2 3"           # one run per method, mixup setting and seed
@@ -31,11 +32,18 @@ results=RESULTS.md      # results table written by stage 4
 
 [ -n "$asc_root" ] && mini=false
 if [ "$mini" != true ] && [ -z "$asc_root" ]; then echo "$0: --mini false needs --asc_root DIR" >&2; exit 2; fi
+case "$asc_corpus" in
+  tut2018) corpus_name="TUT ASC 2018 dev"; paper=(--paper conf/paper_results.yaml)
+           paper_note=" Paper column: DCASE 2018 task 1 accuracy (%), Table 7." ;;
+  tau2020_3class) corpus_name="TAU ASC 2020 3Class dev"; paper=()
+                  paper_note=" No paper column (the MrKD paper has no DCASE 2020 task 1b numbers)." ;;
+  *) echo "$0: --asc_corpus must be tut2018 or tau2020_3class, not '$asc_corpus'" >&2; exit 2 ;;
+esac
 if [ "$mini" = true ]; then
   features_conf=conf/features_mini.yaml; train_conf=conf/train_mini.yaml; corpus="mini (scale $mini_scale)"
 else
-  features_conf=conf/features.yaml; train_conf=conf/train.yaml; corpus="TUT ASC 2018 dev ($asc_root)"
-  sedkit prepare-corpus tut2018 "$asc_root" "$data" >/dev/null  # checks the layout first, fails fast
+  features_conf=conf/features.yaml; train_conf=conf/train.yaml; corpus="$corpus_name ($asc_root)"
+  sedkit prepare-corpus "$asc_corpus" "$asc_root" "$data" >/dev/null  # checks the layout first, fails fast
 fi
 for name in $methods; do [ -f "conf/methods/$name.yaml" ] || { echo "$0: unknown method $name" >&2; exit 2; }; done
 tag_of() { [ "$2" = true ] && echo "${1}_mixup" || echo "$1"; }
@@ -44,8 +52,8 @@ if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
   if [ "$mini" = true ]; then
     mini_classification_data "$data" "$mini_scale" "$nj"
   else
-    log "Stage 0: data: $asc_root -> $data/{wav.tsv,train.tsv,valid.tsv,test.tsv} (official fold 1)"
-    sedkit prepare-corpus tut2018 "$asc_root" "$data"
+    log "Stage 0: data: $asc_root ($asc_corpus) -> $data/{wav.tsv,train.tsv,valid.tsv,test.tsv} (official fold 1)"
+    sedkit prepare-corpus "$asc_corpus" "$asc_root" "$data"
   fi
 fi
 
@@ -91,9 +99,9 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   for method in $methods; do for mix in $mixup; do systems="$systems $(tag_of "$method" "$mix")"; done; done
   log "Stage 4: results: $exp/*/eval_test -> $results"
   sedkit results --kind classification --set test --exp "$exp" --systems "$systems" --seeds "$seeds" \
-    --paper conf/paper_results.yaml --out "$results" --title "dcase2018_task1/asc1: MrKD (test accuracy and errors)" \
+    "${paper[@]}" --out "$results" --title "dcase2018_task1/asc1: MrKD (test accuracy and errors)" \
     --note "Corpus: $corpus. Configs: $train_conf + conf/methods/<method>.yaml${train_args:+ with $train_args}." \
-    --note "Command: \`$command_line\`. Paper column: DCASE 2018 task 1 accuracy (%), Table 7." \
+    --note "Command: \`$command_line\`.$paper_note" \
     ${results_note:+--note "$results_note"} \
     --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; this run.sh call (from stage $stage) took $((SECONDS / 60)) min; training time per run: last column."
 fi

@@ -142,11 +142,14 @@ class ClassificationTask:
             if not u.teacher_checkpoints:
                 raise InputError("criterion.unikd.teacher_checkpoints: give the frozen teachers' checkpoints")
             modules["teachers"] = FrozenEnsemble([load_classifier(p, self.classes)[0] for p in u.teacher_checkpoints])
-            self.unlabeled = None
+            self.unlabeled, self.teacher_cache = None, {}
             if u.unlabeled != "none":
                 if not (d.unlabeled_features and d.unlabeled_labels):
                     raise InputError("UniKD on unlabelled data needs data.unlabeled_features and data.unlabeled_labels")
                 self.unlabeled = _Table(d.unlabeled_features, d.unlabeled_labels, d.clip_frames, need_label=False)
+        if d.mixup_alpha > 0 and config.criterion.name in ("cutnmix", "unikd"):
+            raise InputError(f"data.mixup_alpha: criterion {config.criterion.name} makes its own batches; "
+                             f"mixup applies to ce, the LSR family and mrkd")
         if config.criterion.name == "mrkd":
             mrkd = config.criterion.mrkd
             kappa_epochs = mrkd.kappa_epochs if mrkd.kappa_epochs is not None else config.run.epochs / 8
@@ -166,13 +169,14 @@ class ClassificationTask:
         for step in range(self.steps_per_epoch()):
             rows = order[step * size:(step + 1) * size][rank::world_size]
             x = np.stack([self.stats.normalise(self.train.matrix(i)) for i in rows])
-            batch = {"x": x, "y": self.y[rows]}
+            batch = {"x": x, "y": self.y[rows], "rows": rows}
             if self.config.criterion.name == "cutnmix":
                 batch = self._peer_views(batch, epoch, step)
             elif self.config.criterion.name == "unikd" and self.unlabeled is not None:
                 pick = np.random.default_rng([self.config.run.seed, epoch, step, 17]).integers(
                     0, len(self.unlabeled.subset), len(rows))
                 batch["x_u"] = np.stack([self.stats.normalise(self.unlabeled.matrix(int(i))) for i in pick])
+                batch["rows_u"] = pick
             elif self.config.data.mixup_alpha > 0:
                 mix = np.random.default_rng([self.config.run.seed, epoch, step, 11])
                 lam = float(mix.beta(self.config.data.mixup_alpha, self.config.data.mixup_alpha))
@@ -180,6 +184,21 @@ class ClassificationTask:
                 batch = {"x": (lam * x + (1 - lam) * x[partner]).astype(np.float32), "y": batch["y"],
                          "y_b": batch["y"][partner], "lam": np.float32(lam)}
             yield batch
+
+    def _teacher_probs(self, part: str, rows: np.ndarray, x: torch.Tensor) -> torch.Tensor:
+        """UniKD's teacher probabilities (B, N, C) of the clips ``rows`` of ``part`` (labeled / unlabeled):
+        looked up in a per-run cache filled on first use, or computed from ``x`` when caching is off."""
+        teachers = self.modules["teachers"]
+        if not self.config.criterion.unikd.cache_teachers:
+            return teachers(x)
+        if part not in self.teacher_cache:
+            table, size, chunks = (self.train if part == "labeled" else self.unlabeled), self.config.data.batch_size, []
+            for start in range(0, len(table.subset), size):
+                block = np.stack([self.stats.normalise(table.matrix(i))
+                                  for i in range(start, min(start + size, len(table.subset)))])
+                chunks.append(teachers(torch.from_numpy(block).to(x.device)))
+            self.teacher_cache[part] = torch.cat(chunks)
+        return self.teacher_cache[part][torch.from_numpy(np.asarray(rows)).to(x.device)]
 
     def _peers(self) -> List[nn.Module]:
         return [self.modules["net"]] + [self.modules[f"peer{i}"] for i in range(2, self.config.criterion.cutnmix.peers + 1)]
@@ -230,10 +249,12 @@ class ClassificationTask:
             return self._cutnmix_step(batch, device)
         if self.config.criterion.name == "unikd":
             x, y = torch.from_numpy(batch["x"]).to(device), torch.from_numpy(batch["y"]).to(device)
-            net, teachers = self.modules["net"], self.modules["teachers"]
+            net = self.modules["net"]
             x_u = torch.from_numpy(batch["x_u"]).to(device) if "x_u" in batch else None
-            return unikd_step_loss(self.config.criterion.unikd, net(x)["logits"], teachers(x), y,
-                                   None if x_u is None else net(x_u)["logits"], None if x_u is None else teachers(x_u))
+            return unikd_step_loss(self.config.criterion.unikd, net(x)["logits"],
+                                   self._teacher_probs("labeled", batch["rows"], x), y,
+                                   None if x_u is None else net(x_u)["logits"],
+                                   None if x_u is None else self._teacher_probs("unlabeled", batch["rows_u"], x_u))
         x, y = torch.from_numpy(batch["x"]).to(device), torch.from_numpy(batch["y"]).to(device)
         logits = self.modules["net"](x)["logits"]
         y_b = torch.from_numpy(batch["y_b"]).to(device) if "y_b" in batch else None

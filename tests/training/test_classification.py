@@ -139,17 +139,26 @@ def test_classify_scores_every_cutnmix_peer(corpus, tmp_path, capsys):
         load_classifier(checkpoint, module="peer4")
 
 
-@pytest.mark.parametrize("modes", [("weighted", "weighted"), ("plain", "none"), ("ce", "plain")])
-def test_unikd_student_from_frozen_teachers(corpus, tmp_path, modes):
-    teachers = []
+@pytest.fixture(scope="module")
+def teachers(corpus, tmp_path_factory):
+    out, checkpoints = tmp_path_factory.mktemp("teachers"), []
     for seed in (1, 2):
         config = _config(corpus, {"name": "ce"}, epochs=1, seed=seed)
-        exp = tmp_path / f"teacher{seed}"
+        exp = out / f"teacher{seed}"
         Trainer(ClassificationTask(config, exp), config.optim, config.run, exp, to_dict(config)).fit()
-        teachers.append(str(exp / "checkpoints" / "last.pt"))
-    config = _config(corpus, {"name": "unikd", "unikd": {"teacher_checkpoints": teachers, "labeled": modes[0],
-                                                          "unlabeled": modes[1]}})
+        checkpoints.append(str(exp / "checkpoints" / "last.pt"))
+    return checkpoints
+
+
+def _unikd_config(corpus, teachers, **unikd):
+    config = _config(corpus, {"name": "unikd", "unikd": {"teacher_checkpoints": teachers, **unikd}})
     config.data.unlabeled_features, config.data.unlabeled_labels = config.data.valid_features, config.data.valid_labels
+    return config
+
+
+@pytest.mark.parametrize("modes", [("weighted", "weighted"), ("plain", "none"), ("ce", "plain")])
+def test_unikd_student_from_frozen_teachers(corpus, tmp_path, teachers, modes):
+    config = _unikd_config(corpus, teachers, labeled=modes[0], unlabeled=modes[1])
     task = ClassificationTask(config, tmp_path / "student")
     before = _loss_on_first_batch(task)
     trainer = Trainer(task, config.optim, config.run, tmp_path / "student", to_dict(config))
@@ -157,6 +166,34 @@ def test_unikd_student_from_frozen_teachers(corpus, tmp_path, modes):
     trainer.fit()
     assert _loss_on_first_batch(task) < before
     assert all(not m.training for m in task.modules["teachers"].teachers)
+
+
+def test_unikd_teacher_outputs_are_cached_once_and_equal_the_teachers(corpus, tmp_path, teachers):
+    """With cache_teachers (default) the teachers see each clip once per run, not once per step, and the
+    loss is the one of running them at every step."""
+    calls = {"cached": 0, "live": 0}
+    losses = {}
+    for mode, cache in (("cached", True), ("live", False)):
+        task = ClassificationTask(_unikd_config(corpus, teachers, cache_teachers=cache), tmp_path / mode)
+        task.modules["teachers"].register_forward_hook(lambda *_, m=mode: calls.__setitem__(m, calls[m] + 1))
+        task.model.train()
+        with torch.no_grad():
+            losses[mode] = [float(task.training_step(b, 0.0, 0.0, torch.device("cpu"))["loss"])
+                            for epoch in range(2) for b in task.batches(epoch)]
+    steps = len(losses["live"])
+    assert steps >= 4 and calls["live"] == 2 * steps  # labelled + unlabelled batch at every step
+    n_train, n_unlabeled, size = len(task.train.subset), len(task.unlabeled.subset), task.config.data.batch_size
+    assert calls["cached"] == -(-n_train // size) + -(-n_unlabeled // size)  # once per clip, in batches
+    assert np.allclose(losses["cached"], losses["live"], rtol=1e-5, atol=1e-6)
+
+
+def test_mixup_with_cutnmix_or_unikd_is_refused(corpus, tmp_path, teachers):
+    from sedkit.errors import InputError
+
+    for config in (_config(corpus, {"name": "cutnmix"}), _unikd_config(corpus, teachers)):
+        config.data.mixup_alpha = 0.2
+        with pytest.raises(InputError, match="mixup applies to ce, the LSR family and mrkd"):
+            ClassificationTask(config, tmp_path / "exp")
 
 
 def test_validation_label_outside_the_classes_is_refused(corpus, tmp_path):

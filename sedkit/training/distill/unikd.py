@@ -36,6 +36,11 @@ class UniKDConfig:
     KD-Labeled), ``weighted`` (Eq. 3). ``unlabeled``: ``none``, ``plain`` (soft CE against the teacher
     average: KD-Unlabeled), ``weighted`` (Eq. 5). UniKD is ``weighted`` + ``weighted`` (the default).
     ``teacher_checkpoints``: the N frozen teachers (same task, e.g. N seeds on the labelled half).
+    ``cache_teachers``: the teachers are frozen and in eval mode and no augmentation touches UniKD's batches
+    (no mixup, fixed crops), so each clip's teacher probabilities never change: with ``true`` (default) they
+    are computed once per run for every labelled and unlabelled clip and looked up at each step (N teacher
+    forwards per clip in all instead of per clip and epoch); ``false`` runs the teachers at every step (same
+    numbers up to float rounding; for an augmentation added to these batches one day).
     """
 
     teacher_checkpoints: List[str] = field(default_factory=list)
@@ -43,6 +48,7 @@ class UniKDConfig:
     lambda_disagreement: float = 10.0
     labeled: Literal["ce", "plain", "weighted"] = "weighted"
     unlabeled: Literal["none", "plain", "weighted"] = "weighted"
+    cache_teachers: bool = True
 
 
 class FrozenEnsemble(nn.Module):

@@ -3,7 +3,8 @@
 # log, scores as JSON and text, plots; no checkpoints, features or frame scores) into DEST, in the same
 # layout, so that stage 8 (`./run.sh --stage 8 --exp DEST`) can write RESULTS.md from runs made in several
 # sittings or on several machines, and so that those numbers can be committed next to RESULTS.md. Runs
-# without scores (training or unscored) are left out.
+# without scores (training or unscored) are left out; scored folders without a training run (an ensemble of
+# other runs' checkpoints, scored by itself) are kept too.
 set -euo pipefail
 if [ $# -ne 2 ]; then echo "usage: $0 EXP DEST" >&2; exit 2; fi
 exp="$1"; dest="$2"
@@ -11,10 +12,12 @@ exp="$1"; dest="$2"
 kept=0
 for run in "$exp"/*/; do
   run="${run%/}"; name="${run##*/}"
-  [ -f "$run/config.yaml" ] || continue
   scored_any=false
   for scored in "$run"/decode_*/event.json "$run"/eval_*/metrics.json; do [ -f "$scored" ] && scored_any=true; done
-  if [ "$scored_any" != true ]; then echo "$0: $run: not scored yet, left out" >&2; continue; fi
+  if [ "$scored_any" != true ]; then
+    [ -f "$run/config.yaml" ] && echo "$0: $run: not scored yet, left out" >&2
+    continue
+  fi
   mkdir -p "$dest/$name"
   for file in config.yaml metrics.csv train.log curves.png; do
     [ -f "$run/$file" ] && cp "$run/$file" "$dest/$name/"

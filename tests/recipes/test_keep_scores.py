@@ -22,9 +22,15 @@ def test_keeps_scored_runs_without_checkpoints(tmp_path):
     training = exp / "da_seed2"
     training.mkdir()
     (training / "config.yaml").write_text("run: {seed: 2}\n")
+    ensemble = exp / "ensemble_seed0" / "eval_test"  # scored from other runs' checkpoints: no config.yaml
+    ensemble.mkdir(parents=True)
+    (ensemble / "metrics.json").write_text('{"accuracy": 0.5}')
+    (exp / "notes").mkdir()  # neither a run nor scored: skipped silently
     result = subprocess.run(["bash", str(SCRIPT), str(exp), str(tmp_path / "kept")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert "da_seed2: not scored yet, left out" in result.stderr and "kept the scores of 1 runs" in result.stderr
+    assert "da_seed2: not scored yet, left out" in result.stderr and "kept the scores of 2 runs" in result.stderr
+    assert (tmp_path / "kept" / "ensemble_seed0" / "eval_test" / "metrics.json").exists()
+    assert "notes" not in result.stderr and not (tmp_path / "kept" / "notes").exists()
     kept = tmp_path / "kept" / "da_seed1"
     assert (kept / "config.yaml").exists() and (kept / "decode_validation" / "event.json").exists()
     assert (kept / "decode_validation" / "f1.png").exists()

@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.exp_dir:
         raise InputError("--exp-dir is required")
     task = Task(config, args.exp_dir)
-    trainer = Trainer(task, config.optim, config.run, args.exp_dir, to_dict(config), overwrite=args.overwrite)
+    trainer = Trainer(task, config.optim, config.run, args.exp_dir, to_dict(config), overwrite=args.overwrite,
+                      defaults=to_dict(Config()))
     from sedkit.models.registry import count_parameters
 
     networks = task.system.nets if hasattr(task, "system") else task.modules

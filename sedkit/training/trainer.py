@@ -91,6 +91,25 @@ def _identity(config: dict) -> dict:
     return {**config, "run": run}
 
 
+def same_experiment(stored, current, defaults=None) -> bool:
+    """Whether a finished or interrupted run's config (``stored``) and this one (``current``, both through
+    :func:`_identity`) define the same experiment. A field that ``stored`` lacks (written by an older sedkit,
+    before the field existed) counts as equal when ``current`` holds its default (from ``defaults``, the
+    config class's defaults); any other difference, or a field ``current`` lacks, makes them differ."""
+    if not (isinstance(stored, dict) and isinstance(current, dict)):
+        return stored == current
+    defaults = defaults if isinstance(defaults, dict) else {}
+    for key in set(stored) | set(current):
+        if key not in current:
+            return False
+        if key not in stored:
+            if key not in defaults or defaults[key] != current[key]:
+                return False
+        elif not same_experiment(stored[key], current[key], defaults.get(key)):
+            return False
+    return True
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -113,8 +132,9 @@ def distributed_context(device: torch.device) -> Tuple[int, int]:
 
 class Trainer:
     def __init__(self, task, optim: OptimConfig, run: RunConfig, exp_dir: str | Path, config: dict,
-                 overwrite: bool = False):
+                 overwrite: bool = False, defaults: Optional[dict] = None):
         self.task, self.optim_config, self.run, self.config = task, optim, run, config
+        self.defaults = defaults  # the config class's defaults: fields added since a run started (see same_experiment)
         self.exp_dir = Path(exp_dir)
         self.device = resolve_device(run.device)
         if run.num_threads:
@@ -157,7 +177,7 @@ class Trainer:
         last = self.checkpoints / "last.pt"
         if last.exists() and not overwrite:
             state = torch.load(last, map_location="cpu", weights_only=False)
-            if _identity(state["config"]) != _identity(self.config):
+            if not same_experiment(_identity(state["config"]), _identity(self.config), self.defaults):
                 raise InputError(f"{self.exp_dir}: holds another experiment (its config.yaml differs); "
                                  "use another --exp-dir or --overwrite")
             self.model.load_state_dict(state["model"])

@@ -156,3 +156,25 @@ def test_augmentation_masks_and_mixup(tiny_corpus, tmp_path):
     masked = augment_batch(b, AugmentConfig(freq_masks=1, freq_mask_max_bins=16), np.random.default_rng(0), 0.01)
     assert (masked["x"] == 0).any(axis=1).any()
     _train(config, tmp_path / "run")
+
+
+def test_same_experiment_tolerates_fields_added_at_their_defaults():
+    """A run started before a config field existed resumes / counts as finished when the field is at its
+    default; a non-default value, a changed value or a dropped field is another experiment."""
+    from sedkit.training.trainer import same_experiment
+
+    defaults = {"criterion": {"name": "ce", "unikd": {"lambda_disagreement": 10.0, "cache_teachers": True}},
+                "run": {"seed": 0}}
+    stored = {"criterion": {"name": "ce", "unikd": {"lambda_disagreement": 10.0}}, "run": {"seed": 1}}
+    current = {"criterion": {"name": "ce", "unikd": {"lambda_disagreement": 10.0, "cache_teachers": True}},
+               "run": {"seed": 1}}
+    assert same_experiment(stored, current, defaults)
+    assert not same_experiment(stored, current, None)  # without defaults: strict
+    current["criterion"]["unikd"]["cache_teachers"] = False
+    assert not same_experiment(stored, current, defaults)
+    current["criterion"]["unikd"]["cache_teachers"] = True
+    current["run"]["seed"] = 2
+    assert not same_experiment(stored, current, defaults)
+    current["run"]["seed"] = 1
+    del current["criterion"]["unikd"]["lambda_disagreement"]
+    assert not same_experiment(stored, current, defaults)

@@ -123,15 +123,15 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
     --note "$note1" --note "Paper column: CIFAR-100 top-1 (%) of Table 2 - orientation only, no audio in the paper." \
     --note "$note2" >/dev/null
   sedkit results --kind classification --set test --exp "$exp" --systems "teacher" --seeds "$teachers" \
-    --out RESULTS_part_teachers.md --title "teachers" >/dev/null
+    --paper conf/paper_results.yaml --out RESULTS_part_teachers.md --title "teachers" >/dev/null
   sedkit results --kind classification --set test --exp "$exp" --systems "ensemble $unikd_methods" \
     --seeds "0 $seeds" --paper conf/paper_results.yaml --out RESULTS_part_unikd.md \
     --title "esc50/cls1: UniKD (Table 2)" --note "$note1" \
     --note "Teachers: seeds $teachers on $data/labeled.tsv; 'ensemble' averages their probabilities. Paper column: BERT on SST-2 (%) - orientation only." \
     --note "$note2" >/dev/null
   # One file from the three tables (plots of each part's best system stay beside it).
-  { cat RESULTS_part_cutnmix.md; echo; echo "Single teachers (the UniKD teachers, each scored alone):"; echo;
+  { cat RESULTS_part_cutnmix.md; echo; echo "Single teachers (the UniKD teachers, each scored alone; paper column: SST-2, orientation only):"; echo;
     sed -n '/^| system/,/^$/p' RESULTS_part_teachers.md; cat RESULTS_part_unikd.md; } > "$results.tmp"
-  mv "$results.tmp" "$results" && rm -f RESULTS_part_*.md
+  mv "$results.tmp" "$results" && rm -f RESULTS_part_*.md RESULTS_teacher_confusion.png  # the teachers table has no plot
   cat "$results"
 fi

@@ -120,7 +120,7 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   note2="Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; this run.sh call (from stage $stage) took $((SECONDS / 60)) min; training time per run: last column.${results_note:+ $results_note}"
   sedkit results --kind classification --set test --exp "$exp" --systems "$cutnmix_methods" --seeds "$seeds" \
     --paper conf/paper_results.yaml --out RESULTS_part_cutnmix.md --title "esc50/cls1: Cut^nMix (Tables 1-2)" \
-    --note "$note1" --note "Paper column: CIFAR-100 top-1 (%) of Table 2 - orientation only, no audio in the paper." \
+    --note "$note1" --note "Paper column: ResNet-110 CIFAR-100 top-1 (%) of Tables 1-2 - orientation only, no audio in the paper." \
     --note "$note2" >/dev/null
   sedkit results --kind classification --set test --exp "$exp" --systems "teacher" --seeds "$teachers" \
     --paper conf/paper_results.yaml --out RESULTS_part_teachers.md --title "teachers" >/dev/null

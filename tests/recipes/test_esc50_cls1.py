@@ -27,7 +27,7 @@ def test_mini_run_and_bad_root(tmp_path):
     assert "| cutnmix | 1 |" in text and "| unikd | 1 |" in text and "| ensemble | 0 |" in text
     assert "| peer 2 accuracy | mean of peers accuracy |" in text  # the Cut^nMix table scores both peers
     assert (recipe / "exp" / "ensemble_seed0" / "eval_test" / "metrics.json").exists()
-    assert not list(recipe.glob("RESULTS_part_*"))
+    assert not list(recipe.glob("RESULTS_part_*")) and not (recipe / "RESULTS_teacher_confusion.png").exists()
     # two at a time: each run's console in its folder; the students started after both teachers had finished
     teachers = [recipe / "exp" / f"teacher_seed{t}" / "checkpoints" / "best.pt" for t in (101, 102)]
     student_log = recipe / "exp" / "unikd_seed1" / "console.log"

@@ -1,6 +1,7 @@
 """Prepare a classification corpus you already have: GTZAN, TUT Urban Acoustic Scenes 2018 (DCASE 2018 task 1),
-TAU Urban Acoustic Scenes 2020 3Class (DCASE 2020 task 1b), ESC-50. Writes OUT/wav.tsv (input of `sedkit features`) and OUT/{train,valid,test}.tsv (filename, label,
-group) with the papers' protocols (see docs/classification.md). The layout is checked first.
+TAU Urban Acoustic Scenes 2020 3Class (DCASE 2020 task 1b), ESC-50. Writes OUT/wav.tsv (input of
+`sedkit features`) and OUT/{train,valid,test}.tsv (filename, label, group) with the papers' protocols (see
+docs/classification.md). The layout is checked first.
 
 examples:
   sedkit prepare-corpus gtzan /data/GTZAN data/gtzan

@@ -192,7 +192,8 @@ class ClassificationTask:
         if not self.config.criterion.unikd.cache_teachers:
             return teachers(x)
         if part not in self.teacher_cache:
-            table, size, chunks = (self.train if part == "labeled" else self.unlabeled), self.config.data.batch_size, []
+            table = self.train if part == "labeled" else self.unlabeled
+            size, chunks = self.config.data.batch_size, []
             for start in range(0, len(table.subset), size):
                 block = np.stack([self.stats.normalise(table.matrix(i))
                                   for i in range(start, min(start + size, len(table.subset)))])

@@ -165,6 +165,10 @@ def _add_psds_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha-st", type=float, default=1.0, help="class-instability weight (default 1)")
     parser.add_argument("--max-efpr", type=float, default=100.0, help="eFPR per hour up to which the area runs (default 100)")
     parser.add_argument("--plot", metavar="PNG", help="draw the PSD-ROC curve and the per-class ROCs")
+    parser.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                        help="with --scores: also PSDS on N resamples of the clips, into the JSON's bootstrap "
+                             "(for paired confidence intervals, sedkit results; default 0: off)")
+    parser.add_argument("--bootstrap-seed", type=int, default=0, help="seed of the resamples (default 0)")
 
 
 def _run_psds(args: argparse.Namespace) -> int:
@@ -193,6 +197,23 @@ def _run_psds(args: argparse.Namespace) -> int:
                                       all_classes=args.classes)
     for warning in caught:
         print(f"sedkit eval psds: warning: {warning.message}", file=sys.stderr)
+    if args.bootstrap:
+        if args.bootstrap < 0 or not args.scores:
+            raise InputError("--bootstrap N needs N >= 1 and --scores (the threshold-free PSDS)")
+        import numpy as np
+
+        from sedkit.metrics.bootstrap import resample_weights
+        from sedkit.metrics.psds_scores import psds_bootstrap
+
+        weights = resample_weights(len(gt.files), args.bootstrap, args.bootstrap_seed)
+        values = psds_bootstrap(gt, args.scores, weights, dtc=args.dtc, gtc=args.gtc, cttc=args.cttc,
+                                alpha_ct=args.alpha_ct, alpha_st=args.alpha_st, max_efpr=args.max_efpr,
+                                all_classes=args.classes)
+        result.extra["bootstrap"] = {"n_resamples": args.bootstrap, "seed": args.bootstrap_seed,
+                                     "values": [float(v) for v in values]}
+        low, high = np.percentile(values, [2.5, 97.5])
+        print(f"PSDS bootstrap over {len(gt.files)} clips: {args.bootstrap} resamples, 95 % interval "
+              f"[{low:.4f}, {high:.4f}]")
     p = result.parameters
     print(f"PSDS {result.psds:.4f}  ({result.method}; dtc {p['dtc']:g}, gtc {p['gtc']:g}, cttc {p['cttc']:g}, "
           f"alpha_ct {p['alpha_ct']:g}, alpha_st {p['alpha_st']:g}, max_efpr {p['max_efpr']:g}/h; "

@@ -1,8 +1,12 @@
 """Write a recipe's RESULTS.md from its scored runs (never by hand).
 
-Reads EXP/<system>_seed<k>/decode_<set>/{event,segment,psds}.json for every system and seed, and writes a
-table of event macro / micro F1, segment F1 and PSDS (mean +- std over seeds) with the paper's number
-beside each system, plus the best system's F1 bar chart and PSD-ROC.
+Reads EXP/<system>_seed<k>/decode_<set>/{event,segment,psds}.json (and model.yaml, metrics.csv) for every
+system and seed, and writes a table of event macro / micro F1, segment F1 and PSDS (mean +- std over
+seeds) with the paper's number beside each system, plus the best system's F1 bar chart and PSD-ROC. SED
+tables add the scored model, the 95 % paired-bootstrap interval of each system's difference to --baseline
+(over the reported clips, seeds pooled; from event.json's clip_counts and psds.json's bootstrap), the share
+of the --bounds gap each system closes, the validation gain over the last 20 % of training, and the
+scores of every other student and teacher decoded (decode_<set>_<network>/).
 
 example:
   sedkit results --exp exp --systems "mt_real mmt_da_tsp" --seeds "1 2 3" --paper conf/paper_results.yaml \\
@@ -24,6 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--title", default="Results", help="title line")
     parser.add_argument("--note", action="append", default=[], help="a line under the title (repeatable)")
     parser.add_argument("--out", required=True, help="RESULTS.md to write")
+    parser.add_argument("--baseline", help="sed: system the differences are taken to (default mt_real when listed)")
+    parser.add_argument("--bounds", nargs=2, metavar=("LOWER", "UPPER"),
+                        help="sed: lower and upper bound systems for the gap-closed column "
+                             "(default source_only oracle when both are listed)")
+    parser.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
+    parser.add_argument("--bootstrap-seed", type=int, default=0, help="seed of the resamples (default 0)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,8 +46,18 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         raise InputError(f"--seeds {args.seeds!r}: expected integers") from None
     paper = {k: float(v) for k, v in load_yaml(args.paper).items()} if args.paper else {}
-    results = collect_results(args.exp, args.systems.split(), seeds, args.decode_set, args.kind)
-    best = write_results(args.out, results, paper, args.title, args.note, args.kind)
+    systems = args.systems.split()
+    if args.bootstrap < 1:
+        raise InputError(f"--bootstrap {args.bootstrap}: at least 1 resample")
+    for name in [args.baseline] + list(args.bounds or []):
+        if name is not None and name not in systems:
+            raise InputError(f"--baseline/--bounds {name}: not among --systems ({args.systems})")
+    baseline = args.baseline or ("mt_real" if "mt_real" in systems else None)
+    bounds = args.bounds or (["source_only", "oracle"] if {"source_only", "oracle"} <= set(systems) else None)
+    results = collect_results(args.exp, systems, seeds, args.decode_set, args.kind)
+    statistics = dict(baseline=baseline, bounds=bounds, n_resamples=args.bootstrap, seed=args.bootstrap_seed)
+    best = write_results(args.out, results, paper, args.title, args.note, args.kind,
+                         **(statistics if args.kind == "sed" else {}))
     print(open(args.out).read())
     print(f"{args.out}: {len(results)} systems; best {best}")
     return 0

@@ -30,6 +30,10 @@ class DataConfig:
     Feature folders come from ``sedkit features`` (all with one feature config); label tables are DCASE
     tsv. ``stats`` is a ``stats.npz`` from ``sedkit features stats`` over the training folders (computed
     and saved in the experiment folder when null). Clips are padded or cropped to ``clip_frames``.
+    ``steps_per_epoch`` fixes an epoch's length in optimiser steps whatever the data size (null: one pass
+    over the unlabelled subset); validation and checkpoints come once an epoch. ``in_memory`` loads and
+    normalises every training clip once (a 2500-clip set of 256 x 64 frames is 164 MB) instead of reading
+    each batch from disk.
     """
 
     classes: List[str] = field(default_factory=lambda: list(DESED_CLASSES))
@@ -48,6 +52,7 @@ class DataConfig:
     steps_per_epoch: Optional[int] = None
     clip_frames: int = 512
     median_labels: Optional[str] = None
+    in_memory: bool = True
 
 
 def load_feature_matrix(path: Path, frames: int) -> np.ndarray:
@@ -79,11 +84,20 @@ class FeatureSubset:
         self.filenames = list(filenames)
         self.paths = [self.folder / by_name[f] for f in self.filenames]
 
+        self.cache: Optional[np.ndarray] = None
+
     def __len__(self) -> int:
         return len(self.filenames)
 
     def matrix(self, index: int) -> np.ndarray:
+        if self.cache is not None:
+            return self.cache[index]
         return load_feature_matrix(self.paths[index], self.frames)
+
+    def load(self, stats=None) -> None:
+        """Hold every clip in memory (normalised with ``stats`` when given): batches then read no file."""
+        matrices = np.stack([load_feature_matrix(path, self.frames) for path in self.paths])
+        self.cache = stats.normalise(matrices).astype(np.float32) if stats is not None else matrices
 
 
 class SEDTrainData:
@@ -123,6 +137,9 @@ class SEDTrainData:
             self.subsets["unlabel"] = FeatureSubset("unlabel", config.unlabel_features, config.clip_frames)
         if not self.subsets:
             raise InputError("no training data: every data.batch_* is 0")
+        if config.in_memory:
+            for subset in self.subsets.values():
+                subset.load(stats)
 
     @staticmethod
     def _check_labels(labels, path, classes) -> None:
@@ -169,7 +186,8 @@ class SEDTrainData:
 
     def _collate(self, rows) -> Dict[str, np.ndarray]:
         n_classes = len(self.encoder.classes)
-        x = np.stack([self.stats.normalise(self.subsets[name].matrix(i)) for name, i in rows])
+        x = np.stack([self.subsets[name].matrix(i) if self.config.in_memory
+                      else self.stats.normalise(self.subsets[name].matrix(i)) for name, i in rows])
         strong = np.zeros((len(rows), self.n_out, n_classes), dtype=np.float32)
         weak = np.zeros((len(rows), n_classes), dtype=np.float32)
         for row, (name, i) in enumerate(rows):

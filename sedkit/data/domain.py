@@ -11,8 +11,10 @@ the *real* domain are mixed like the synthetic ones and then passed through
 3. extra noise: brown-ish noise at an SNR drawn from ``noise_snr_db`` against the soundscape,
 4. a level change drawn from ``gain_db`` (then a peak limit at -1 dBFS so nothing clips).
 
-Labels are unchanged: the onsets and offsets of the dry mixture stay the reference (reverb tails after an
-offset are part of what a model must learn to ignore, as in real recordings).
+Labels follow the sound, as an annotator of the reverberant recording would write them: onsets stay (the
+direct sound arrives first), and every offset moves to where the event, as recorded (through the room
+and microphone), stops being audible (``sedkit.data.synth.render_clip``). The room changes the audio, never
+what is labelled where.
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ from typing import Tuple
 import numpy as np
 from scipy import signal
 
-__all__ = ["RecordingChainConfig", "room_impulse_response", "render_recording"]
+__all__ = ["RecordingChainConfig", "RecordingChain", "draw_recording_chain",
+           "room_impulse_response", "render_recording"]
 
 
 @dataclass
@@ -50,31 +53,57 @@ def room_impulse_response(rng: np.random.Generator, sample_rate: int, rt60_s: fl
     return tail
 
 
-def _equaliser(rng: np.random.Generator, n: int, sample_rate: int, eq_db: float) -> np.ndarray:
-    """Gain per rFFT bin: random dB values at octave centres, linearly interpolated over log frequency."""
-    centres = 62.5 * 2.0 ** np.arange(0, 9)
-    gains_db = rng.uniform(-eq_db, eq_db, centres.shape[0])
-    freqs = np.maximum(np.fft.rfftfreq(n, 1 / sample_rate), 1.0)
-    return 10 ** (np.interp(np.log2(freqs), np.log2(centres), gains_db) / 20)
+@dataclass
+class RecordingChain:
+    """One draw of the chain: the room, microphone, noise and level applied to one soundscape."""
+
+    sample_rate: int
+    rt60_s: float
+    direct_to_reverb_db: float
+    rir: np.ndarray
+    eq_gains_db: np.ndarray  # at the octave centres 62.5 Hz ... 16 kHz
+    highpass_hz: float
+    noise_snr_db: float
+    gain_db: float
+    noise_seed: int
+
+    def filter(self, audio: np.ndarray) -> np.ndarray:
+        """The linear part (room, equaliser, high-pass): what the microphone hears of ``audio``."""
+        n, sr = audio.shape[0], self.sample_rate
+        wet = signal.fftconvolve(audio, self.rir)[:n]
+        centres = 62.5 * 2.0 ** np.arange(0, 9)
+        freqs = np.maximum(np.fft.rfftfreq(n, 1 / sr), 1.0)
+        eq = 10 ** (np.interp(np.log2(freqs), np.log2(centres), self.eq_gains_db) / 20)
+        wet = np.fft.irfft(np.fft.rfft(wet) * eq, n)
+        return signal.sosfilt(signal.butter(2, self.highpass_hz, btype="highpass", fs=sr, output="sos"), wet)
+
+    def render(self, audio: np.ndarray) -> np.ndarray:
+        """The whole chain on a mono soundscape: filter, add noise at ``noise_snr_db``, level, limit."""
+        wet = self.filter(audio)
+        n = wet.shape[0]
+        noise = np.cumsum(np.random.default_rng(self.noise_seed).standard_normal(n))
+        noise = signal.sosfilt(signal.butter(1, 20.0, btype="highpass", fs=self.sample_rate, output="sos"), noise)
+        power = np.mean(wet ** 2) + 1e-12
+        noise *= np.sqrt(power / (np.mean(noise ** 2) + 1e-12) / 10 ** (self.noise_snr_db / 10))
+        out = (wet + noise) * 10 ** (self.gain_db / 20)
+        peak = np.abs(out).max()
+        if peak > 0.891:  # -1 dBFS
+            out *= 0.891 / peak
+        return out.astype(np.float32)
+
+
+def draw_recording_chain(rng: np.random.Generator, sample_rate: int,
+                         config: RecordingChainConfig | None = None) -> RecordingChain:
+    """Draw one chain from the ranges of ``config`` (uniformly)."""
+    config = config or RecordingChainConfig()
+    rt60, d_r = float(rng.uniform(*config.rt60_s)), float(rng.uniform(*config.direct_to_reverb_db))
+    rir = room_impulse_response(rng, sample_rate, rt60, d_r)
+    return RecordingChain(sample_rate, rt60, d_r, rir, rng.uniform(-config.eq_db, config.eq_db, 9),
+                          float(rng.uniform(*config.highpass_hz)), float(rng.uniform(*config.noise_snr_db)),
+                          float(rng.uniform(*config.gain_db)), int(rng.integers(2 ** 31 - 1)))
 
 
 def render_recording(audio: np.ndarray, rng: np.random.Generator, sample_rate: int,
                      config: RecordingChainConfig | None = None) -> np.ndarray:
     """Pass a mono soundscape through room, microphone, noise and level (see module doc)."""
-    config = config or RecordingChainConfig()
-    n = audio.shape[0]
-    rir = room_impulse_response(rng, sample_rate, rng.uniform(*config.rt60_s), rng.uniform(*config.direct_to_reverb_db))
-    wet = signal.fftconvolve(audio, rir)[:n]
-    spectrum = np.fft.rfft(wet) * _equaliser(rng, n, sample_rate, config.eq_db)
-    wet = np.fft.irfft(spectrum, n)
-    wet = signal.sosfilt(signal.butter(2, rng.uniform(*config.highpass_hz), btype="highpass", fs=sample_rate,
-                                       output="sos"), wet)
-    noise = np.cumsum(rng.standard_normal(n))
-    noise = signal.sosfilt(signal.butter(1, 20.0, btype="highpass", fs=sample_rate, output="sos"), noise)
-    power = np.mean(wet ** 2) + 1e-12
-    noise *= np.sqrt(power / (np.mean(noise ** 2) + 1e-12) / 10 ** (rng.uniform(*config.noise_snr_db) / 10))
-    out = (wet + noise) * 10 ** (rng.uniform(*config.gain_db) / 20)
-    peak = np.abs(out).max()
-    if peak > 0.891:  # -1 dBFS
-        out *= 0.891 / peak
-    return out.astype(np.float32)
+    return draw_recording_chain(rng, sample_rate, config).render(audio)

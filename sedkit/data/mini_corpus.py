@@ -1,33 +1,45 @@
 """A small DESED-2020-shaped corpus made entirely by sedkit (or from a user's sound bank).
 
-Sets (clip counts at ``scale=1``, chosen so the mini SED recipe trains in minutes on 2 CPU cores):
+Sets (clip counts at ``scale=1``; DESED-like proportions, made in a few minutes on 2 CPU cores):
 
-| set | domain | labels kept | bank | clips |
-|---|---|---|---|---|
-| ``train_synth`` | synthetic (``home`` backgrounds) | strong, weak | train | 400 |
-| ``train_weak`` | real (``room`` backgrounds + recording chain) | weak | train | 150 |
-| ``train_unlabel`` | real | none | train | 400 |
-| ``validation`` | real | strong, weak | eval | 150 |
-| ``validation_synth`` | synthetic | strong, weak | eval | 100 |
+| set | domain | labels exposed | bank | clips | role |
+|---|---|---|---|---|---|
+| ``train_synth`` | synthetic (``home`` backgrounds) | strong, weak | train | 1000 | strong training data |
+| ``train_weak`` | real (``room`` backgrounds + recording chain) | weak | train | 300 | weak training data |
+| ``train_unlabel`` | real | none (``strong_oracle.tsv``) | train | 2500 | unlabelled training data |
+| ``validation`` | real | strong, weak | eval | 600 | the set results are reported on |
+| ``validation_synth`` | synthetic | strong, weak | eval | 300 | model selection (never reported) |
 
-``validation_synth`` is not in DESED: it measures the domain gap (a model trained on synthetic strong labels
-should score clearly lower on ``validation`` than here). Labels a set does not expose are kept under
-``<set>/.withheld/`` for analysis; recipes never read them. The built-in bank is written to
-``<out>/soundbank/{train,eval}`` (different seeds: validation sounds are unseen in training). With a user
-bank (``soundbank=DIR``) both roles use that bank, and the background labels of each domain are chosen by
-``synthetic_backgrounds`` / ``real_backgrounds`` (default: every background label for both).
+``validation_synth`` is synthetic like DESED_task's synthetic validation set: models are selected on it,
+so nothing is chosen on ``validation``; it also measures the domain gap. Labels a set does not expose are
+kept under ``<set>/.withheld/`` for analysis; recipes never read them, with one stated exception:
+``train_unlabel/strong_oracle.tsv``, the real-like strong labels that only the ``oracle`` bound trains on.
+
+Sources are disjoint between training and reporting, as DESED's real validation never reuses training
+recordings: the built-in bank is written twice, to ``<out>/soundbank/{train,eval}`` with different seeds
+and ``80 x scale`` / ``40 x scale`` clips per class; a user bank (``soundbank=DIR``) is split by source
+file (``eval_share`` of each label's files, drawn with the corpus seed, go to the eval role), or a second
+bank (``eval_soundbank=DIR``) serves the eval role. The background labels of each domain are chosen by
+``synthetic_backgrounds`` / ``real_backgrounds`` (built-in: ``home`` / ``room``; user bank: all labels).
+``<out>/classes.txt`` lists the event classes (the bank's foreground labels, sorted), one a line.
 """
 from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
 
 from sedkit.data.soundbank import SoundBankConfig, write_soundbank
-from sedkit.data.synth import SynthConfig, SynthReport, scan_soundbank, synthesize
+from sedkit.data.synth import SoundBank, SynthConfig, SynthReport, scan_soundbank, synthesize
 
-__all__ = ["MINI_SETS", "make_mini_corpus", "make_mini_classification_corpus"]
+__all__ = ["MINI_SETS", "make_mini_corpus", "make_mini_classification_corpus", "split_soundbank",
+           "ORACLE_TABLE"]
+
+ORACLE_TABLE = "strong_oracle.tsv"
+CLASSES_FILE = "classes.txt"  # the corpus's event classes, one a line, in the order of a model's outputs
 
 
 @dataclass(frozen=True)
@@ -40,47 +52,116 @@ class MiniSet:
 
 
 MINI_SETS = (
-    MiniSet("train_synth", "synthetic", 400, "train", ()),
-    MiniSet("train_weak", "real", 150, "train", ("strong.tsv",)),
-    MiniSet("train_unlabel", "real", 400, "train", ("strong.tsv", "weak.tsv")),
-    MiniSet("validation", "real", 150, "eval", ()),
-    MiniSet("validation_synth", "synthetic", 100, "eval", ()),
+    MiniSet("train_synth", "synthetic", 1000, "train", ()),
+    MiniSet("train_weak", "real", 300, "train", ("strong.tsv",)),
+    MiniSet("train_unlabel", "real", 2500, "train", ("strong.tsv", "weak.tsv")),
+    MiniSet("validation", "real", 600, "eval", ()),
+    MiniSet("validation_synth", "synthetic", 300, "eval", ()),
 )
+BUILTIN_CLIPS_PER_CLASS = {"train": 80, "eval": 40}
+BUILTIN_BACKGROUNDS_PER_LABEL = {"train": 12, "eval": 6}
+
+
+def split_soundbank(bank: SoundBank, eval_share: float, seed: int) -> Tuple[SoundBank, SoundBank, List[str]]:
+    """(train, eval, shared): banks with disjoint source files: of each label's files, ``round(eval_share *
+    n)`` (at least one, and at least one left for training) drawn with ``seed`` go to eval. A background
+    label with a single file is used by both and named in ``shared``; a foreground label needs two files."""
+    from sedkit.errors import InputError
+
+    shared: List[str] = []
+
+    def split(kind: str, clips: Dict[str, List[Tuple[str, float]]]):
+        train, evaluation = {}, {}
+        for number, (label, files) in enumerate(sorted(clips.items())):
+            if len(files) < 2:
+                if kind == "foreground":
+                    raise InputError(f"{bank.root / kind / label}: one clip only; a bank split into training and "
+                                     "evaluation sources needs at least 2 per label (or give --eval-soundbank)")
+                train[label] = evaluation[label] = files
+                shared.append(f"{kind}/{label}")
+                continue
+            count = min(len(files) - 1, max(1, round(eval_share * len(files))))
+            order = np.random.default_rng([seed, number, kind == "foreground"]).permutation(len(files))
+            chosen = set(order[:count].tolist())
+            evaluation[label] = [f for i, f in enumerate(files) if i in chosen]
+            train[label] = [f for i, f in enumerate(files) if i not in chosen]
+        return train, evaluation
+
+    fg_train, fg_eval = split("foreground", bank.foreground)
+    bg_train, bg_eval = split("background", bank.background)
+    train = SoundBank(bank.root, fg_train, bg_train, dict(bank.label_map))
+    evaluation = SoundBank(bank.root, fg_eval, bg_eval, dict(bank.label_map))
+    return train, evaluation, shared
+
+
+def _builtin_banks(out: Path, scale: float, seed: int) -> Dict[str, SoundBank]:
+    banks = {}
+    for role, bank_seed in (("train", 2 * seed), ("eval", 2 * seed + 1)):
+        folder = out / "soundbank" / role
+        config = SoundBankConfig(clips_per_class=max(4, round(BUILTIN_CLIPS_PER_CLASS[role] * scale)),
+                                 backgrounds_per_label=max(2, round(BUILTIN_BACKGROUNDS_PER_LABEL[role] * scale)),
+                                 seed=bank_seed)
+        marker = folder / ".done"
+        if not (marker.exists() and marker.read_text() == repr(config)):
+            if folder.exists():
+                shutil.rmtree(folder)  # another size or seed: no stale clips may stay in the bank
+            write_soundbank(folder, config)
+            marker.write_text(repr(config))
+        banks[role] = scan_soundbank(folder)
+    return banks
 
 
 def make_mini_corpus(out: str | Path, scale: float = 1.0, seed: int = 0, soundbank: Optional[str | Path] = None,
                      nj: int = 1, sets: Sequence[str] | None = None, progress: Optional[bool] = None,
                      synthetic_backgrounds: Optional[List[str]] = None,
-                     real_backgrounds: Optional[List[str]] = None) -> Dict[str, SynthReport]:
-    """Build (or resume) the mini corpus under ``out``; returns each set's synthesis report."""
+                     real_backgrounds: Optional[List[str]] = None, eval_soundbank: Optional[str | Path] = None,
+                     eval_share: float = 0.3, log: Optional[Callable[[str], None]] = None) -> Dict[str, SynthReport]:
+    """Build (or resume) the mini corpus under ``out``; returns each set's synthesis report.
+
+    ``log`` receives one line saying where the training and evaluation sources come from.
+    """
     from sedkit.errors import InputError
 
     if scale <= 0:
         raise InputError(f"--scale {scale}: must be positive")
+    if not 0 < eval_share < 1:
+        raise InputError(f"--eval-share {eval_share}: must lie between 0 and 1")
+    if eval_soundbank is not None and soundbank is None:
+        raise InputError("--eval-soundbank needs --soundbank (the training bank)")
+    log = log or (lambda line: None)
     out = Path(out)
     wanted = [s for s in MINI_SETS if sets is None or s.name in sets]
     if soundbank is None:
-        banks = {}
-        for role, bank_seed, clips in (("train", 2 * seed, 12), ("eval", 2 * seed + 1, 6)):
-            folder = out / "soundbank" / role
-            config = SoundBankConfig(clips_per_class=clips, seed=bank_seed)
-            marker = folder / ".done"
-            if not (marker.exists() and marker.read_text() == repr(config)):
-                write_soundbank(folder, config)
-                marker.write_text(repr(config))
-            banks[role] = scan_soundbank(folder)
+        banks = _builtin_banks(out, scale, seed)
         backgrounds = {"synthetic": synthetic_backgrounds or ["home"], "real": real_backgrounds or ["room"]}
+        log(f"sources: built-in bank, {len(banks['train'].foreground['Dog'])} training and "
+            f"{len(banks['eval'].foreground['Dog'])} evaluation clips per class, disjoint (seeds {2 * seed}, {2 * seed + 1})")
     else:
         user_bank = scan_soundbank(soundbank)
-        banks = {"train": user_bank, "eval": user_bank}
+        if eval_soundbank is not None:
+            banks = {"train": user_bank, "eval": scan_soundbank(eval_soundbank)}
+            log(f"sources: training sets from {soundbank}, validation sets from {eval_soundbank}")
+        else:
+            train, evaluation, shared = split_soundbank(user_bank, eval_share, seed)
+            banks = {"train": train, "eval": evaluation}
+            n_train = sum(len(v) for v in train.foreground.values())
+            n_eval = sum(len(v) for v in evaluation.foreground.values())
+            log(f"sources: {soundbank} split by source file: {n_train} foreground files for the training sets, "
+                f"{n_eval} for the validation sets (share {eval_share}, seed {seed})"
+                + (f"; shared (one file only): {', '.join(shared)}" if shared else ""))
         backgrounds = {"synthetic": synthetic_backgrounds, "real": real_backgrounds}
+    classes = sorted({banks["train"].output_label(label) for label in banks["train"].foreground})
+    out.mkdir(parents=True, exist_ok=True)
+    (out / CLASSES_FILE).write_text("".join(f"{label}\n" for label in classes))
     reports = {}
-    for index, spec in enumerate(wanted):
+    for spec in wanted:
         config = SynthConfig(n_soundscapes=max(1, round(spec.clips * scale)), domain=spec.domain,
                              background_labels=backgrounds[spec.domain], name_prefix=f"{spec.name}_",
                              seed=1000 * seed + MINI_SETS.index(spec))
         folder = out / spec.name
         reports[spec.name] = synthesize(banks[spec.bank], folder, config, nj=nj, progress=progress)
+        if spec.name == "train_unlabel":
+            shutil.copyfile(folder / "strong.tsv", folder / ORACLE_TABLE)
         for table in spec.withheld:
             (folder / ".withheld").mkdir(exist_ok=True)
             shutil.move(str(folder / table), str(folder / ".withheld" / table))
@@ -101,7 +182,6 @@ def make_mini_classification_corpus(out: str | Path, scale: float = 1.0, seed: i
     Writes ``OUT/audio/<clip>.wav``, ``OUT/{train,valid,test}.tsv`` (filename, label, group) and
     ``OUT/wav.tsv`` (as ``sedkit prepare-corpus`` does) and returns clip counts per split.
     """
-    import numpy as np
     import soundfile as sf
 
     from sedkit.errors import InputError

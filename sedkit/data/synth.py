@@ -9,8 +9,9 @@ worker or shard, with the same result —
   foreground-to-background SNR (uniform in ``snr_db``, DESED: 2-30 dB) and optional pitch shift / time
   stretch;
 - each event's onset, uniform over the clip, redrawn (up to ``max_placement_tries`` times, then the event
-  is dropped) until no instant has more than ``max_polyphony`` events and it overlaps no event of its own
-  class (psds_eval and sed_scores_eval reject overlapping same-class reference events);
+  is dropped) until no instant has more than ``max_polyphony`` events and it lies at least
+  ``min_same_class_gap_s`` from every event of its own class (psds_eval and sed_scores_eval reject
+  overlapping same-class reference events, and closer ones would be heard as one);
 - a background clip and a start time within it,
 
 and hands them to Scaper as constants; Scaper does the mixing (loudness-normalised at ``ref_db`` LUFS,
@@ -33,12 +34,14 @@ from typing import Dict, List, Literal, Optional, Sequence, Tuple
 import numpy as np
 
 from sedkit.config import config_digest, dump_yaml, to_dict
-from sedkit.data.domain import RecordingChainConfig, render_recording
+from sedkit.data.domain import RecordingChainConfig, draw_recording_chain
+from sedkit.data.soundbank import audible_extent
 from sedkit.errors import InputError
 from sedkit.io import atomic_write, read_tsv, write_events, write_tsv
 from sedkit.parallel import shard_items, worker_results
 
-__all__ = ["SynthConfig", "SoundBank", "scan_soundbank", "synthesize", "SynthReport", "AUDIO_EXTENSIONS"]
+__all__ = ["SynthConfig", "SoundBank", "scan_soundbank", "synthesize", "SynthReport", "AUDIO_EXTENSIONS", "render_clip",
+           "merge_touching"]
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg")
 EVENTS_DIR = ".events"
@@ -65,6 +68,8 @@ class SynthConfig:
         recording_chain: the chain's ranges, used when ``domain`` is ``real``.
         fix_clipping: Scaper's clipping protection (scales a mixture down when it would clip).
         max_placement_tries: onset redraws before an event that breaks ``max_polyphony`` is dropped.
+        min_same_class_gap_s: least silence between two events of one class (closer ones would be heard, and
+            labelled, as one event; sedkit default 0.5 s).
         name_prefix: clip names are ``<name_prefix><index:05d>.wav``.
         seed: everything random derives from it and the clip index.
     """
@@ -88,6 +93,7 @@ class SynthConfig:
     recording_chain: RecordingChainConfig = field(default_factory=RecordingChainConfig)
     fix_clipping: bool = True
     max_placement_tries: int = 100
+    min_same_class_gap_s: float = 0.5
     name_prefix: str = "soundscape_"
     seed: int = 0
 
@@ -215,11 +221,12 @@ def plan_clip(bank: SoundBank, config: SynthConfig, index: int) -> dict:
         factor = stretch or 1.0
         source_used = min(source_s, config.duration_s / factor)
         length = source_used * factor
+        gap = config.min_same_class_gap_s
         for _ in range(config.max_placement_tries):
             onset = float(rng.uniform(0, config.duration_s - length))
             same_label = [iv for iv, lab in zip(placed, placed_labels) if lab == label]
             if (_max_overlap(placed, onset, onset + length) < config.max_polyphony
-                    and not any(a < onset + length and onset < b for a, b in same_label)):
+                    and not any(a - gap < onset + length and onset < b + gap for a, b in same_label)):
                 placed.append((onset, onset + length))
                 placed_labels.append(label)
                 plan["events"].append(dict(label=label, path=path, duration=source_used, onset=onset, snr=snr,
@@ -237,14 +244,31 @@ def _init_worker(bank: SoundBank, config: SynthConfig, out_dir: Path, digest: st
     _WORKER.update(bank=bank, config=config, out_dir=out_dir, digest=digest)
 
 
-def _make_clip(index: int) -> Tuple[int, int, int]:
-    """Mix clip ``index`` and write its audio, JAMS and event list; returns (index, events, dropped)."""
-    import scaper
-    import soundfile as sf
+def merge_touching(events: Sequence[Tuple[float, float, str]]) -> List[Tuple[float, float, str]]:
+    """Same-class events that overlap or touch become one (as an annotator hears them), sorted by onset."""
+    by_label: Dict[str, List[List[float]]] = {}
+    for onset, offset, label in sorted(events, key=lambda e: (e[2], e[0])):
+        merged = by_label.setdefault(label, [])
+        if merged and onset <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], offset)
+        else:
+            merged.append([onset, offset])
+    return sorted(((on, off, label) for label, spans in by_label.items() for on, off in spans),
+                  key=lambda e: (e[0], e[1], e[2]))
 
-    bank, config, out_dir, digest = (_WORKER[k] for k in ("bank", "config", "out_dir", "digest"))
+
+def render_clip(bank: SoundBank, config: SynthConfig, index: int, stems: bool = False) -> dict:
+    """Mix clip ``index`` (and, for the real domain, record it through the chain).
+
+    Returns ``audio`` (float64 mono), ``jam`` (Scaper's annotation of the dry mixture), ``events``
+    ((onset, offset, output label) as labelled), ``dropped`` and, with ``stems``, ``stems``: each event's own
+    audio in the mixture, isolated and noise-free (through the room and microphone in the real domain), as
+    (label, audio). Real-domain labels end where each recorded event stops being audible
+    (:func:`sedkit.data.soundbank.audible_extent`), same-class events that then touch merged.
+    """
+    import scaper
+
     plan = plan_clip(bank, config, index)
-    name = _clip_name(config, index)
     scape = scaper.Scaper(config.duration_s, str(bank.root / "foreground"), str(bank.root / "background"),
                           random_state=plan["scaper_seed"])
     scape.sr, scape.ref_db, scape.n_channels = config.sample_rate, config.ref_db, 1
@@ -258,22 +282,49 @@ def _make_clip(index: int) -> Tuple[int, int, int]:
                         time_stretch=None if event["stretch"] is None else ("const", event["stretch"]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Scaper warns about float rounding of durations it then fixes
-        audio, jam, annotations, _ = scape.generate(fix_clipping=config.fix_clipping, disable_sox_warnings=True,
-                                                    disable_instantiation_warnings=True)
+        audio, jam, annotations, event_audio = scape.generate(fix_clipping=config.fix_clipping,
+                                                              disable_sox_warnings=True,
+                                                              disable_instantiation_warnings=True)
     audio = np.asarray(audio, dtype=np.float64).reshape(audio.shape[0], -1)[:, 0]
+    foreground = [(observation, np.asarray(stem, dtype=np.float64).reshape(stem.shape[0], -1)[:, 0])
+                  for observation, stem in zip(jam.annotations[0].data, event_audio)  # background first, as Scaper
+                  if observation.value["role"] == "foreground"]
+    events = [(float(obs.time), float(obs.time + obs.duration), bank.output_label(obs.value["label"]))
+              for obs, _ in foreground]
+    isolated = [(label, stem) for (_, _, label), (_, stem) in zip(events, foreground)]
     if config.domain == "real":
-        audio = render_recording(audio, np.random.default_rng([config.seed, index, 1]), config.sample_rate,
-                                 config.recording_chain)
+        chain = draw_recording_chain(np.random.default_rng([config.seed, index, 1]), config.sample_rate,
+                                     config.recording_chain)
+        audio = chain.render(audio).astype(np.float64)
+        # The room's tail is part of the sound: each offset moves to where the event, as recorded, stops
+        # being audible (never earlier than the dry offset); onsets stay, the direct sound comes first.
+        isolated = [(label, chain.filter(stem)) for label, stem in isolated]
+        events = merge_touching([(on, max(off, min(config.duration_s, audible_extent(stem, config.sample_rate)[1]
+                                                   / config.sample_rate)), label)
+                                 for (on, off, label), (_, stem) in zip(events, isolated)])
+    result = {"audio": audio, "jam": jam, "events": events, "dropped": plan["dropped"]}
+    if stems:
+        result["stems"] = isolated
+    return result
+
+
+def _make_clip(index: int) -> Tuple[int, int, int]:
+    """Mix clip ``index`` and write its audio, JAMS and event list; returns (index, events, dropped)."""
+    import soundfile as sf
+
+    bank, config, out_dir, digest = (_WORKER[k] for k in ("bank", "config", "out_dir", "digest"))
+    clip = render_clip(bank, config, index)
+    name = _clip_name(config, index)
     with atomic_write(out_dir / "audio" / name, "wb", fsync=False) as handle:
-        sf.write(handle, audio.astype(np.float32), config.sample_rate, format="WAV", subtype="PCM_16")
+        sf.write(handle, clip["audio"].astype(np.float32), config.sample_rate, format="WAV", subtype="PCM_16")
     jams_path = out_dir / "jams" / (os.path.splitext(name)[0] + ".jams")
     with atomic_write(jams_path, "w", fsync=False) as handle:
-        jam.save(handle, fmt="jams")
-    lines = [f"{float(on):.6f}\t{float(off):.6f}\t{bank.output_label(label)}\n" for on, off, label in annotations]
+        clip["jam"].save(handle, fmt="jams")
+    lines = [f"{on:.6f}\t{off:.6f}\t{label}\n" for on, off, label in clip["events"]]
     with atomic_write(out_dir / EVENTS_DIR / (os.path.splitext(name)[0] + ".tsv"), "w", fsync=False) as handle:
         handle.write(f"# {digest}\n")
         handle.writelines(lines)
-    return index, len(lines), plan["dropped"]
+    return index, len(lines), clip["dropped"]
 
 
 def _clip_done(out_dir: Path, name: str, digest: str) -> bool:
@@ -326,7 +377,10 @@ def synthesize(bank: SoundBank, out_dir: str | Path, config: SynthConfig, nj: in
     for label in (config.background_labels or []):
         if label not in bank.background:
             raise InputError(f"{bank.root / 'background'}: no folder for label {label!r}")
-    spec = {"soundbank": str(bank.root), "label_map": bank.label_map, **to_dict(config)}
+    sources = {kind: {label: [path for path, _ in files] for label, files in clips.items()}
+               for kind, clips in (("foreground", bank.foreground), ("background", bank.background))}
+    spec = {"soundbank": str(bank.root), "sources": config_digest(sources), "label_map": bank.label_map,
+            **to_dict(config)}
     digest = config_digest(spec)
     spec_path = out_dir / "synth.yaml"
     report = SynthReport(out_dir=out_dir, n_clips=0)

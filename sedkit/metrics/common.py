@@ -158,6 +158,7 @@ class MetricResult:
     micro: Dict[str, float]
     n_files: int
     extra: Dict[str, float] = field(default_factory=dict)  # e.g. evaluated length
+    clip_counts: Optional[object] = None  # event-based: per-clip counts (sedkit.metrics.bootstrap.ClipCounts)
 
     @classmethod
     def from_counts(cls, classes: Sequence[str], tp: np.ndarray, n_est: np.ndarray, n_ref: np.ndarray,
@@ -183,13 +184,16 @@ class MetricResult:
         def clean(value: float):
             return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
-        return {
+        document = {
             "micro": {k: clean(self.micro[k]) for k in JSON_KEYS},
             "macro": {k: clean(self.macro[k]) for k in JSON_KEYS},
             "per_class": {name: {**{k: clean(scores[k]) for k in JSON_KEYS},
                                  "n_ref": scores["n_ref"], "n_est": scores["n_est"]}
                           for name, scores in self.per_class.items()},
         }
+        if self.clip_counts is not None:
+            document["clip_counts"] = self.clip_counts.to_json()
+        return document
 
 
 def _nanmean(values: np.ndarray) -> float:

@@ -95,6 +95,19 @@ def match_events(ref: EncodedEvents, est: EncodedEvents, n_files: int, t_collar:
     return matched_ref, matched_est, int(substitutions)
 
 
+def _clip_counts(files, classes, ref: EncodedEvents, est: EncodedEvents, matched_ref: np.ndarray):
+    """Per (file, class): matched reference events, estimates and references (for the bootstrap)."""
+    from sedkit.metrics.bootstrap import ClipCounts
+
+    shape = (len(files), len(classes))
+
+    def count(file, label):
+        return np.bincount(file * shape[1] + label, minlength=shape[0] * shape[1]).reshape(shape).astype(np.int64)
+
+    return ClipCounts(list(files), list(classes), count(ref.file[matched_ref], ref.label[matched_ref]),
+                      count(est.file, est.label), count(ref.file, ref.label))
+
+
 def event_based_metrics(reference: EventTable, estimated: EventTable, classes: Optional[Sequence[str]] = None,
                         durations: Optional[Dict[str, float]] = None, t_collar: float = 0.2,
                         percentage_of_length: float = 0.2, evaluate_onset: bool = True,
@@ -103,7 +116,8 @@ def event_based_metrics(reference: EventTable, estimated: EventTable, classes: O
     """Event-based F1 / precision / recall / error rate per class, macro and micro (see module doc).
 
     Files evaluated: every reference filename (clips without events included) plus the durations' list;
-    an estimated file outside them, or a label outside ``classes``, is an :class:`InputError`.
+    an estimated file outside them, or a label outside ``classes``, is an :class:`InputError`. The result's
+    ``clip_counts`` holds the counts per file and class (``--json``'s ``clip_counts``, for the bootstrap).
     """
     if not t_collar > 0:
         raise InputError(f"t_collar must be > 0 seconds, got {t_collar}")
@@ -126,6 +140,7 @@ def event_based_metrics(reference: EventTable, estimated: EventTable, classes: O
                  deletions=total_ref - total_tp - substitutions,
                  insertions=total_est - total_tp - substitutions, substitutions=substitutions)
     result = MetricResult.from_counts(class_list, tp, n_est, n_ref, micro, len(files))
+    result.clip_counts = _clip_counts(files, class_list, ref, est, matched_ref)
     max_offset = np.zeros(len(files))
     np.maximum.at(max_offset, ref.file, ref.offset)
     result.extra["evaluated_length_s"] = float(max_offset.sum())

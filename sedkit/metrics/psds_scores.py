@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Dict, List, Sequence
 
 import numpy as np
@@ -36,7 +37,7 @@ from sedkit.errors import InputError
 from sedkit.io import read_scores
 from sedkit.metrics.psds import SECONDS_PER_HOUR, GroundTruth, PSDSResult
 
-__all__ = ["psds_from_scores", "read_score_folder", "class_statistics"]
+__all__ = ["psds_from_scores", "psds_bootstrap", "read_score_folder", "class_statistics", "ClassDeltas"]
 
 
 def read_score_folder(folder: str | Path, gt: GroundTruth, all_classes: Sequence[str] | None = None):
@@ -112,10 +113,11 @@ def _round(values: np.ndarray) -> np.ndarray:
 
 
 def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, scores: np.ndarray, gt: GroundTruth,
-                     dtc: float, gtc: float, cttc: float | None):
+                     dtc: float, gtc: float, cttc: float | None, raw: bool = False):
     """Per class: (thresholds ascending with +inf last, tps, fps, cts (classes, thresholds)).
 
-    The counts at threshold u are those of detecting frames with score >= u, summed over files.
+    The counts at threshold u are those of detecting frames with score >= u, summed over files. With
+    ``raw``, per class the :class:`ClassDeltas` they are summed from (per file, for the bootstrap).
     """
     n_frames, n_classes = scores.shape
     series_first = np.ones(n_frames, dtype=bool)
@@ -213,22 +215,38 @@ def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, score
         all_thresholds = np.concatenate((birth, death, tp_threshold))
         finite = np.isfinite(all_thresholds)
         unique, inverse = np.unique(all_thresholds[finite], return_inverse=True)
-        n_rows = 2 + len(ct_rows)
-        delta_matrix = np.zeros((unique.shape[0], n_rows))
         n_nodes = birth.shape[0]
         row_deltas = [np.concatenate((np.zeros(2 * n_nodes), tp_delta)),
                       np.concatenate((fp_delta, -fp_delta, np.zeros(tp_delta.shape[0])))]
         row_deltas += [np.concatenate((hit, -hit, np.zeros(tp_delta.shape[0]))) for _, hit in ct_rows]
-        for row, values in enumerate(row_deltas):
-            np.add.at(delta_matrix[:, row], inverse, values[finite])
-        counts = np.cumsum(delta_matrix[::-1], axis=0)[::-1]
-        counts = np.vstack((counts, np.zeros((1, n_rows))))
-        thresholds_out = np.append(unique, np.inf)
-        cts = np.zeros((n_classes, thresholds_out.shape[0]))
-        for row, (other, _) in enumerate(ct_rows):
-            cts[other] = counts[:, 2 + row]
-        results.append((thresholds_out, counts[:, 0], counts[:, 1], cts))
+        delta_file = np.concatenate((node_file, node_file, ref.file[g_event]))[finite]
+        deltas = ClassDeltas(np.append(unique, np.inf), inverse, np.stack([v[finite] for v in row_deltas]),
+                             delta_file, [other for other, _ in ct_rows])
+        results.append(deltas if raw else deltas.counts(n_classes))
     return results
+
+
+@dataclass
+class ClassDeltas:
+    """One class's count changes: at ``thresholds[inverse[k]]``, row r (0 TP, 1 FP, 2.. CT on class
+    ``ct_classes[r - 2]``) changes by ``values[r, k]``, contributed by file ``file[k]``."""
+
+    thresholds: np.ndarray  # ascending, +inf last
+    inverse: np.ndarray
+    values: np.ndarray  # (rows, deltas)
+    file: np.ndarray
+    ct_classes: List[int]
+
+    def counts(self, n_classes: int, file_weights: np.ndarray | None = None):
+        """(thresholds, tps, fps, cts (classes, thresholds)): counts at u = weighted deltas at >= u."""
+        n = self.thresholds.shape[0]
+        weights = 1.0 if file_weights is None else file_weights[self.file]
+        rows = np.stack([np.bincount(self.inverse, weights=v * weights, minlength=n - 1) for v in self.values])
+        counts = np.concatenate((np.cumsum(rows[:, ::-1], axis=1)[:, ::-1], np.zeros((rows.shape[0], 1))), axis=1)
+        cts = np.zeros((n_classes, n))
+        for row, other in enumerate(self.ct_classes):
+            cts[other] = counts[2 + row]
+        return self.thresholds, counts[0], counts[1], cts
 
 
 def _unique_cummax_sort(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float):
@@ -255,16 +273,60 @@ def psds_from_scores(gt: GroundTruth, scores_dir: str | Path, dtc: float = 0.7, 
         raise InputError("alpha_st must be >= 0 and max_efpr > 0")
     start, end, file, scores = read_score_folder(scores_dir, gt, all_classes)
     stats = class_statistics(start, end, file, scores, gt, dtc, gtc, cttc if alpha_ct > 0 else None)
+    value, x, etpr, class_roc = _psds_from_counts(stats, gt.classes, gt.n_ref, gt.total_duration, gt.ref_duration,
+                                                  alpha_ct, alpha_st, max_efpr)
+    parameters = dict(dtc=dtc, gtc=gtc, cttc=cttc, alpha_ct=alpha_ct, alpha_st=alpha_st, max_efpr=max_efpr)
+    n_thresholds = int(sum(t.shape[0] for t, *_ in stats))
+    return PSDSResult(value if math.isfinite(value) else math.nan, x, etpr, list(gt.classes), class_roc,
+                      parameters, "threshold-free, intersection-based (sed_scores_eval)", n_thresholds)
+
+
+def psds_bootstrap(gt: GroundTruth, scores_dir: str | Path, weights: np.ndarray, dtc: float = 0.7,
+                   gtc: float = 0.7, cttc: float = 0.3, alpha_ct: float = 0.0, alpha_st: float = 1.0,
+                   max_efpr: float = 100.0, all_classes: Sequence[str] | None = None,
+                   progress: bool | None = None) -> np.ndarray:
+    """PSDS on each bootstrap resample of the files (``weights``: (resamples, files) multiplicities over the
+    files in sorted filename order, :func:`sedkit.metrics.bootstrap.resample_weights`).
+
+    A resample counts each file as often as it is drawn: every count (TP, FP, CT, reference events and
+    durations) is summed with the file's multiplicity, so the detections themselves are computed once.
+    """
+    from tqdm import tqdm
+
+    order = {name: index for index, name in enumerate(sorted(gt.files))}
+    if weights.ndim != 2 or weights.shape[1] != len(gt.files):
+        raise InputError(f"bootstrap weights cover {weights.shape[-1]} files, the evaluation {len(gt.files)}")
+    weights = weights[:, [order[name] for name in gt.files]]  # -> the ground truth's file order
+    start, end, file, scores = read_score_folder(scores_dir, gt, all_classes)
+    deltas = class_statistics(start, end, file, scores, gt, dtc, gtc, cttc if alpha_ct > 0 else None, raw=True)
     n_classes = len(gt.classes)
+    ref = gt.events
+    values = np.empty(weights.shape[0])
+    for b in tqdm(range(weights.shape[0]), desc="psds bootstrap", unit="resample", leave=False,
+                  disable=None if progress is None else not progress):
+        w = weights[b]
+        event_weight = w[ref.file]
+        n_ref = np.bincount(ref.label, weights=event_weight, minlength=n_classes)
+        ref_duration = np.bincount(ref.label, weights=event_weight * (ref.offset - ref.onset), minlength=n_classes)
+        stats = [d.counts(n_classes, w) for d in deltas]
+        values[b] = _psds_from_counts(stats, gt.classes, n_ref, float(w @ gt.durations), ref_duration,
+                                      alpha_ct, alpha_st, max_efpr)[0]
+    return values
+
+
+def _psds_from_counts(stats, classes: Sequence[str], n_ref: np.ndarray, total_duration: float,
+                      ref_duration: np.ndarray, alpha_ct: float, alpha_st: float, max_efpr: float):
+    """(PSDS, eFPR grid, eTPR, class ROCs) from each class's counts per threshold."""
+    n_classes = len(classes)
     class_roc: Dict[str, tuple] = {}
     for c, (thresholds, tps, fps, cts) in enumerate(stats):
-        tpr = tps / max(gt.n_ref[c], 1)
-        rate = fps / gt.total_duration
+        tpr = tps / max(n_ref[c], 1)
+        rate = fps / total_duration
         if alpha_ct > 0 and n_classes > 1:
             others = [j for j in range(n_classes) if j != c]
-            ct_rates = [cts[j] / max(gt.ref_duration[j], 1e-12) for j in others]
+            ct_rates = [cts[j] / max(ref_duration[j], 1e-12) for j in others]
             rate = rate + alpha_ct * np.mean(ct_rates, axis=0)
-        class_roc[gt.classes[c]] = _unique_cummax_sort(tpr, rate * SECONDS_PER_HOUR, max_efpr)[::-1]
+        class_roc[classes[c]] = _unique_cummax_sort(tpr, rate * SECONDS_PER_HOUR, max_efpr)[::-1]
     x = np.unique(np.concatenate([efpr for efpr, _ in class_roc.values()]))
     curves = []
     for efpr, tpr in class_roc.values():
@@ -277,7 +339,4 @@ def psds_from_scores(gt: GroundTruth, scores_dir: str | Path, dtc: float = 0.7, 
     cut = cut[0] if cut.size else x_all.shape[0]
     widths = np.diff(np.append(x_all[:cut], max_efpr))
     value = float(np.sum(y_all[:cut] * widths)) / max_efpr
-    parameters = dict(dtc=dtc, gtc=gtc, cttc=cttc, alpha_ct=alpha_ct, alpha_st=alpha_st, max_efpr=max_efpr)
-    n_thresholds = int(sum(t.shape[0] for t, *_ in stats))
-    return PSDSResult(value if math.isfinite(value) else math.nan, x, etpr, list(gt.classes), class_roc,
-                      parameters, "threshold-free, intersection-based (sed_scores_eval)", n_thresholds)
+    return value, x, etpr, class_roc

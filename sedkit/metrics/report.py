@@ -19,8 +19,11 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from sedkit.errors import InputError
+from sedkit.metrics.bootstrap import (DEFAULT_RESAMPLES, DEFAULT_SEED, ClipCounts, bootstrap_macro_f1,
+                                      paired_difference, resample_weights, same_clips)
 
-__all__ = ["SystemResult", "collect_results", "results_markdown", "training_minutes", "write_results"]
+__all__ = ["SystemResult", "collect_results", "results_markdown", "training_minutes", "write_results",
+           "validation_gain"]
 
 SED_COLUMNS = (("event macro F1", "event", ("macro", "f1")), ("event micro F1", "event", ("micro", "f1")),
                ("segment macro F1", "segment", ("macro", "f1")), ("PSDS", "psds", ("psds",)))
@@ -37,6 +40,11 @@ class SystemResult:
     values: Dict[str, List[float]]  # column -> per-seed values (fractions)
     run_dirs: List[Path]
     train_minutes: List[float] = field(default_factory=list)  # per seed; nan where metrics.csv is missing
+    models: List[dict] = field(default_factory=list)  # per seed: decode_<set>/model.yaml ({} if absent)
+    clip_counts: List[Optional[ClipCounts]] = field(default_factory=list)  # per seed: event.json clip_counts
+    psds_replicates: List[Optional[np.ndarray]] = field(default_factory=list)  # per seed: psds.json bootstrap
+    validation_gains: List[float] = field(default_factory=list)  # per seed: see validation_gain()
+    networks: Dict[str, Dict[str, List[float]]] = field(default_factory=dict)  # network -> column -> per seed
 
 
 def _get(document: dict, keys) -> float:
@@ -52,6 +60,23 @@ def training_minutes(run_dir: str | Path) -> float:
         return math.nan
     with open(path, newline="") as handle:
         return sum(float(row["time_s"]) for row in csv.DictReader(handle) if row.get("time_s")) / 60
+
+
+def validation_gain(run_dir: str | Path, share: float = 0.2) -> float:
+    """Change of the validation score (``val_score`` in ``run_dir/metrics.csv``: the model-selection set)
+    over the last ``share`` of the training steps: the last logged value minus the one logged at or before
+    ``(1 - share)`` of the final step. About 0 for a run that has converged; nan without the log."""
+    path = Path(run_dir) / "metrics.csv"
+    if not path.exists():
+        return math.nan
+    with open(path, newline="") as handle:
+        rows = [(float(r["step"]), float(r["val_score"])) for r in csv.DictReader(handle)
+                if r.get("val_score") not in (None, "") and r.get("step") not in (None, "")]
+    if len(rows) < 2:
+        return math.nan
+    cut = (1 - share) * rows[-1][0]
+    earlier = [score for step, score in rows if step <= cut]
+    return rows[-1][1] - earlier[-1] if earlier else math.nan
 
 
 def _peer_columns(exp_dir: Path, systems: Sequence[str], seeds: Sequence[int], folder: str) -> tuple:
@@ -96,8 +121,36 @@ def collect_results(exp_dir: str | Path, systems: Sequence[str], seeds: Sequence
         if not found:
             raise InputError(f"{exp_dir}: no scored run of {system} "
                              f"(looked for {system}_seed<k>/{folder.format(set=decode_set)}/{marker})")
-        results.append(SystemResult(system, found, values, runs, minutes))
+        result = SystemResult(system, found, values, runs, minutes)
+        if kind == "sed":
+            _sed_details(result, columns, decode_set)
+        results.append(result)
     return results
+
+
+def _sed_details(result: SystemResult, columns, decode_set: str) -> None:
+    """Model cards, per-clip counts, PSDS replicates, validation gains and the other networks' scores."""
+    from sedkit.config import load_yaml
+
+    for run in result.run_dirs:
+        card = run / "model.yaml"
+        result.models.append(load_yaml(card) if card.exists() else {})
+        event = json.loads((run / "event.json").read_text())
+        result.clip_counts.append(ClipCounts.from_json(event["clip_counts"], str(run / "event.json"))
+                                  if "clip_counts" in event else None)
+        psds_path = run / "psds.json"
+        psds = json.loads(psds_path.read_text()) if psds_path.exists() else {}
+        replicates = (psds.get("bootstrap") or {}).get("values")
+        result.psds_replicates.append(None if replicates is None else np.asarray(replicates, dtype=np.float64))
+        result.validation_gains.append(validation_gain(run.parent))
+        for other in sorted(run.parent.glob(f"decode_{decode_set}_*")):
+            network = other.name[len(f"decode_{decode_set}_"):]
+            if not (other / "event.json").exists():
+                continue
+            scores = result.networks.setdefault(network, {name: [] for name, _, _ in columns})
+            for name, file, keys in columns:
+                path = other / f"{file}.json"
+                scores[name].append(_get(json.loads(path.read_text()), keys) if path.exists() else math.nan)
 
 
 def _cell(values: List[float]) -> str:
@@ -113,13 +166,120 @@ def _minutes(values: List[float]) -> str:
     return f"{np.mean(values):.1f}" if values else "-"
 
 
+def _points(value: float, signed: bool = False) -> str:
+    return "-" if value is None or math.isnan(value) else (f"{100 * value:+.1f}" if signed else f"{100 * value:.1f}")
+
+
+def _model_cell(cards: List[dict]) -> str:
+    cards = [c for c in cards if c]
+    if not cards:
+        return "-"
+    networks = sorted({str(c.get("network")) for c in cards})
+    checkpoints = sorted({str(c.get("checkpoint")) for c in cards})
+    steps = sorted(int(c.get("step", 0)) for c in cards)
+    at = f"{steps[0]}" if steps[0] == steps[-1] else f"{steps[0]}-{steps[-1]}"
+    return f"{'/'.join(networks)}, {'/'.join(checkpoints)} @ step {at}"
+
+
+class _Bootstrap:
+    """Paired bootstrap CIs of each system's difference to a baseline (event macro F1 and PSDS)."""
+
+    def __init__(self, results: List[SystemResult], baseline: Optional[str], n_resamples: int, seed: int):
+        self.baseline = next((r for r in results if r.system == baseline), None)
+        self.n_resamples, self.seed = n_resamples, seed
+        self.f1: Dict[str, List[np.ndarray]] = {}
+        runs = [(f"{r.system} seed {s}", c) for r in results for s, c in zip(r.seeds, r.clip_counts) if c is not None]
+        if self.baseline is None or not runs:
+            return
+        same_clips(runs)
+        weights = resample_weights(len(runs[0][1].files), n_resamples, seed)
+        for result in results:
+            if all(c is not None for c in result.clip_counts):
+                self.f1[result.system] = [bootstrap_macro_f1(c, weights) for c in result.clip_counts]
+
+    def cell(self, result: SystemResult, column: str) -> str:
+        if self.baseline is None:
+            return "-"
+        if result.system == self.baseline.system:
+            return "baseline"
+        if column == "event macro F1":
+            system, base = self.f1.get(result.system), self.f1.get(self.baseline.system)
+        else:
+            system, base = result.psds_replicates, self.baseline.psds_replicates
+            ok = all(x is not None and x.shape[0] == self.n_resamples for x in list(system) + list(base))
+            system, base = (system, base) if ok and system and base else (None, None)
+        if not system or not base:
+            return "-"
+        interval = paired_difference(system, base)
+        difference = float(np.nanmean(result.values[column]) - np.nanmean(self.baseline.values[column]))
+        return f"{_points(difference, True)} [{_points(interval['low'], True)}, {_points(interval['high'], True)}]"
+
+
+def _gap_closed(result: SystemResult, bounds: Optional[Sequence[str]], results: List[SystemResult]) -> str:
+    by_name = {r.system: r for r in results}
+    if not bounds or any(b not in by_name for b in bounds):
+        return "-"
+    low, high = (float(np.nanmean(by_name[b].values["event macro F1"])) for b in bounds)
+    if math.isclose(low, high):
+        return "-"
+    return f"{100 * (float(np.nanmean(result.values['event macro F1'])) - low) / (high - low):.0f} %"
+
+
+def _sed_markdown(results: List[SystemResult], paper: Dict[str, float], title: str, notes: Sequence[str],
+                  baseline: Optional[str], bounds: Optional[Sequence[str]], n_resamples: int, seed: int) -> str:
+    bootstrap = _Bootstrap(results, baseline, n_resamples, seed)
+    delta = f"vs {bootstrap.baseline.system}" if bootstrap.baseline else "vs baseline"
+    gap_header = f"{bounds[0]}→{bounds[1]} gap closed" if bounds else "gap closed"
+    header = ["system", "scored model", "seeds", "event macro F1", f"Δ event F1 {delta} [95 % CI]",
+              "event micro F1", "segment macro F1", "PSDS", f"Δ PSDS {delta} [95 % CI]", gap_header,
+              "val. gain, last 20 %", "paper (event macro F1)", "train min/run"]
+    lines = [f"# {title}", "", *notes, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for result in results:
+        reference = paper.get(result.system)
+        gains = [g for g in result.validation_gains if not math.isnan(g)]
+        cells = [result.system, _model_cell(result.models), " ".join(map(str, result.seeds)),
+                 _cell(result.values["event macro F1"]), bootstrap.cell(result, "event macro F1"),
+                 _cell(result.values["event micro F1"]), _cell(result.values["segment macro F1"]),
+                 _cell(result.values["PSDS"]), bootstrap.cell(result, "PSDS"), _gap_closed(result, bounds, results),
+                 _points(float(np.mean(gains)), True) if gains else "-",
+                 "-" if reference is None else f"{reference:.1f}", _minutes(result.train_minutes)]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Values in %, mean ± standard deviation over seeds (population std). Event-based F1: collar 0.2 s, "
+              "offset 20 % of the reference length (sed_eval's definition, as the paper). PSDS: threshold-free "
+              "(sed_scores_eval's), dtc = gtc = 0.7, alpha_st 1, max_efpr 100 per hour. Scored model: the network "
+              "and checkpoint decoded (best.pt: the best validation score on the model-selection set, never the "
+              "reported one) and its training step. Δ: difference of the means to the baseline in points, with the "
+              f"95 % interval of a paired bootstrap over the reported clips ({bootstrap.n_resamples} resamples, seed "
+              f"{bootstrap.seed}, seeds pooled); an interval that excludes 0 is an effect. Gap closed: (system - "
+              "lower bound) / (upper bound - lower bound) of the mean event macro F1. Val. gain, last 20 %: change "
+              "of the model-selection score over the last 20 % of the training steps, mean over seeds (about 0: "
+              "converged). Train min/run: mean over seeds of the minutes each run spent in its training epochs "
+              "(validation included), from its metrics.csv."]
+    if any(r.networks for r in results):
+        lines += ["", "## Every student and teacher", "", "| system | network | event macro F1 | PSDS |", "|---|---|---|---|"]
+        for result in results:
+            scored = "/".join(sorted({str(c.get("network")) for c in result.models if c})) or "scored"
+            lines.append(f"| {result.system} | {scored} (scored) | {_cell(result.values['event macro F1'])} | "
+                         f"{_cell(result.values['PSDS'])} |")
+            for network, values in sorted(result.networks.items()):
+                lines.append(f"| {result.system} | {network} | {_cell(values['event macro F1'])} | "
+                             f"{_cell(values['PSDS'])} |")
+    return "\n".join(lines) + "\n"
+
+
 def results_markdown(results: List[SystemResult], paper: Dict[str, float], title: str,
-                     notes: Sequence[str] = (), kind: str = "sed") -> str:
+                     notes: Sequence[str] = (), kind: str = "sed", baseline: Optional[str] = None,
+                     bounds: Optional[Sequence[str]] = None, n_resamples: int = DEFAULT_RESAMPLES,
+                     seed: int = DEFAULT_SEED) -> str:
+    """The results table. SED tables also give, where the runs' files allow: the scored model, paired
+    bootstrap CIs of the difference to ``baseline``, the share of the ``bounds`` (lower, upper) gap each
+    system closes, the validation gain over the last 20 % of training, and every network's scores."""
+    if kind == "sed":
+        return _sed_markdown(results, paper, title, notes, baseline, bounds, n_resamples, seed)
     columns = list(KINDS[kind][0])
     columns += [(name, None, None) for name in (results[0].values if results else {}) if name not in
                 {c[0] for c in columns}]
-    paper_column = "paper (event macro F1)" if kind == "sed" else "paper"
-    header = ["system", "seeds", *[name for name, _, _ in columns], paper_column, "train min/run"]
+    header = ["system", "seeds", *[name for name, _, _ in columns], "paper", "train min/run"]
     lines = [f"# {title}", "", *notes, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for result in results:
         reference = paper.get(result.system)
@@ -127,25 +287,18 @@ def results_markdown(results: List[SystemResult], paper: Dict[str, float], title
                  *[_cell(result.values[name]) for name, _, _ in columns],
                  "-" if reference is None else f"{reference:.1f}", _minutes(result.train_minutes)]
         lines.append("| " + " | ".join(cells) + " |")
-    if kind == "sed":
-        lines += ["", "Values in %, mean ± standard deviation over seeds (population std). Event-based F1: collar "
-                  "0.2 s, offset 20 % of the reference length (sed_eval's definition, as the paper). PSDS: "
-                  "threshold-free (sed_scores_eval's), dtc = gtc = 0.7, alpha_st 1, max_efpr 100 per hour. Train "
-                  "min/run: mean over seeds of the minutes each run spent in its training epochs (validation "
-                  "included), from its metrics.csv."]
-    else:
-        lines += ["", "Values in %, mean ± standard deviation over seeds (population std), on the test set. Group "
-                  "error: one decision per song / recording from its clips (mean probability unless the config "
-                  "says vote). Train min/run: mean over seeds of the minutes each run spent in its training epochs "
-                  "(validation included), from its metrics.csv."]
-        if any(name.startswith("mean of peers") for name, _, _ in columns):
-            lines[-1] += (" Systems of several peers: the first columns score peer 1, the peer columns each "
-                          "peer's clip accuracy and their mean (\"-\": a single network).")
+    lines += ["", "Values in %, mean ± standard deviation over seeds (population std), on the test set. Group "
+              "error: one decision per song / recording from its clips (mean probability unless the config "
+              "says vote). Train min/run: mean over seeds of the minutes each run spent in its training epochs "
+              "(validation included), from its metrics.csv."]
+    if any(name.startswith("mean of peers") for name, _, _ in columns):
+        lines[-1] += (" Systems of several peers: the first columns score peer 1, the peer columns each "
+                      "peer's clip accuracy and their mean (\"-\": a single network).")
     return "\n".join(lines) + "\n"
 
 
 def write_results(path: str | Path, results: List[SystemResult], paper: Dict[str, float], title: str,
-                  notes: Sequence[str] = (), kind: str = "sed") -> Optional[str]:
+                  notes: Sequence[str] = (), kind: str = "sed", **statistics) -> Optional[str]:
     """Write RESULTS.md and copy the best system's first-seed plots beside it; returns the best system."""
     from sedkit.io import atomic_write
 
@@ -158,7 +311,7 @@ def write_results(path: str | Path, results: List[SystemResult], paper: Dict[str
             shutil.copyfile(source, path.parent / f"RESULTS_{best.system}_{name}")
     pictures = [f"![{name}](RESULTS_{best.system}_{name})" for name in plots
                 if (path.parent / f"RESULTS_{best.system}_{name}").exists()]
-    text = results_markdown(results, paper, title, notes, kind)
+    text = results_markdown(results, paper, title, notes, kind, **statistics)
     if pictures:
         text += f"\nBest system: **{best.system}** (seed {best.seeds[0]} shown).\n\n" + "\n".join(pictures) + "\n"
     with atomic_write(path) as handle:

@@ -8,6 +8,7 @@
 | ``mt_da`` | student + GRL + EMA teacher | L_S + L_W + w_d L_D + w(t) L_consist |
 | ``mmt_da`` | DA student/teacher + GRL, SSL student/teacher | Eq. 6 (SSL) + Eq. 7 (DA) |
 | ``fixed_teacher`` | student (+ GRL if ``student_grl``) + frozen pretrained teacher | as the student's system, with the frozen teacher as consistency target (Table 2) |
+| ``supervised`` | student | L_S + L_W on whatever labelled clips the batches hold (sedkit's bounds, not in the paper: ``source_only`` on synthetic strong clips only, ``oracle`` on real-domain strong labels) |
 
 ``L_S``: frame BCE on strongly labelled (synthetic) clips; ``L_W``: clip BCE on weakly labelled clips;
 ``L_D``: domain BCE (1 = synthetic) through the GRL; ``L_consist``: MSE between student and detached
@@ -33,9 +34,9 @@ from sedkit.training.mean_teacher import consistency_loss, ema_update, make_teac
 
 __all__ = ["SystemConfig", "SEDSystem", "SYSTEMS"]
 
-SYSTEMS = ("mt_real", "mt_total", "da", "mt_da", "mmt_da", "fixed_teacher")
+SYSTEMS = ("mt_real", "mt_total", "da", "mt_da", "mmt_da", "fixed_teacher", "supervised")
 DEFAULT_EVALUATED = {"mt_real": "teacher", "mt_total": "teacher", "da": "student", "mt_da": "teacher",
-                     "mmt_da": "da_teacher", "fixed_teacher": "student"}
+                     "mmt_da": "da_teacher", "fixed_teacher": "student", "supervised": "student"}
 
 
 @dataclass
@@ -43,7 +44,7 @@ class SystemConfig:
     """Which system, and its loss weights (paper Sec. 4.3 unless marked as a sedkit default).
 
     Attributes:
-        name: one of mt_real, mt_total, da, mt_da, mmt_da, fixed_teacher.
+        name: one of mt_real, mt_total, da, mt_da, mmt_da, fixed_teacher, supervised.
         w_d: domain-loss weight (paper: 0.05).
         grl_weight: gradient-reversal factor lambda (sedkit default 1, constant).
         grl_schedule: ``constant`` or ``ganin``: lambda * (2 / (1 + exp(-10 p)) - 1), p = training progress.
@@ -62,7 +63,7 @@ class SystemConfig:
             mmt_da as the paper reports, teacher for mt_*, student for da and fixed_teacher).
     """
 
-    name: Literal["mt_real", "mt_total", "da", "mt_da", "mmt_da", "fixed_teacher"] = "mmt_da"
+    name: Literal["mt_real", "mt_total", "da", "mt_da", "mmt_da", "fixed_teacher", "supervised"] = "mmt_da"
     w_d: float = 0.05
     grl_weight: float = 1.0
     grl_schedule: Literal["constant", "ganin"] = "constant"
@@ -200,7 +201,8 @@ class SEDSystem(nn.Module):
             terms["loss"] = ssl_total + da_total
             return terms
 
-        sees_synthetic = c.name in ("mt_total", "da", "mt_da") or (c.name == "fixed_teacher" and c.student_grl)
+        sees_synthetic = (c.name in ("mt_total", "da", "mt_da", "supervised")
+                          or (c.name == "fixed_teacher" and c.student_grl))
         rows = None if sees_synthetic else torch.nonzero(real).squeeze(1)
         out = self.nets["student"](x if rows is None else x[rows])
         terms["L_S"], terms["L_W"] = self._supervised(out, batch, rows)

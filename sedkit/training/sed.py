@@ -8,6 +8,8 @@ labels, never the validation set) -> events -> event-based macro F1 (collar 0.2 
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Literal, Optional
@@ -25,7 +27,7 @@ from sedkit.postprocess.decode import PostprocessConfig
 from sedkit.training.mmt_da import SEDSystem, SystemConfig
 from sedkit.training.trainer import OptimConfig, RunConfig
 
-__all__ = ["SEDExperimentConfig", "SEDTask", "load_sed_network", "predict_frame_probs"]
+__all__ = ["SEDExperimentConfig", "SEDTask", "load_sed_network", "predict_frame_probs", "checkpoint_networks"]
 
 
 @dataclass
@@ -119,8 +121,11 @@ class SEDTask:
         self.validation = None
         if d.validation_features and d.validation_labels:
             reference = read_events(d.validation_labels)
-            self.validation = (FeatureSubset("validation", d.validation_features, d.clip_frames, reference.files),
-                               reference, read_durations(d.validation_durations) if d.validation_durations else None)
+            subset = FeatureSubset("validation", d.validation_features, d.clip_frames, reference.files)
+            if d.in_memory:
+                subset.load(self.stats)
+            self.validation = (subset, reference,
+                               read_durations(d.validation_durations) if d.validation_durations else None)
 
     @property
     def model(self) -> torch.nn.Module:
@@ -158,8 +163,9 @@ class SEDTask:
         from sedkit.io import EventTable
 
         subset, reference, durations = self.validation
-        probs = predict_frame_probs(self.system.evaluated(),
-                                    (self.stats.normalise(subset.matrix(i)) for i in range(len(subset))), device)
+        normalised = (subset.matrix(i) if subset.cache is not None else self.stats.normalise(subset.matrix(i))
+                      for i in range(len(subset)))
+        probs = predict_frame_probs(self.system.evaluated(), normalised, device, batch_size=32)
         classes = self.config.data.classes
         thresholds = np.full(len(classes), self.config.postprocess.threshold)
         windows = np.array([self.windows_s()[c] for c in classes])
@@ -177,14 +183,7 @@ class SEDTask:
                 "segment_macro_f1": segment.macro["f1"]}
 
 
-def load_sed_network(checkpoint: str | Path, network: Optional[str] = None):
-    """(network in eval mode, checkpoint dict) for inference or as a fixed teacher.
-
-    ``network`` defaults to the one the experiment evaluated (e.g. ``da_teacher`` for MMT-DA).
-    """
-    from sedkit.config import from_dict
-
-    path = Path(checkpoint)
+def _read_checkpoint(path: Path) -> dict:
     if not path.exists():
         raise InputError(f"{path}: no such checkpoint")
     try:
@@ -193,6 +192,30 @@ def load_sed_network(checkpoint: str | Path, network: Optional[str] = None):
         raise InputError(f"{path}: not a sedkit checkpoint ({exc.__class__.__name__})") from None
     if "config" not in state or "model" not in state:
         raise InputError(f"{path}: not a sedkit checkpoint")
+    return state
+
+
+def checkpoint_networks(checkpoint: str | Path) -> List[str]:
+    """The SED networks a checkpoint holds that can be scored (students and teachers; not the domain
+    classifier nor a frozen pretrained teacher), the one the experiment evaluated first."""
+    from sedkit.config import from_dict
+
+    state = _read_checkpoint(Path(checkpoint))
+    evaluated = (state.get("extra", {}).get("evaluated_network")
+                 or from_dict(SEDExperimentConfig, state["config"]).system.evaluated_network)
+    names = sorted({k.split(".")[1] for k in state["model"] if k.startswith("nets.")} - {"domain", "fixed_teacher"})
+    return [evaluated] + [n for n in names if n != evaluated]
+
+
+def load_sed_network(checkpoint: str | Path, network: Optional[str] = None):
+    """(network in eval mode, checkpoint dict) for inference or as a fixed teacher.
+
+    ``network`` defaults to the one the experiment evaluated (e.g. ``da_teacher`` for MMT-DA).
+    """
+    from sedkit.config import from_dict
+
+    path = Path(checkpoint)
+    state = _read_checkpoint(path)
     config = from_dict(SEDExperimentConfig, state["config"])
     name = network or state.get("extra", {}).get("evaluated_network") or config.system.evaluated_network
     prefix = f"nets.{name}."
@@ -204,6 +227,22 @@ def load_sed_network(checkpoint: str | Path, network: Optional[str] = None):
     net.load_state_dict(weights)
     net.eval()
     return net, state
+
+
+def write_model_card(path: Path, checkpoint: str | Path, network: str, state: dict) -> None:
+    """``model.yaml`` beside decoded outputs: which checkpoint and network made them, after how many steps,
+    and how that checkpoint was chosen (its validation score and set)."""
+    from sedkit.config import dump_yaml
+    from sedkit.io import atomic_write
+
+    config = state["config"]
+    card = {"checkpoint": Path(checkpoint).name, "network": network, "epoch": int(state.get("epoch", 0)),
+            "step": int(state.get("step", 0)), "system": config.get("system", {}).get("name"),
+            "validation_set": config.get("data", {}).get("validation_labels"),
+            "best_validation_score": (float(state["best_score"]) if math.isfinite(state.get("best_score", math.nan))
+                                      else None)}
+    with atomic_write(path) as handle:
+        handle.write(dump_yaml(card))
 
 
 def infer(checkpoint: str | Path, out_dir: str | Path, features_dir: str | Path | None = None,
@@ -283,5 +322,7 @@ def infer(checkpoint: str | Path, out_dir: str | Path, features_dir: str | Path 
                  decode_clip(stamps, prob, classes, thresholds, np.array([windows[c] for c in classes]))]
     write_events(out_dir / "predictions.tsv", rows)
     write_windows(out_dir / "median_windows.yaml", windows, f"median windows in seconds used for {out_dir}")
+    network_name = network or extra.get("evaluated_network") or config.system.evaluated_network
+    write_model_card(out_dir / "model.yaml", checkpoint, network_name, state)
     return {"clips": len(names), "events": len(rows), "network": network or extra.get("evaluated_network"),
             "threshold": float(thresholds[0])}

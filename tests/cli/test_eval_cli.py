@@ -26,7 +26,8 @@ def test_event_json_contract_and_table(tables, capsys):
     stdout = capsys.readouterr().out
     assert "macro" in stdout and "micro" in stdout and "Dog" in stdout
     doc = json.loads(out.read_text())
-    assert set(doc) == {"micro", "macro", "per_class"}
+    assert set(doc) == {"micro", "macro", "per_class", "clip_counts"}  # clip_counts: added for the bootstrap
+    assert sum(map(sum, doc["clip_counts"]["tp"])) == 2 and sum(map(sum, doc["clip_counts"]["n_est"])) == 3 + 1
     for section in ("micro", "macro"):
         assert set(doc[section]) == {"f1", "precision", "recall", "error_rate"}
     assert set(doc["per_class"]) == {"Cat", "Dog"}

@@ -119,7 +119,12 @@ def test_class_without_estimates_and_clip_without_events(tmp_path):
     assert_same_as_sed_eval(ours, sed_eval_event(ref, est, classes, ref.files, t_collar=0.2, percentage_of_length=0.2))
     json_doc = ours.to_json()
     assert json_doc["per_class"]["c"]["f1"] is None
-    assert set(json_doc) == {"micro", "macro", "per_class"}
+    assert set(json_doc) == {"micro", "macro", "per_class", "clip_counts"}
+    # Per clip (x.wav, empty.wav) and class (a, b, c): hits, estimates, references, for the bootstrap.
+    assert json_doc["clip_counts"]["files"] == ["x.wav", "empty.wav"]
+    assert json_doc["clip_counts"]["tp"] == [[1, 0, 0], [0, 0, 0]]
+    assert json_doc["clip_counts"]["n_est"] == [[1, 0, 0], [1, 0, 0]]
+    assert json_doc["clip_counts"]["n_ref"] == [[1, 1, 0], [0, 0, 0]]
     assert set(json_doc["micro"]) == {"f1", "precision", "recall", "error_rate"}
     assert set(json_doc["per_class"]["a"]) == {"f1", "precision", "recall", "error_rate", "n_ref", "n_est"}
     seg = segment_based_metrics(ref, est, classes=classes)

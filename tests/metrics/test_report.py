@@ -5,7 +5,7 @@ import math
 import pytest
 
 from sedkit.errors import InputError
-from sedkit.metrics.report import collect_results, results_markdown, training_minutes, write_results
+from sedkit.metrics.report import collect_results, results_markdown, training_minutes, validation_gain, write_results
 
 
 def _sed_run(exp, system, seed, macro, seconds=None):
@@ -30,10 +30,58 @@ def test_mean_std_over_seeds_and_missing_seeds(tmp_path):
     assert results[0].train_minutes == [2.0, 4.0] and math.isnan(results[1].train_minutes[0])
     table = results_markdown(results, {"a": 35.0}, "T")
     row_a = next(line for line in table.splitlines() if line.startswith("| a |"))
-    # event macro 30.0 ± 10.0, micro 40.0 ± 10.0, segment 50.0, PSDS None -> "-", paper 35.0, 3.0 min per run
-    assert row_a == "| a | 1 2 | 30.0 ± 10.0 | 40.0 ± 10.0 | 50.0 ± 0.0 | - | 35.0 | 3.0 |"
+    # no model card, no baseline, no bounds, no validation log: those cells are "-"; event macro 30.0 ± 10.0,
+    # micro 40.0 ± 10.0, segment 50.0, PSDS None -> "-", paper 35.0, 3.0 min per run
+    assert row_a == "| a | - | 1 2 | 30.0 ± 10.0 | - | 40.0 ± 10.0 | 50.0 ± 0.0 | - | - | - | - | 35.0 | 3.0 |"
     row_b = next(line for line in table.splitlines() if line.startswith("| b |"))
-    assert row_b.endswith("| 50.0 | 60.0 | 50.0 | - | - | - |")
+    assert row_b.endswith("| 50.0 | - | 60.0 | 50.0 | - | - | - | - | - | - |")
+
+
+def _counts(tp, n_est, n_ref):
+    files = [f"c{i}.wav" for i in range(len(tp))]
+    return {"files": files, "classes": ["x"], "tp": [[v] for v in tp], "n_est": [[v] for v in n_est],
+            "n_ref": [[v] for v in n_ref]}
+
+
+def test_confidence_intervals_gap_closed_model_and_convergence(tmp_path):
+    """Baseline finds 2 of 10 events, the system 8 of 10 (F1 0.2 and 0.8); bounds 0.0 and 1.0."""
+    import numpy as np
+
+    from sedkit.metrics.bootstrap import bootstrap_macro_f1, ClipCounts, paired_difference, resample_weights
+
+    hits = {"base": [1, 1] + [0] * 8, "sys": [1] * 8 + [0, 0], "low": [0] * 10, "high": [1] * 10}
+    for name, tp in hits.items():
+        run = _sed_run(tmp_path, name, 1, sum(tp) / 10)
+        event = json.loads((run / "event.json").read_text())
+        event["clip_counts"] = _counts(tp, tp, [1] * 10)
+        (run / "event.json").write_text(json.dumps(event))
+        (run / "model.yaml").write_text("checkpoint: best.pt\nnetwork: teacher\nstep: 2900\n")
+        (run.parent / "metrics.csv").write_text("epoch,step,val_score,time_s\n1,1000,0.1,60\n2,2000,0.30,60\n"
+                                                "3,2400,0.35,60\n4,3000,0.36,60\n")
+        other = run.parent / "decode_validation_student"
+        other.mkdir()
+        (other / "event.json").write_text(json.dumps({"macro": {"f1": 0.1}, "micro": {"f1": 0.1}}))
+    results = collect_results(tmp_path, list(hits), [1])
+    table = results_markdown(results, {}, "T", baseline="base", bounds=["low", "high"], n_resamples=200)
+    row = next(line for line in table.splitlines() if line.startswith("| sys |")).split(" | ")
+    weights = resample_weights(10, 200, 0)
+    replicates = {n: bootstrap_macro_f1(ClipCounts.from_json(_counts(t, t, [1] * 10)), weights) for n, t in hits.items()}
+    interval = paired_difference([replicates["sys"]], [replicates["base"]])
+    assert row[1] == "teacher, best.pt @ step 2900"
+    assert row[4] == f"+60.0 [{100 * interval['low']:+.1f}, {100 * interval['high']:+.1f}]"
+    assert interval["low"] > 0  # 6 of 10 clips better, none worse
+    assert row[9] == "80 %"  # (0.8 - 0.0) / (1.0 - 0.0)
+    assert row[10] == "+1.0"  # 0.36 at step 3000 minus 0.35 at step 2400 (80 % of the steps)
+    assert "| base | baseline |" not in table and " | baseline | " in next(
+        line for line in table.splitlines() if line.startswith("| base |"))
+    assert "| sys | student | 10.0 | - |" in table  # every student and teacher
+
+
+def test_validation_gain_reads_the_selection_curve(tmp_path):
+    (tmp_path / "metrics.csv").write_text("epoch,step,val_score\n1,100,0.1\n2,200,0.2\n3,300,0.25\n4,400,0.5\n"
+                                          "5,500,0.55\n")
+    assert validation_gain(tmp_path) == pytest.approx(0.55 - 0.5)  # 80 % of 500 = step 400
+    assert math.isnan(validation_gain(tmp_path / "missing"))
 
 
 def test_system_without_scored_run_is_refused(tmp_path):

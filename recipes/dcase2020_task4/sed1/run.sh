@@ -13,6 +13,7 @@ corpus_seed=0           # seed of the generated corpus
 desed_root=""           # DESED as distributed (audio/ and metadata/ trees): real-corpus mode
 soundbank_dir=""        # your sound bank in Scaper's layout: a DESED-shaped corpus made from it
 systems="mmt_da_tsp"    # systems to train: names of conf/systems/*.yaml
+score_checkpoint=best   # checkpoint scored: best (chosen on validation_synth, never on the reported set) or last
 seeds="1 2 3"           # one run per system and seed
 nj=2                    # parallel jobs for synthesis and features
 train_args=""           # extra section.key=value overrides for sedkit train
@@ -42,22 +43,29 @@ if [ -n "$desed_root" ]; then
 fi
 for system in $systems; do
   [ -f "conf/systems/$system.yaml" ] || { echo "$0: unknown system $system (conf/systems/$system.yaml)" >&2; exit 2; }
+  if [ "$system" = oracle ] && [ -n "$desed_root" ]; then
+    echo "$0: oracle trains on real-domain strong labels, which only a generated corpus has (not DESED)" >&2; exit 2
+  fi
 done
+case "$score_checkpoint" in best|last) ;; *) echo "$0: --score_checkpoint $score_checkpoint: best or last" >&2; exit 2 ;; esac
 
 if [ "$mini" = true ] || [ -n "$soundbank_dir" ]; then
+  # A generated corpus (built-in or your bank) is mini-sized: the converging mini config (3000 steps).
   features_conf=conf/features_mini.yaml; train_conf=conf/train_mini.yaml
 else
   features_conf=conf/features.yaml; train_conf=conf/train.yaml
 fi
 [ "$mini" = true ] && corpus="mini (scale $mini_scale, seed $corpus_seed)" || corpus="${desed_root:-soundbank $soundbank_dir}"
-sets="train_synth train_weak train_unlabel validation"
-# The 10 DESED classes, in the order of the models' outputs; macro averages run over all of them.
-classes="Alarm_bell_ringing Blender Cat Dishes Dog Electric_shaver_toothbrush Frying Running_water Speech Vacuum_cleaner"
+# validation: the real-domain set results are reported on; validation_synth: synthetic, for model selection
+sets="train_synth train_weak train_unlabel validation validation_synth"
+# $data/classes.txt: the event classes in the order of the models' outputs (DESED's 10, or those of your sound
+# bank); macro averages run over all of them.
 
 if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
   log "Stage 0: data: ${desed_root:-generated corpus} -> $data/{${sets// /,}}"
   if [ -n "$desed_root" ]; then
     python local/prepare_desed.py "$desed_root" "$data"
+    python -c 'from sedkit.data.soundbank import DESED_CLASSES; print("\n".join(DESED_CLASSES))' > "$data/classes.txt"
   else
     mkdir -p "$data"
   fi
@@ -74,13 +82,14 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
       log "Stage 1: synthesis: ${soundbank_dir:-built-in sound bank} -> $data/corpus ($signature)"
       sedkit make-mini-corpus "$data/corpus" --scale "$mini_scale" --seed "$corpus_seed" --nj "$nj" \
         ${soundbank_dir:+--soundbank "$soundbank_dir"}
-      for set in $sets validation_synth; do
+      for set in $sets; do
         mkdir -p "$data/$set"
         ln -sfn "../corpus/$set/audio" "$data/$set/audio"  # relative: the recipe folder may move
-        for table in strong.tsv weak.tsv durations.tsv; do
+        for table in strong.tsv weak.tsv durations.tsv strong_oracle.tsv; do
           [ -f "$data/corpus/$set/$table" ] && cp "$data/corpus/$set/$table" "$data/$set/$table"
         done
       done
+      cp "$data/corpus/classes.txt" "$data/classes.txt"
       mark_done "$data/corpus" "$signature"
     fi
   fi
@@ -99,17 +108,26 @@ if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
     --plot "$dump/stats.png"
 fi
 
+if [ $stop_stage -ge 4 ]; then
+  [ -f "$data/classes.txt" ] || { echo "$0: $data/classes.txt missing: run stages 0-1 first" >&2; exit 2; }
+  classes="$(tr '\n' ' ' < "$data/classes.txt")"; classes="${classes% }"
+fi
+# Model selection (best.pt) on validation_synth; results are reported on validation (real domain).
 data_args="data.synth_features=$dump/train_synth data.synth_labels=$data/train_synth/strong.tsv
   data.weak_features=$dump/train_weak data.weak_labels=$data/train_weak/weak.tsv
   data.unlabel_features=$dump/train_unlabel data.stats=$dump/stats.npz
-  data.validation_features=$dump/validation data.validation_labels=$data/validation/strong.tsv
-  data.validation_durations=$data/validation/durations.tsv run.device=$device"
+  data.validation_features=$dump/validation_synth data.validation_labels=$data/validation_synth/strong.tsv
+  data.validation_durations=$data/validation_synth/durations.tsv run.device=$device"
 
-teacher_of() {  # Table 2 systems take a frozen teacher trained by another system of the same seed
+system_args() {  # per-system settings that name recipe paths
   case "$1" in
-    grl_to_base) echo "$exp/da_seed$2/checkpoints/best.pt" ;;
-    base_to_grl) echo "$exp/mt_real_seed$2/checkpoints/best.pt" ;;
+    grl_to_base) echo "system.teacher_checkpoint=$exp/da_seed$2/checkpoints/best.pt" ;;
+    base_to_grl) echo "system.teacher_checkpoint=$exp/mt_real_seed$2/checkpoints/best.pt" ;;
+    oracle) echo "data.synth_features=$dump/train_unlabel data.synth_labels=$data/train_unlabel/strong_oracle.tsv" ;;
   esac
+}
+teacher_of() {  # Table 2 systems take a frozen teacher trained by another system of the same seed
+  system_args "$@" | sed -n 's/^system.teacher_checkpoint=//p'
 }
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
@@ -119,7 +137,7 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     for seed in $seeds; do
       tag="${system}_seed${seed}"
       teacher="$(teacher_of "$system" "$seed")"
-      extra="${teacher:+system.teacher_checkpoint=$teacher}"
+      extra="$(system_args "$system" "$seed") data.classes=[${classes// /,}] model.n_classes=$(wc -w <<< "$classes")"
       if [ -n "$teacher" ]; then
         jobs_wait   # its teacher may still be training
         if [ ! -f "$teacher" ]; then
@@ -139,13 +157,22 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   jobs_wait
 fi
 
+# decode_validation: the network the system is scored on (MMT-DA: the DA teacher, as the paper); every
+# other student and teacher of the run: decode_validation_<network>.
+decode_dirs() { ls -d "$exp/$1/decode_validation" "$exp/$1"/decode_validation_* 2>/dev/null || true; }
+
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   for system in $systems; do
     for seed in $seeds; do
       tag="${system}_seed${seed}"
-      log "Stage 5: inference: $exp/$tag/checkpoints/best.pt on $dump/validation -> $exp/$tag/decode_validation/scores"
-      sedkit infer --checkpoint "$exp/$tag/checkpoints/best.pt" --features "$dump/validation" \
-        --out "$exp/$tag/decode_validation" --device "$device"
+      checkpoint="$exp/$tag/checkpoints/$score_checkpoint.pt"
+      scored=""  # the first network listed is the one the system is scored on: decode_validation
+      for network in $(sedkit infer --checkpoint "$checkpoint" --list-networks); do
+        out="$exp/$tag/decode_validation${scored:+_$network}"; scored=$network
+        log "Stage 5: inference: $checkpoint ($network) on $dump/validation -> $out/scores"
+        sedkit infer --checkpoint "$checkpoint" --network "$network" --features "$dump/validation" --out "$out" \
+          --device "$device" --no-progress
+      done
     done
   done
 fi
@@ -153,10 +180,11 @@ fi
 if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
   for system in $systems; do
     for seed in $seeds; do
-      out="$exp/${system}_seed${seed}/decode_validation"
-      log "Stage 6: post-processing: $out/scores -> $out/predictions.tsv (adaptive median from $data/train_synth/strong.tsv)"
-      sedkit postprocess "$out/scores" "$out/predictions.tsv" --adaptive-median "$data/train_synth/strong.tsv" \
-        --write-median-windows "$out/median_windows.yaml"
+      for out in $(decode_dirs "${system}_seed${seed}"); do
+        log "Stage 6: post-processing: $out/scores -> $out/predictions.tsv (adaptive median from $data/train_synth/strong.tsv)"
+        sedkit postprocess "$out/scores" "$out/predictions.tsv" --adaptive-median "$data/train_synth/strong.tsv" \
+          --write-median-windows "$out/median_windows.yaml"
+      done
     done
   done
 fi
@@ -164,23 +192,27 @@ fi
 if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
   for system in $systems; do
     for seed in $seeds; do
-      out="$exp/${system}_seed${seed}/decode_validation"
-      log "Stage 7: scoring: $out/predictions.tsv vs $data/validation/strong.tsv -> $out/{event,segment,psds}.json"
-      sedkit eval event --reference "$data/validation/strong.tsv" --estimated "$out/predictions.tsv" \
-        --durations "$data/validation/durations.tsv" --classes $classes --json "$out/event.json" \
-        --plot "$out/f1.png" > "$out/event.txt"
-      sedkit eval segment --reference "$data/validation/strong.tsv" --estimated "$out/predictions.tsv" \
-        --durations "$data/validation/durations.tsv" --classes $classes --json "$out/segment.json" > "$out/segment.txt"
-      sedkit eval psds --reference "$data/validation/strong.tsv" --durations "$data/validation/durations.tsv" \
-        --scores "$out/scores" --classes $classes --json "$out/psds.json" --plot "$out/psd_roc.png" > "$out/psds.txt"
-      tail -n 3 "$out/event.txt" >&2
+      for out in $(decode_dirs "${system}_seed${seed}"); do
+        log "Stage 7: scoring: $out/predictions.tsv vs $data/validation/strong.tsv -> $out/{event,segment,psds}.json"
+        sedkit eval event --reference "$data/validation/strong.tsv" --estimated "$out/predictions.tsv" \
+          --durations "$data/validation/durations.tsv" --classes $classes --json "$out/event.json" \
+          --plot "$out/f1.png" > "$out/event.txt"
+        sedkit eval segment --reference "$data/validation/strong.tsv" --estimated "$out/predictions.tsv" \
+          --durations "$data/validation/durations.tsv" --classes $classes --json "$out/segment.json" > "$out/segment.txt"
+        # Bootstrap replicates of PSDS for the scored network only (about a minute per 1000 resamples).
+        bootstrap=0; [ "${out##*/}" = decode_validation ] && bootstrap=1000
+        sedkit eval psds --reference "$data/validation/strong.tsv" --durations "$data/validation/durations.tsv" \
+          --scores "$out/scores" --classes $classes --json "$out/psds.json" --plot "$out/psd_roc.png" \
+          --bootstrap $bootstrap > "$out/psds.txt"
+        tail -n 3 "$out/event.txt" >&2
+      done
     done
   done
 fi
 
 if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
   log "Stage 8: results: $exp/*/decode_validation -> $results"
-  sedkit results --exp "$exp" --systems "$systems" --seeds "$seeds" --paper conf/paper_results.yaml \
+  sedkit results --exp "$exp" --systems "$systems" --seeds "$seeds" --paper conf/paper_results.yaml --bootstrap 1000 \
     --out "$results" --title "dcase2020_task4/sed1: MMT-DA systems" \
     --note "Corpus: $corpus. Configs: $train_conf + conf/systems/<system>.yaml${train_args:+ with $train_args}." \
     --note "Command: \`$command_line\` (systems: $systems; seeds: $seeds)." \

@@ -1,0 +1,121 @@
+"""Paired bootstrap over clips: confidence intervals for the difference between two systems.
+
+Efron & Tibshirani (1993), percentile interval; paired over the evaluation clips as in Koehn (2004) for
+machine translation. Each resample draws the evaluation's clips with replacement (the same draws for
+every system, so the difference is paired); a system's score on a resample comes from its per-clip
+counts, summed with the multiplicity of each clip. Seeds of one system are pooled by averaging their
+scores on the same resample. The 95 % interval of (system - baseline) is the 2.5th and 97.5th percentiles
+of the resampled differences; a difference is called an effect only where that interval excludes 0.
+
+Resamples are a function of (``seed``, number of clips) alone and index the clips in sorted filename
+order, so replicates computed separately (for example PSDS replicates stored by ``sedkit eval psds
+--bootstrap``) pair with those computed here.
+
+Event-based macro F1 on a resample uses sed_eval's formulas on the summed counts (:mod:`sedkit.metrics.common`):
+P = 0 if n_est = 0 else tp / n_est; R = NaN if n_ref = 0 else tp / n_ref; F1 = 0 if P = R = 0 else
+2PR / (P + R); macro = NaN-ignoring mean over the class list. On the resample that draws every clip once
+it equals :func:`sedkit.metrics.event_based.event_based_metrics`' macro F1 (tested).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Sequence, Tuple
+
+import numpy as np
+
+from sedkit.errors import InputError
+
+__all__ = ["ClipCounts", "resample_weights", "macro_f1_from_counts", "bootstrap_macro_f1",
+           "paired_difference", "DEFAULT_RESAMPLES", "DEFAULT_SEED"]
+
+DEFAULT_RESAMPLES = 1000
+DEFAULT_SEED = 0
+
+
+@dataclass
+class ClipCounts:
+    """Per clip and class: true positives, estimated and reference events (arrays (clips, classes))."""
+
+    files: List[str]
+    classes: List[str]
+    tp: np.ndarray
+    n_est: np.ndarray
+    n_ref: np.ndarray
+
+    def to_json(self) -> dict:
+        return {"files": list(self.files), "classes": list(self.classes), "tp": self.tp.tolist(),
+                "n_est": self.n_est.tolist(), "n_ref": self.n_ref.tolist()}
+
+    @classmethod
+    def from_json(cls, document: dict, where: str = "clip_counts") -> "ClipCounts":
+        try:
+            counts = cls(list(document["files"]), list(document["classes"]),
+                         *(np.asarray(document[k], dtype=np.float64) for k in ("tp", "n_est", "n_ref")))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"{where}: not per-clip counts ({exc})") from None
+        shape = (len(counts.files), len(counts.classes))
+        if any(a.shape != shape for a in (counts.tp, counts.n_est, counts.n_ref)):
+            raise InputError(f"{where}: counts are not (clips x classes) = {shape}")
+        return counts
+
+    def sorted(self) -> "ClipCounts":
+        """The same counts with clips in sorted filename order (the order resamples index)."""
+        order = np.argsort(np.asarray(self.files, dtype=object), kind="stable")
+        return ClipCounts([self.files[i] for i in order], self.classes, self.tp[order], self.n_est[order],
+                          self.n_ref[order])
+
+
+def resample_weights(n_clips: int, n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> np.ndarray:
+    """(n_resamples, n_clips) multiplicities: how often each clip is drawn in each resample."""
+    if n_clips < 1 or n_resamples < 1:
+        raise InputError("a bootstrap needs at least one clip and one resample")
+    draws = np.random.default_rng([seed, n_clips]).integers(0, n_clips, size=(n_resamples, n_clips))
+    weights = np.zeros((n_resamples, n_clips))
+    np.add.at(weights, (np.repeat(np.arange(n_resamples), n_clips), draws.ravel()), 1.0)
+    return weights
+
+
+def macro_f1_from_counts(tp: np.ndarray, n_est: np.ndarray, n_ref: np.ndarray) -> np.ndarray:
+    """Macro F1 over the last axis (classes) of count arrays, sed_eval's formulas (see module doc)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(n_est > 0, tp / np.where(n_est > 0, n_est, 1), 0.0)
+        recall = np.where(n_ref > 0, tp / np.where(n_ref > 0, n_ref, 1), np.nan)
+        both = precision + recall
+        f1 = np.where(both > 0, 2 * precision * recall / np.where(both > 0, both, 1), 0.0)
+        f1 = np.where(np.isnan(recall), np.nan, f1)
+        defined = ~np.isnan(f1)
+        total = np.where(defined, f1, 0.0).sum(axis=-1)
+        count = defined.sum(axis=-1)
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def bootstrap_macro_f1(counts: ClipCounts, weights: np.ndarray) -> np.ndarray:
+    """Macro F1 of one run on each resample (``weights`` from :func:`resample_weights`, clips sorted)."""
+    counts = counts.sorted()
+    if weights.shape[1] != len(counts.files):
+        raise InputError(f"{weights.shape[1]} resampled clips, but the counts have {len(counts.files)}")
+    return macro_f1_from_counts(weights @ counts.tp, weights @ counts.n_est, weights @ counts.n_ref)
+
+
+def paired_difference(system: Sequence[np.ndarray], baseline: Sequence[np.ndarray],
+                      level: float = 0.95) -> Dict[str, float]:
+    """Mean difference and its percentile interval from per-seed replicates (each (n_resamples,)).
+
+    Seeds are pooled by averaging each side's replicates resample by resample; the two sides may have
+    different numbers of seeds but must share the resamples.
+    """
+    system_mean, baseline_mean = np.mean(np.stack(system), axis=0), np.mean(np.stack(baseline), axis=0)
+    if system_mean.shape != baseline_mean.shape:
+        raise InputError("paired bootstrap: the two systems were resampled differently")
+    difference = system_mean - baseline_mean
+    low, high = np.nanpercentile(difference, [50 * (1 - level), 50 * (1 + level)])
+    return {"low": float(low), "high": float(high), "level": level, "n_resamples": int(difference.shape[0])}
+
+
+def same_clips(runs: Sequence[Tuple[str, ClipCounts]]) -> None:
+    """All runs must have been scored on the same clips and classes (else pairing is meaningless)."""
+    first_name, first = runs[0]
+    for name, counts in runs[1:]:
+        if sorted(counts.files) != sorted(first.files) or counts.classes != first.classes:
+            raise InputError(f"{name}: scored on other clips or classes than {first_name}; "
+                             "a paired bootstrap needs the same evaluation set")

@@ -1,4 +1,5 @@
 """recipes/dcase2020_task4/sed1/run.sh end to end on tiny generated data, in a temporary copy."""
+import json
 import os
 import shutil
 import subprocess
@@ -9,7 +10,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPE = REPO / "recipes" / "dcase2020_task4" / "sed1"
-TINY = ["--mini_scale", "0.03", "--seeds", "1", "--systems", "da", "--train_args", "run.epochs=1"]
+TINY = ["--mini_scale", "0.03", "--seeds", "1", "--systems", "da", "--train_args", "run.epochs=1 data.steps_per_epoch=10"]
 
 
 def copy_recipe(tmp: Path) -> Path:
@@ -56,10 +57,17 @@ def test_all_stages_write_their_outputs(finished):
         assert f"Stage {stage}:" in first.stderr
     decode = recipe / "exp" / "da_seed1" / "decode_validation"
     for name in ("scores", "predictions.tsv", "median_windows.yaml", "event.json", "segment.json", "psds.json",
-                 "f1.png", "psd_roc.png"):
+                 "f1.png", "psd_roc.png", "model.yaml"):
         assert (decode / name).exists(), name
+    assert len(json.loads((decode / "psds.json").read_text())["bootstrap"]["values"]) == 1000
+    assert "clip_counts" in json.loads((decode / "event.json").read_text())
+    # Selected on the synthetic validation set, scored on the real one.
+    config = (recipe / "exp" / "da_seed1" / "config.yaml").read_text()
+    assert "validation_synth/strong.tsv" in config
+    assert "network: student" in (decode / "model.yaml").read_text()
     results = (recipe / "RESULTS.md").read_text()
-    assert "| da | 1 |" in results and "45.5" in results and "Command:" in results
+    assert "| da | student, best.pt @ step 10 | 1 |" in results and "45.5" in results and "Command:" in results
+    assert "training config conf/train_mini.yaml (the converging mini config" in first.stderr
     assert (recipe / "dump" / "stats.npz").exists() and (recipe / "data" / "corpus" / ".done").exists()
 
 
@@ -84,7 +92,7 @@ def test_parallel_training_lanes(finished):
     assert f"num_threads: {threads}" in (recipe / "exp" / "da_seed2" / "config.yaml").read_text()
     assert "(log: exp/da_seed2/console.log)" in result.stderr
     table = (recipe / "RESULTS_2.md").read_text()
-    assert "| da | 1 2 |" in table and "Runs of the lanes test." in table
+    assert "| 1 2 | " in table and "Runs of the lanes test." in table
     assert "--seeds '1 2' --train_jobs 2" in table  # the command as typed, quoted where it had spaces
 
 
@@ -120,5 +128,31 @@ def test_fake_desed_tree_runs_the_real_corpus_path(finished, tmp_path):
     result = run(recipe, "--desed_root", str(desed), "--seeds", "1", "--systems", "da", "--train_args", " ".join(small))
     assert "synthetic20 soundscapes are used as distributed" in result.stderr
     assert (recipe / "data" / "validation" / "durations.tsv").exists()
+    # Model selection on every 10th synthetic soundscape, held out of training.
+    held_out = (recipe / "data" / "validation_synth" / "strong.tsv").read_text()
+    training = (recipe / "data" / "train_synth" / "strong.tsv").read_text()
+    first_clip = sorted((corpus / "train_synth" / "audio").iterdir())[0].name
+    assert first_clip in held_out and first_clip not in training
     assert (recipe / "exp" / "da_seed1" / "decode_validation" / "event.json").exists()
     assert "DESED" in (recipe / "RESULTS.md").read_text()
+
+
+def test_own_sound_bank_with_four_classes(tmp_path):
+    """--soundbank_dir with only some DESED classes: trained, decoded and scored on those classes."""
+    from sedkit.data.soundbank import SoundBankConfig, write_soundbank
+
+    bank = tmp_path / "bank"
+    write_soundbank(bank, SoundBankConfig(clips_per_class=3, backgrounds_per_label=1, seed=4))
+    kept = ["Alarm_bell_ringing", "Dog", "Frying", "Speech"]
+    for folder in (bank / "foreground").iterdir():
+        if folder.name not in kept:
+            shutil.rmtree(folder)
+    recipe = copy_recipe(tmp_path / "run")
+    result = run(recipe, "--soundbank_dir", str(bank), "--mini_scale", "0.03", "--seeds", "1", "--systems", "da",
+                 "--train_args", "run.epochs=1 data.steps_per_epoch=5")
+    assert "split by source file" in result.stdout + result.stderr
+    assert f"classes: {' '.join(kept)}" in result.stderr
+    assert "conf/train_mini.yaml (the converging mini config" in result.stderr
+    event = json.loads((recipe / "exp" / "da_seed1" / "decode_validation" / "event.json").read_text())
+    assert sorted(event["per_class"]) == kept
+    assert "| da |" in (recipe / "RESULTS.md").read_text()

@@ -52,8 +52,10 @@ case "$score_checkpoint" in best|last) ;; *) echo "$0: --score_checkpoint $score
 if [ "$mini" = true ] || [ -n "$soundbank_dir" ]; then
   # A generated corpus (built-in or your bank) is mini-sized: the converging mini config (3000 steps).
   features_conf=conf/features_mini.yaml; train_conf=conf/train_mini.yaml
+  train_conf_is="the converging mini config: 3000 steps, small CRNN, 64 mels x 256 frames"
 else
   features_conf=conf/features.yaml; train_conf=conf/train.yaml
+  train_conf_is="the paper's setting: 100 epochs, CRNN of 885k parameters, 128 mels x 512 frames"
 fi
 [ "$mini" = true ] && corpus="mini (scale $mini_scale, seed $corpus_seed)" || corpus="${desed_root:-soundbank $soundbank_dir}"
 # validation: the real-domain set results are reported on; validation_synth: synthetic, for model selection
@@ -131,6 +133,7 @@ teacher_of() {  # Table 2 systems take a frozen teacher trained by another syste
 }
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
+  log "Stage 4: training config $train_conf ($train_conf_is); classes: $classes"
   [ "$ngpu" -gt 1 ] && [ "$train_jobs" -gt 1 ] && { echo "$0: --ngpu $ngpu trains one run at a time: give --train_jobs 1" >&2; exit 2; }
   jobs_start "$train_jobs"
   for system in $systems; do

@@ -52,7 +52,7 @@ case "$score_checkpoint" in best|last) ;; *) echo "$0: --score_checkpoint $score
 if [ "$mini" = true ] || [ -n "$soundbank_dir" ]; then
   # A generated corpus (built-in or your bank) is mini-sized: the converging mini config (3000 steps).
   features_conf=conf/features_mini.yaml; train_conf=conf/train_mini.yaml
-  train_conf_is="the converging mini config: 3000 steps, small CRNN, 64 mels x 256 frames"
+  train_conf_is="the converging mini config: 4000 steps, small CRNN, 64 mels x 256 frames"
 else
   features_conf=conf/features.yaml; train_conf=conf/train.yaml
   train_conf_is="the paper's setting: 100 epochs, CRNN of 885k parameters, 128 mels x 512 frames"

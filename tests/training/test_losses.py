@@ -95,12 +95,14 @@ def test_mmt_da_losses_eq4_to_7():
     assert float(terms["loss"].detach()) == pytest.approx(float(expected.detach()), rel=1e-5)
 
 
-@pytest.mark.parametrize("name", ["mt_real", "mt_total", "da", "mt_da", "fixed_teacher"])
+@pytest.mark.parametrize("name", ["mt_real", "mt_total", "da", "mt_da", "fixed_teacher", "supervised"])
 def test_single_student_systems(name):
     system = _system(name, w_d=0.05)
     b = _batch()
     terms = system.losses(b, epoch=100.0, progress=1.0)
     nets = system.nets
+    if name == "supervised":  # the bounds: L_S + L_W on whatever the batch holds, one network
+        assert set(nets) == {"student"} and system.config.evaluated_network == "student"
     sees_synthetic = name != "mt_real"
     rows = torch.arange(6) if sees_synthetic else torch.nonzero(~b["is_synthetic"]).squeeze(1)
     out = nets["student"](b["x"][rows])

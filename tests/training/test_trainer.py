@@ -2,6 +2,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -135,8 +136,31 @@ def test_infer_from_features_and_audio_agree(tiny_corpus, tmp_path):
     assert classes == ["noise", "tone"] and scores_a.shape == scores_b.shape == (64, 2)
     assert abs(scores_a - scores_b).max() < 1e-4  # same features, computed offline or on the fly
     assert read_events(tmp_path / "a" / "predictions.tsv") is not None
+    card = (tmp_path / "a" / "model.yaml").read_text()  # which checkpoint and network made the outputs
+    assert "checkpoint: last.pt" in card and "network: da_teacher" in card and "step: " in card
     assert main(["infer", "--checkpoint", str(tmp_path / "nope.pt"), "--features", str(tiny_corpus),
                  "--out", str(tmp_path / "c")]) == 2
+
+
+def test_list_networks_puts_the_evaluated_one_first(tiny_corpus, tmp_path, capsys):
+    from sedkit.cli.main import main
+
+    _train(tiny_config(tiny_corpus, run={"epochs": 1}), tmp_path)  # mmt_da, evaluated on da_teacher
+    assert main(["infer", "--checkpoint", str(tmp_path / "checkpoints" / "last.pt"), "--list-networks"]) == 0
+    assert capsys.readouterr().out.split() == ["da_teacher", "da_student", "ssl_student", "ssl_teacher"]
+
+
+def test_batches_from_memory_equal_batches_from_disk(tiny_corpus):
+    from sedkit.training.sed import SEDTask
+
+    batches = {}
+    for in_memory in (True, False):
+        config = tiny_config(tiny_corpus, data={"in_memory": in_memory, "steps_per_epoch": 3})
+        task = SEDTask(config, tiny_corpus / f"exp_{in_memory}")
+        assert task.steps_per_epoch() == 3
+        batches[in_memory] = list(task.batches(epoch=1))
+    for a, b in zip(batches[True], batches[False]):
+        assert set(a) == set(b) and all(np.array_equal(a[k], b[k]) for k in a)
 
 
 def test_augmentation_masks_and_mixup(tiny_corpus, tmp_path):

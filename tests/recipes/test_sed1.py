@@ -15,7 +15,7 @@ TINY = ["--mini_scale", "0.03", "--seeds", "1", "--systems", "da", "--train_args
 
 def copy_recipe(tmp: Path) -> Path:
     # Only the recipe's own files: not the outputs a `make demo` may have left in the working tree.
-    outputs = shutil.ignore_patterns("data", "dump", "exp", "exp_*", "RESULTS_demo*")
+    outputs = shutil.ignore_patterns("data", "dump", "data_*", "dump_*", "exp", "exp_*", "RESULTS_demo*")
     shutil.copytree(REPO / "recipes", tmp / "recipes", symlinks=True, ignore=outputs)
     return tmp / "recipes" / "dcase2020_task4" / "sed1"
 

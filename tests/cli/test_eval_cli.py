@@ -65,7 +65,17 @@ def test_psds_from_operating_points_and_scores(tables, capsys):
         write_scores(scores / f"{clip}.tsv", stamps, ["Cat", "Dog"], np.random.default_rng(0).random((100, 2)))
     assert main(["eval", "psds", "--reference", str(tables / "ref.tsv"), "--durations", str(tables / "dur.tsv"),
                  "--scores", str(scores), "--json", str(out)]) == 0
-    assert "threshold-free" in json.loads(out.read_text())["method"]
+    whole = json.loads(out.read_text())
+    assert "threshold-free" in whole["method"] and "bootstrap" not in whole
+    assert main(["eval", "psds", "--reference", str(tables / "ref.tsv"), "--durations", str(tables / "dur.tsv"),
+                 "--scores", str(scores), "--json", str(out), "--bootstrap", "50", "--max-efpr", "1000"]) == 0
+    boot = json.loads(out.read_text())["bootstrap"]
+    assert boot["n_resamples"] == 50 and boot["seed"] == 0 and len(boot["values"]) == 50
+    assert "95 % interval" in capsys.readouterr().out
+    # The threshold-free PSDS only: operating points cannot be resampled this way.
+    assert main(["eval", "psds", "--reference", str(tables / "ref.tsv"), "--durations", str(tables / "dur.tsv"),
+                 "--estimated", str(tables / "est.tsv"), "--bootstrap", "10"]) == 2
+    assert "--bootstrap N needs" in capsys.readouterr().err
 
 
 def _bad(tables, name, text):

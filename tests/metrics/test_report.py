@@ -129,3 +129,18 @@ def test_classification_table_adds_peer_columns_only_when_runs_have_peers(tmp_pa
     plain = results_markdown(collect_results(tmp_path, ["ce"], [1], "test", "classification"), {}, "T",
                              kind="classification")
     assert "peer" not in plain
+
+
+def test_results_cli_baseline_must_be_a_listed_system(tmp_path, capsys):
+    from sedkit.cli.main import main
+
+    _sed_run(tmp_path, "a", 1, 0.2)
+    _sed_run(tmp_path, "b", 1, 0.4)
+    out = str(tmp_path / "R.md")
+    assert main(["results", "--exp", str(tmp_path), "--systems", "a b", "--seeds", "1", "--out", out,
+                 "--baseline", "mt_real"]) == 2
+    assert "--baseline/--bounds mt_real: not among --systems" in capsys.readouterr().err
+    assert not (tmp_path / "R.md").exists()
+    assert main(["results", "--exp", str(tmp_path), "--systems", "a b", "--seeds", "1", "--out", out,
+                 "--baseline", "a"]) == 0
+    assert "Δ event F1 vs a [95 % CI]" in (tmp_path / "R.md").read_text()

@@ -182,14 +182,14 @@ def _model_cell(cards: List[dict]) -> str:
 
 
 class _Bootstrap:
-    """Paired bootstrap CIs of each system's difference to a baseline (event macro F1 and PSDS)."""
+    """Paired bootstrap CIs of differences between systems (event macro F1 and PSDS), against a baseline."""
 
     def __init__(self, results: List[SystemResult], baseline: Optional[str], n_resamples: int, seed: int):
         self.baseline = next((r for r in results if r.system == baseline), None)
         self.n_resamples, self.seed = n_resamples, seed
         self.f1: Dict[str, List[np.ndarray]] = {}
         runs = [(f"{r.system} seed {s}", c) for r in results for s, c in zip(r.seeds, r.clip_counts) if c is not None]
-        if self.baseline is None or not runs:
+        if not runs:
             return
         same_clips(runs)
         weights = resample_weights(len(runs[0][1].files), n_resamples, seed)
@@ -197,22 +197,46 @@ class _Bootstrap:
             if all(c is not None for c in result.clip_counts):
                 self.f1[result.system] = [bootstrap_macro_f1(c, weights) for c in result.clip_counts]
 
+    def difference(self, result: SystemResult, base: SystemResult, column: str) -> str:
+        """``result - base`` in points with its 95 % interval, or "-" where the runs lack replicates."""
+        if column == "event macro F1":
+            system, other = self.f1.get(result.system), self.f1.get(base.system)
+        else:
+            system, other = result.psds_replicates, base.psds_replicates
+            ok = all(x is not None and x.shape[0] == self.n_resamples for x in list(system) + list(other))
+            system, other = (system, other) if ok and system and other else (None, None)
+        if not system or not other:
+            return "-"
+        interval = paired_difference(system, other)
+        value = float(np.nanmean(result.values[column]) - np.nanmean(base.values[column]))
+        return f"{_points(value, True)} [{_points(interval['low'], True)}, {_points(interval['high'], True)}]"
+
     def cell(self, result: SystemResult, column: str) -> str:
         if self.baseline is None:
             return "-"
         if result.system == self.baseline.system:
             return "baseline"
-        if column == "event macro F1":
-            system, base = self.f1.get(result.system), self.f1.get(self.baseline.system)
-        else:
-            system, base = result.psds_replicates, self.baseline.psds_replicates
-            ok = all(x is not None and x.shape[0] == self.n_resamples for x in list(system) + list(base))
-            system, base = (system, base) if ok and system and base else (None, None)
-        if not system or not base:
-            return "-"
-        interval = paired_difference(system, base)
-        difference = float(np.nanmean(result.values[column]) - np.nanmean(self.baseline.values[column]))
-        return f"{_points(difference, True)} [{_points(interval['low'], True)}, {_points(interval['high'], True)}]"
+        return self.difference(result, self.baseline, column)
+
+
+def _bounds_section(results: List[SystemResult], bounds: Optional[Sequence[str]], bootstrap: _Bootstrap) -> List[str]:
+    """Each system against both bounds: above the lower one, below the upper one, with 95 % intervals."""
+    by_name = {r.system: r for r in results}
+    if not bounds or any(b not in by_name for b in bounds):
+        return []
+    low, high = (by_name[b] for b in bounds)
+    lines = ["", f"## Between the bounds ({low.system} and {high.system})", "",
+             f"| system | event F1 above {low.system} | event F1 below {high.system} | PSDS above {low.system} | "
+             f"PSDS below {high.system} |", "|---|---|---|---|---|"]
+    for result in results:
+        if result.system in bounds:
+            continue
+        cells = [bootstrap.difference(result, low, "event macro F1"), bootstrap.difference(high, result, "event macro F1"),
+                 bootstrap.difference(result, low, "PSDS"), bootstrap.difference(high, result, "PSDS")]
+        lines.append(f"| {result.system} | " + " | ".join(cells) + " |")
+    lines += ["", "Differences in points with their 95 % paired-bootstrap intervals, as in the main table: a system "
+              "lies between the bounds where both intervals of a metric exclude 0."]
+    return lines
 
 
 def _gap_closed(result: SystemResult, bounds: Optional[Sequence[str]], results: List[SystemResult]) -> str:
@@ -255,6 +279,7 @@ def _sed_markdown(results: List[SystemResult], paper: Dict[str, float], title: s
               "of the model-selection score over the last 20 % of the training steps, mean over seeds (about 0: "
               "converged). Train min/run: mean over seeds of the minutes each run spent in its training epochs "
               "(validation included), from its metrics.csv."]
+    lines += _bounds_section(results, bounds, bootstrap)
     if any(r.networks for r in results):
         lines += ["", "## Every student and teacher", "", "| system | network | event macro F1 | PSDS |", "|---|---|---|---|"]
         for result in results:

@@ -75,6 +75,9 @@ def test_confidence_intervals_gap_closed_model_and_convergence(tmp_path):
     assert "| base | baseline |" not in table and " | baseline | " in next(
         line for line in table.splitlines() if line.startswith("| base |"))
     assert "| sys | student | 10.0 | - |" in table  # every student and teacher
+    bounds = next(line for line in table.splitlines() if line.startswith("| sys |") and "below" not in line
+                  and line.count("[") == 2)  # the bounds table: above low (+80), below high (+20), no PSDS
+    assert bounds.startswith("| sys | +80.0 [") and "| +20.0 [" in bounds and bounds.endswith("| - | - |")
 
 
 def test_validation_gain_reads_the_selection_curve(tmp_path):

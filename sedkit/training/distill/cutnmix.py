@@ -1,4 +1,4 @@
-"""Cut^nMix online distillation (Shen et al., paper 002): the pieces of the loss.
+"""Cut^nMix online distillation (Shen et al., 2022, "Mixed Sample Augmentation for Online Distillation"): the pieces of the loss.
 
 J peers learn together, each on its own independently distorted copy of the batch.
 

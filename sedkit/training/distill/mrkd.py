@@ -1,4 +1,4 @@
-"""Memory-replay knowledge distillation (MrKD; Wang et al., Sensors 2021, paper 001).
+"""Memory-replay knowledge distillation (MrKD; Wang et al., Sensors 2021).
 
 The student theta learns from its own past: ``n_backups`` copies of its weights, refreshed every ``kappa``
 (given in epochs, converted to steps): at the start of step t with t mod kappa = 0, backup_i <- backup_(i-1)
@@ -13,7 +13,7 @@ with gather/scatter, so it stays differentiable in phi). The loss (Eq. 8) is
 and phi is trained by the KL term only (Eq. 10): its gradient reaches phi through the target side. Ablations:
 ``fcn_loss: kl`` (the paper's), ``ce`` (phi trained by CE(z_ens, y), KL target detached) or ``ce_kl`` (both;
 Table 4); Table 3's "plain" is ``fcn_layers: 0, knowledge_adjustment: false``, "w/o KA" is
-``knowledge_adjustment: false``. Defaults where the paper is silent (SPEC-DIGEST 2.2): alpha 0.5, tau 3,
+``knowledge_adjustment: false``. Defaults where the paper is silent (sedkit's choices, docs/papers.md): alpha 0.5, tau 3,
 kappa = epochs / 8, ReLU in the FCN, no weight decay on phi.
 """
 from __future__ import annotations
@@ -92,7 +92,7 @@ class MrKD(nn.Module):
     def forward(self, logits: torch.Tensor, labels: torch.Tensor, x: torch.Tensor,
                 labels_b: Optional[torch.Tensor] = None, lam: float = 1.0) -> Dict[str, torch.Tensor]:
         """Loss terms; with mixup (``labels_b``, ``lam``) the CE is mixed and KA uses the dominant label
-        (``labels`` when ``lam >= 0.5``), the paper needing one label per clip (SPEC-DIGEST 2.2)."""
+        (``labels`` when ``lam >= 0.5``), the paper needing one label per clip (Wang et al. 2021, Algorithm 2)."""
         c = self.config
         ce = F.cross_entropy(logits, labels)
         if labels_b is not None:

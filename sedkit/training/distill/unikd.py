@@ -1,4 +1,4 @@
-"""Unified ensemble knowledge distillation (UniKD; Wu et al., paper 004): the losses.
+"""Unified ensemble knowledge distillation (UniKD; Wu et al., 2022): the losses.
 
 N frozen teachers give probabilities p_i (no gradient); the student has logits z_s, probabilities p_s.
 

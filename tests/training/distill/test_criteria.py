@@ -95,7 +95,7 @@ def test_mrkd_rotation_schedule_and_gradients():
             k = step // 2
             for i, backup in enumerate(criterion.backups, start=1):
                 # backup_i == theta at the start of step (k-i+1) kappa, i.e. after step (k-i+1) kappa - 1;
-                # theta_0 when k-i+1 <= 0 (SPEC-DIGEST 6)
+                # theta_0 when k-i+1 <= 0 (Wang et al. 2021, Algorithm 1)
                 source = (k - i + 1) * 2 - 1 if k - i + 1 > 0 else 0
                 for name, value in backup.state_dict().items():
                     assert torch.equal(value, snapshots[source][name]), (step, i)

@@ -98,12 +98,23 @@ def format_table(result, title: str) -> str:
     return "\n".join(lines)
 
 
+_NUMBER_LIST = None
+
+
 def write_json(path: str, document: dict) -> None:
+    """Indented JSON, but each list of numbers on one line (per-clip counts and curves stay compact)."""
+    import re
+
     from sedkit.io import atomic_write
 
+    global _NUMBER_LIST
+    if _NUMBER_LIST is None:
+        number = r"(?:-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|null)"
+        _NUMBER_LIST = re.compile(rf"\[\s*({number}(?:,\s*{number})*)\s*\]")
+    text = json.dumps(document, indent=2, allow_nan=False)
+    text = _NUMBER_LIST.sub(lambda m: "[" + re.sub(r",\s+", ", ", m.group(1)) + "]", text)
     with atomic_write(path) as handle:
-        json.dump(document, handle, indent=2, allow_nan=False)
-        handle.write("\n")
+        handle.write(text + "\n")
 
 
 def _finish(result, args: argparse.Namespace, title: str) -> int:

@@ -220,5 +220,5 @@ if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
     --note "Corpus: $corpus. Configs: $train_conf + conf/systems/<system>.yaml${train_args:+ with $train_args}." \
     --note "Command: \`$command_line\` (systems: $systems; seeds: $seeds)." \
     ${results_note:+--note "$results_note"} \
-    --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; this run.sh call (from stage $stage) took $((SECONDS / 60)) min; training time per run: last column."
+    --note "Scored on device $device; training time per run: last column (from each run's metrics.csv)."
 fi

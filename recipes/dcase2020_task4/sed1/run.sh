@@ -57,7 +57,7 @@ else
   features_conf=conf/features.yaml; train_conf=conf/train.yaml
   train_conf_is="the paper's setting: 100 epochs, CRNN of 885k parameters, 128 mels x 512 frames"
 fi
-[ "$mini" = true ] && corpus="mini (scale $mini_scale, seed $corpus_seed)" || corpus="${desed_root:-soundbank $soundbank_dir}"
+[ "$mini" = true ] && corpus="generated corpus v2 (sedkit make-mini-corpus, scale $mini_scale, seed $corpus_seed)" || corpus="${desed_root:-soundbank $soundbank_dir}"
 # validation: the real-domain set results are reported on; validation_synth: synthetic, for model selection
 sets="train_synth train_weak train_unlabel validation validation_synth"
 # $data/classes.txt: the event classes in the order of the models' outputs (DESED's 10, or those of your sound

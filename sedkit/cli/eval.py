@@ -13,18 +13,22 @@ from types import SimpleNamespace
 
 from sedkit.errors import InputError
 
-EVENT_DOC = """Event-based F1, precision, recall and error rate, the same numbers as sed_eval's
-EventBasedMetrics (onset collar, offset collar max(collar, rate x reference length), optimal matching,
-zero score for empty system output). Macro = mean over the class list; micro = pooled counts.
+EVENT_DOC = """Event-based F1, precision, recall, error rate and its substitution / deletion / insertion
+parts, the same numbers as sed_eval's EventBasedMetrics (onset collar, offset collar max(collar, rate x
+reference length), optimal matching; a class without estimates scores precision 0, as DESED_task asks
+sed_eval with empty_system_output_handling='zero_score'). Macro = mean over the class list; micro = pooled.
 
 examples:
   sedkit eval event --reference validation.tsv --estimated predictions.tsv
   sedkit eval event --reference ref.tsv --estimated est.tsv --classes Dog Cat Speech --json m.json --plot f1.png
+  sedkit eval event --reference ref.tsv --estimated est.tsv --no-offset --t-collar-s 0.25   # DCASE 2016-17
 """
 
-SEGMENT_DOC = """Segment-based F1, precision, recall and error rate, the same numbers as sed_eval's
-SegmentBasedMetrics (1 s segments by default). With --durations each file's evaluated length is its
-duration; without, the largest offset among its reference and estimated events.
+SEGMENT_DOC = """Segment-based F1, precision, recall, error rate, sensitivity, specificity and accuracy, the
+same numbers as sed_eval's SegmentBasedMetrics (1 s segments by default; a class without estimated
+segments has precision and F1 undefined and is left out of the macro mean, as sed_eval's default). With
+--durations each file's evaluated length is its duration; without, the largest offset among its reference
+and estimated events.
 
 examples:
   sedkit eval segment --reference validation.tsv --estimated predictions.tsv --durations durations.tsv
@@ -45,6 +49,13 @@ def _add_common(parser: argparse.ArgumentParser, durations_required: bool = Fals
     parser.add_argument("--json", metavar="OUT", help="write the results as JSON")
 
 
+def _add_empty_system_output(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument("--empty-system-output", choices=("default", "zero_score"), default=default,
+                        help="a class without estimates: precision NaN, left out of the macro mean (default: "
+                             "sed_eval's default) or precision 0 (zero_score) (default here: %(default)s, "
+                             "as DESED_task computes it)")
+
+
 def _add_event_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = EVENT_DOC
     _add_common(parser)
@@ -53,12 +64,19 @@ def _add_event_arguments(parser: argparse.ArgumentParser) -> None:
                         help="offset collar as a fraction of the reference length (default 0.2)")
     parser.add_argument("--event-matching", choices=("optimal", "greedy"), default="optimal",
                         help="optimal (maximum bipartite) or greedy matching (default optimal)")
+    parser.add_argument("--no-onset", dest="evaluate_onset", action="store_false",
+                        help="do not require the onset within the collar (sed_eval's evaluate_onset=False)")
+    parser.add_argument("--no-offset", dest="evaluate_offset", action="store_false",
+                        help="do not require the offset within its collar (sed_eval's evaluate_offset=False; "
+                             "DCASE 2016-2017's main metric)")
+    _add_empty_system_output(parser, "zero_score")
 
 
 def _add_segment_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = SEGMENT_DOC
     _add_common(parser)
     parser.add_argument("--time-resolution-s", type=float, default=1.0, help="segment length in seconds (default 1.0)")
+    _add_empty_system_output(parser, "default")
 
 
 def _load(args: argparse.Namespace):
@@ -81,20 +99,29 @@ def _rate(value: float) -> str:
 
 
 def format_table(result, title: str) -> str:
-    """The human-readable table: one row per class, then macro and micro."""
+    """The human-readable table: one row per class, then macro and micro; accuracies below (segment)."""
     width = max([len("class")] + [len(name) for name in result.classes])
-    header = f"{'class':<{width}}  {'n_ref':>6} {'n_est':>6}  {'F1 %':>6} {'P %':>6} {'R %':>6}  {'ER':>7}"
+    header = (f"{'class':<{width}}  {'n_ref':>6} {'n_est':>6}  {'F1 %':>6} {'P %':>6} {'R %':>6}  {'ER':>7} "
+              f"{'Sub':>7} {'Del':>7} {'Ins':>7}")
     lines = [title, header, "-" * len(header)]
-    for name in result.classes:
-        s = result.per_class[name]
-        lines.append(f"{name:<{width}}  {s['n_ref']:>6} {s['n_est']:>6}  {_percent(s['f1'])} "
-                     f"{_percent(s['precision'])} {_percent(s['recall'])}  {_rate(s['error_rate'])}")
-    lines.append("-" * len(header))
-    for label, s, counts in (("macro", result.macro, False), ("micro", result.micro, True)):
+
+    def row(label: str, s: dict, counts: bool) -> str:
         n_ref = f"{s['n_ref']:>6}" if counts else " " * 6
         n_est = f"{s['n_est']:>6}" if counts else " " * 6
-        lines.append(f"{label:<{width}}  {n_ref} {n_est}  {_percent(s['f1'])} {_percent(s['precision'])} "
-                     f"{_percent(s['recall'])}  {_rate(s['error_rate'])}")
+        return (f"{label:<{width}}  {n_ref} {n_est}  {_percent(s['f1'])} {_percent(s['precision'])} "
+                f"{_percent(s['recall'])}  {_rate(s['error_rate'])} {_rate(s.get('substitution_rate'))} "
+                f"{_rate(s['deletion_rate'])} {_rate(s['insertion_rate'])}")
+
+    for name in result.classes:
+        lines.append(row(name, result.per_class[name], True))
+    lines.append("-" * len(header))
+    lines.append(row("macro", result.macro, False))
+    lines.append(row("micro", result.micro, True))
+    if "accuracy" in result.micro:
+        for label, s in (("macro", result.macro), ("micro", result.micro)):
+            lines.append(f"{label}: sensitivity {_percent(s['sensitivity']).strip()} %, specificity "
+                         f"{_percent(s['specificity']).strip()} %, balanced accuracy "
+                         f"{_percent(s['balanced_accuracy']).strip()} %, accuracy {_percent(s['accuracy']).strip()} %")
     return "\n".join(lines)
 
 
@@ -134,10 +161,13 @@ def _run_event(args: argparse.Namespace) -> int:
     reference, estimated, durations = _load(args)
     result = event_based_metrics(reference, estimated, classes=args.classes, durations=durations,
                                  t_collar=args.t_collar_s, percentage_of_length=args.percentage_of_length,
-                                 event_matching=args.event_matching)
-    title = (f"event-based: collar {args.t_collar_s:g} s, offset max(collar, "
-             f"{100 * args.percentage_of_length:g}% of length), {args.event_matching} matching; "
-             f"{result.n_files} files, {len(result.classes)} classes")
+                                 evaluate_onset=args.evaluate_onset, evaluate_offset=args.evaluate_offset,
+                                 event_matching=args.event_matching, empty_system_output=args.empty_system_output)
+    collars = [f"onset collar {args.t_collar_s:g} s"] if args.evaluate_onset else ["onsets not evaluated"]
+    collars.append(f"offset collar max({args.t_collar_s:g} s, {100 * args.percentage_of_length:g}% of length)"
+                   if args.evaluate_offset else "offsets not evaluated")
+    title = (f"event-based: {', '.join(collars)}, {args.event_matching} matching, empty system output "
+             f"{args.empty_system_output}; {result.n_files} files, {len(result.classes)} classes")
     return _finish(result, args, title)
 
 
@@ -146,8 +176,10 @@ def _run_segment(args: argparse.Namespace) -> int:
 
     reference, estimated, durations = _load(args)
     result = segment_based_metrics(reference, estimated, classes=args.classes, durations=durations,
-                                   time_resolution=args.time_resolution_s)
-    title = (f"segment-based: {args.time_resolution_s:g} s segments; {result.n_files} files, "
+                                   time_resolution=args.time_resolution_s,
+                                   empty_system_output=args.empty_system_output)
+    title = (f"segment-based: {args.time_resolution_s:g} s segments, empty system output "
+             f"{args.empty_system_output}; {result.n_files} files, "
              f"{len(result.classes)} classes, {result.extra['evaluated_length_s']:.1f} s evaluated")
     return _finish(result, args, title)
 

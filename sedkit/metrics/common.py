@@ -1,15 +1,20 @@
 """What event- and segment-based metrics share: encoding tables into arrays, and sed_eval's formulas.
 
-Formulas (sed_eval 0.2.1 with ``empty_system_output_handling='zero_score'``), for counts of true
-positives ``tp``, system outputs ``n_est`` and reference items ``n_ref``:
+Formulas (sed_eval 0.2.1), for counts of true positives ``tp``, system outputs ``n_est`` and reference
+items ``n_ref``:
 
-- precision = 0 if n_est == 0 else tp / n_est; recall = NaN if n_ref == 0 else tp / n_ref;
-- F1 = 0 if precision == recall == 0 else 2 P R / (P + R), so NaN whenever recall is NaN;
+- precision = tp / n_est; where n_est == 0 it is 0 under ``empty_system_output='zero_score'`` and NaN
+  under sed_eval's default (``empty_system_output_handling=None``, written ``'default'`` here);
+  recall = NaN if n_ref == 0 else tp / n_ref;
+- F1 = 0 if precision == recall == 0 else 2 P R / (P + R), so NaN whenever precision or recall is NaN;
 - substitution / deletion / insertion rate = S / (n_ref + eps), D / (n_ref + eps), I / (n_ref + eps),
   eps = numpy.spacing(1) (so a class with no reference events but false alarms has a huge insertion rate,
   exactly as sed_eval reports it); error rate = S + D + I (class-wise: D + I, with D = fn and I = fp);
-- macro ("class-wise average") = NaN-ignoring mean over the class list; micro ("overall") = the formulas
-  on counts summed over classes (and files).
+- with true negatives ``tn`` (segment-based): sensitivity = tp / (tp + fn + eps), specificity =
+  tn / (tn + fp + eps), balanced accuracy = (sensitivity + specificity) / 2, accuracy =
+  (tp + tn) / (tp + tn + fn + fp + eps);
+- macro ("class-wise average") = NaN-ignoring mean over the class list, so a class whose value is NaN is
+  left out; micro ("overall") = the formulas on counts summed over classes (and files).
 """
 from __future__ import annotations
 
@@ -23,10 +28,14 @@ from sedkit.errors import InputError
 from sedkit.io import EventTable
 
 __all__ = ["EncodedEvents", "encode_events", "evaluated_files", "resolve_classes", "MetricResult",
-           "rates_from_counts", "file_pairs", "encode_pair"]
+           "rates_from_counts", "file_pairs", "encode_pair", "check_empty_system_output"]
 
 EPS = float(np.spacing(1))
-JSON_KEYS = ("f1", "precision", "recall", "error_rate")
+EMPTY_SYSTEM_OUTPUT = ("default", "zero_score")
+JSON_KEYS = ("f1", "precision", "recall", "error_rate", "substitution_rate", "deletion_rate", "insertion_rate",
+             "sensitivity", "specificity", "balanced_accuracy", "accuracy")
+MACRO_KEYS = ("f1", "precision", "recall", "error_rate", "deletion_rate", "insertion_rate", "sensitivity",
+              "specificity", "balanced_accuracy", "accuracy")
 
 
 @dataclass
@@ -116,8 +125,17 @@ def file_pairs(ref: EncodedEvents, est: EncodedEvents, n_files: int):
     return pair_ref, pair_est
 
 
-def _precision(tp: float, n_est: float) -> float:
-    return 0.0 if n_est == 0 else float(tp / float(n_est))
+def check_empty_system_output(value: str) -> str:
+    if value not in EMPTY_SYSTEM_OUTPUT:
+        raise InputError(f"empty system output handling must be one of {', '.join(EMPTY_SYSTEM_OUTPUT)}, "
+                         f"got {value!r}")
+    return value
+
+
+def _precision(tp: float, n_est: float, empty_system_output: str) -> float:
+    if n_est == 0:
+        return 0.0 if empty_system_output == "zero_score" else math.nan
+    return float(tp / float(n_est))
 
 
 def _recall(tp: float, n_ref: float) -> float:
@@ -131,9 +149,10 @@ def _f1(precision: float, recall: float) -> float:
 
 
 def rates_from_counts(tp: float, n_est: float, n_ref: float, deletions: float, insertions: float,
-                      substitutions: Optional[float] = None) -> Dict[str, float]:
-    """F1, precision, recall and error rates from counts, as sed_eval computes them."""
-    precision, recall = _precision(tp, n_est), _recall(tp, n_ref)
+                      substitutions: Optional[float] = None, tn: Optional[float] = None,
+                      empty_system_output: str = "zero_score") -> Dict[str, float]:
+    """F1, precision, recall, error rates (and with ``tn`` the accuracies), as sed_eval computes them."""
+    precision, recall = _precision(tp, n_est, empty_system_output), _recall(tp, n_ref)
     deletion_rate = float(deletions / (n_ref + EPS))
     insertion_rate = float(insertions / (n_ref + EPS))
     result = {"f1": _f1(precision, recall), "precision": precision, "recall": recall}
@@ -145,6 +164,13 @@ def rates_from_counts(tp: float, n_est: float, n_ref: float, deletions: float, i
         result["substitution_rate"] = substitution_rate
     result["deletion_rate"] = deletion_rate
     result["insertion_rate"] = insertion_rate
+    if tn is not None:
+        fn, fp = n_ref - tp, n_est - tp
+        sensitivity = float(tp / (tp + fn + EPS))
+        specificity = float(tn / (tn + fp + EPS))
+        result.update(sensitivity=sensitivity, specificity=specificity,
+                      balanced_accuracy=float(0.5 * sensitivity + 0.5 * specificity),
+                      accuracy=float((tp + tn) / (tp + tn + fn + fp + EPS)))
     return result
 
 
@@ -158,38 +184,52 @@ class MetricResult:
     micro: Dict[str, float]
     n_files: int
     extra: Dict[str, float] = field(default_factory=dict)  # e.g. evaluated length
+    parameters: Dict[str, object] = field(default_factory=dict)  # the settings, for the JSON
     clip_counts: Optional[object] = None  # event-based: per-clip counts (sedkit.metrics.bootstrap.ClipCounts)
 
     @classmethod
     def from_counts(cls, classes: Sequence[str], tp: np.ndarray, n_est: np.ndarray, n_ref: np.ndarray,
-                    micro_counts: Dict[str, float], n_files: int) -> "MetricResult":
-        """Build from per-class counts (deletions = fn = n_ref - tp, insertions = fp = n_est - tp)."""
+                    micro_counts: Dict[str, float], n_files: int, tn: Optional[np.ndarray] = None,
+                    empty_system_output: str = "zero_score") -> "MetricResult":
+        """Build from per-class counts (deletions = fn = n_ref - tp, insertions = fp = n_est - tp).
+
+        ``tn`` (per class; segment-based) adds sensitivity, specificity and the accuracies, the micro ones
+        from the summed counts; ``micro_counts`` are the keyword arguments of :func:`rates_from_counts`.
+        """
         per_class = {}
         for index, name in enumerate(classes):
             t, e, r = float(tp[index]), float(n_est[index]), float(n_ref[index])
-            scores = rates_from_counts(t, e, r, r - t, e - t)
+            scores = rates_from_counts(t, e, r, r - t, e - t, tn=None if tn is None else float(tn[index]),
+                                       empty_system_output=empty_system_output)
             scores.update(n_ref=int(r), n_est=int(e), n_tp=int(t))
             per_class[name] = scores
         macro = {}
-        for key in ("f1", "precision", "recall", "error_rate", "deletion_rate", "insertion_rate"):
-            values = np.array([per_class[name][key] for name in classes], dtype=np.float64)
-            macro[key] = _nanmean(values)
-        micro = rates_from_counts(**micro_counts)
+        for key in MACRO_KEYS:
+            if classes and key in per_class[classes[0]]:
+                macro[key] = _nanmean(np.array([per_class[name][key] for name in classes], dtype=np.float64))
+        if tn is not None:
+            micro_counts = {**micro_counts, "tn": float(np.sum(tn))}
+        micro = rates_from_counts(**micro_counts, empty_system_output=empty_system_output)
         micro.update(n_ref=int(micro_counts["n_ref"]), n_est=int(micro_counts["n_est"]),
                      n_tp=int(micro_counts["tp"]))
-        return cls(list(classes), per_class, macro, micro, n_files)
+        result = cls(list(classes), per_class, macro, micro, n_files)
+        result.parameters["empty_system_output"] = empty_system_output
+        return result
 
     def to_json(self) -> dict:
         """The ``--json`` document: micro / macro / per_class with the contract's keys; NaN -> None."""
         def clean(value: float):
             return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
+        def pick(scores: Dict[str, float]) -> Dict[str, object]:
+            return {k: clean(scores[k]) for k in JSON_KEYS if k in scores}
+
         document = {
-            "micro": {k: clean(self.micro[k]) for k in JSON_KEYS},
-            "macro": {k: clean(self.macro[k]) for k in JSON_KEYS},
-            "per_class": {name: {**{k: clean(scores[k]) for k in JSON_KEYS},
-                                 "n_ref": scores["n_ref"], "n_est": scores["n_est"]}
+            "micro": pick(self.micro),
+            "macro": pick(self.macro),
+            "per_class": {name: {**pick(scores), "n_ref": scores["n_ref"], "n_est": scores["n_est"]}
                           for name, scores in self.per_class.items()},
+            "parameters": dict(self.parameters),
         }
         if self.clip_counts is not None:
             document["clip_counts"] = self.clip_counts.to_json()

@@ -1,6 +1,7 @@
 """Event-based SED metrics, equal to sed_eval's ``EventBasedMetrics`` and much faster.
 
-Definitions (sed_eval 0.2.1, ``empty_system_output_handling='zero_score'``; MMT-DA paper Sec. 4.3 uses
+Definitions (sed_eval 0.2.1 ``EventBasedMetrics``; by default ``empty_system_output_handling='zero_score'``
+as DESED_task calls it, ``'default'`` for sed_eval's own default; MMT-DA paper Sec. 4.3 uses
 ``t_collar=0.2, percentage_of_length=0.2``): within one file, an estimated event *hits* a reference event
 of the same label when
 
@@ -25,7 +26,7 @@ import numpy as np
 
 from sedkit.errors import InputError
 from sedkit.io import EventTable
-from sedkit.metrics.common import EncodedEvents, MetricResult, encode_pair, file_pairs
+from sedkit.metrics.common import EncodedEvents, MetricResult, check_empty_system_output, encode_pair, file_pairs
 from sedkit.metrics.matching import first_free_assignment, max_bipartite_matching
 
 __all__ = ["event_based_metrics", "match_events"]
@@ -112,13 +113,17 @@ def event_based_metrics(reference: EventTable, estimated: EventTable, classes: O
                         durations: Optional[Dict[str, float]] = None, t_collar: float = 0.2,
                         percentage_of_length: float = 0.2, evaluate_onset: bool = True,
                         evaluate_offset: bool = True,
-                        event_matching: Literal["optimal", "greedy"] = "optimal") -> MetricResult:
+                        event_matching: Literal["optimal", "greedy"] = "optimal",
+                        empty_system_output: str = "zero_score") -> MetricResult:
     """Event-based F1 / precision / recall / error rate per class, macro and micro (see module doc).
 
     Files evaluated: every reference filename (clips without events included) plus the durations' list;
     an estimated file outside them, or a label outside ``classes``, is an :class:`InputError`. The result's
     ``clip_counts`` holds the counts per file and class (``--json``'s ``clip_counts``, for the bootstrap).
+    ``evaluate_onset`` / ``evaluate_offset``: sed_eval's switches (offset-free scoring: DCASE 2016-2017).
+    ``empty_system_output``: ``'zero_score'`` (as DESED_task) or ``'default'`` (sed_eval's default).
     """
+    check_empty_system_output(empty_system_output)
     if not t_collar > 0:
         raise InputError(f"t_collar must be > 0 seconds, got {t_collar}")
     if not 0 <= percentage_of_length <= 1:
@@ -139,7 +144,11 @@ def event_based_metrics(reference: EventTable, estimated: EventTable, classes: O
     micro = dict(tp=total_tp, n_est=total_est, n_ref=total_ref,
                  deletions=total_ref - total_tp - substitutions,
                  insertions=total_est - total_tp - substitutions, substitutions=substitutions)
-    result = MetricResult.from_counts(class_list, tp, n_est, n_ref, micro, len(files))
+    result = MetricResult.from_counts(class_list, tp, n_est, n_ref, micro, len(files),
+                                      empty_system_output=empty_system_output)
+    result.parameters.update(t_collar=float(t_collar), percentage_of_length=float(percentage_of_length),
+                             evaluate_onset=bool(evaluate_onset), evaluate_offset=bool(evaluate_offset),
+                             event_matching=event_matching)
     result.clip_counts = _clip_counts(files, class_list, ref, est, matched_ref)
     max_offset = np.zeros(len(files))
     np.maximum.at(max_offset, ref.file, ref.offset)

@@ -1,12 +1,15 @@
 """Segment-based SED metrics, equal to sed_eval's ``SegmentBasedMetrics`` and much faster.
 
-Definitions (sed_eval 0.2.1, ``zero_score`` for empty system output): each file is cut into
+Definitions (sed_eval 0.2.1 ``SegmentBasedMetrics``; by default, as sed_eval's default, a class without
+estimated segments has precision and F1 NaN and is left out of the macro mean; ``empty_system_output=
+'zero_score'`` gives it precision 0, see :mod:`sedkit.metrics.common`): each file is cut into
 ``ceil(length / time_resolution)`` segments, where ``length`` is the file's duration when a durations
 table is given, else the largest offset among its reference and estimated events. An event with onset
 ``a`` and offset ``b`` makes its class active in segments ``floor(a / r) .. ceil(b / r) - 1`` (cut at the
 evaluated length). Per segment and class, tp / fp / fn compare the two activity rolls. Overall (micro), per
 segment: S = min(n_ref, n_sys) - tp, D = max(0, n_ref - n_sys), I = max(0, n_sys - n_ref), summed over
-segments; class-wise D = fn and I = fp. Per-class ``n_ref`` / ``n_est`` count active segments.
+segments; class-wise D = fn and I = fp. Per-class ``n_ref`` / ``n_est`` count active segments; true
+negatives (inactive in both rolls) give sensitivity, specificity and the accuracies.
 
 All files are evaluated at once: one activity roll for the concatenated segments of every file, filled
 with a difference array and a cumulative sum.
@@ -20,7 +23,7 @@ import numpy as np
 
 from sedkit.errors import InputError
 from sedkit.io import EventTable
-from sedkit.metrics.common import EncodedEvents, MetricResult, encode_pair
+from sedkit.metrics.common import EncodedEvents, MetricResult, check_empty_system_output, encode_pair
 
 __all__ = ["segment_based_metrics"]
 
@@ -42,10 +45,15 @@ def _activity(events: EncodedEvents, file_start: np.ndarray, file_segments: np.n
 
 def segment_based_metrics(reference: EventTable, estimated: EventTable, classes: Optional[Sequence[str]] = None,
                           durations: Optional[Dict[str, float]] = None,
-                          time_resolution: float = 1.0) -> MetricResult:
-    """Segment-based F1 / precision / recall / error rate per class, macro and micro (see module doc)."""
+                          time_resolution: float = 1.0, empty_system_output: str = "default") -> MetricResult:
+    """Segment-based F1 / precision / recall / error rate / accuracies per class, macro and micro.
+
+    ``empty_system_output``: ``'default'`` (sed_eval's default, what DESED_task computes) or
+    ``'zero_score'`` (see the module doc).
+    """
     if not time_resolution > 0:
         raise InputError(f"time resolution must be > 0 seconds, got {time_resolution}")
+    check_empty_system_output(empty_system_output)
     class_list, files, ref, est = encode_pair(reference, estimated, classes, durations)
 
     if durations is not None:
@@ -71,7 +79,10 @@ def segment_based_metrics(reference: EventTable, estimated: EventTable, classes:
                  deletions=int(np.maximum(0, seg_ref - seg_est).sum()),
                  insertions=int(np.maximum(0, seg_est - seg_ref).sum()),
                  substitutions=int((np.minimum(seg_ref, seg_est) - seg_tp).sum()))
-    result = MetricResult.from_counts(class_list, tp, n_est, n_ref, micro, len(files))
+    tn = total - (ref_roll | est_roll).sum(axis=0)
+    result = MetricResult.from_counts(class_list, tp, n_est, n_ref, micro, len(files), tn=tn,
+                                      empty_system_output=empty_system_output)
+    result.parameters["time_resolution_s"] = float(time_resolution)
     result.extra["evaluated_length_s"] = float(length_s.sum())
     result.extra["time_resolution_s"] = float(time_resolution)
     return result

@@ -26,12 +26,18 @@ def test_event_json_contract_and_table(tables, capsys):
     stdout = capsys.readouterr().out
     assert "macro" in stdout and "micro" in stdout and "Dog" in stdout
     doc = json.loads(out.read_text())
-    assert set(doc) == {"micro", "macro", "per_class", "clip_counts"}  # clip_counts: added for the bootstrap
+    # Keys added over time (never renamed): clip_counts for the bootstrap; parameters and the S/D/I rates.
+    assert set(doc) == {"micro", "macro", "per_class", "clip_counts", "parameters"}
     assert sum(map(sum, doc["clip_counts"]["tp"])) == 2 and sum(map(sum, doc["clip_counts"]["n_est"])) == 3 + 1
-    for section in ("micro", "macro"):
-        assert set(doc[section]) == {"f1", "precision", "recall", "error_rate"}
+    rates = {"f1", "precision", "recall", "error_rate", "deletion_rate", "insertion_rate"}
+    assert set(doc["micro"]) == rates | {"substitution_rate"} and set(doc["macro"]) == rates
     assert set(doc["per_class"]) == {"Cat", "Dog"}
-    assert set(doc["per_class"]["Dog"]) == {"f1", "precision", "recall", "error_rate", "n_ref", "n_est"}
+    assert set(doc["per_class"]["Dog"]) == rates | {"n_ref", "n_est"}
+    # By hand: 3 reference events, 4 estimates, 2 hits; a.wav's Dog at 3-4 s misses Cat's offset collar,
+    # so no substitution: D = 1, I = 2 (rates / 3).
+    assert doc["micro"]["substitution_rate"] == 0.0
+    assert doc["micro"]["deletion_rate"] == pytest.approx(1 / 3) and doc["micro"]["insertion_rate"] == pytest.approx(2 / 3)
+    assert "Sub" in stdout and "Del" in stdout and "Ins" in stdout
     assert doc["per_class"]["Dog"]["n_ref"] == 2 and doc["per_class"]["Dog"]["n_est"] == 3
     assert doc["per_class"]["Dog"]["f1"] == pytest.approx(0.8)  # 2 tp of 2 ref, 3 est
     assert doc["per_class"]["Cat"]["precision"] == 0.0 and doc["per_class"]["Cat"]["f1"] == 0.0
@@ -45,6 +51,47 @@ def test_nan_is_null_and_classes_option(tables, capsys):
     doc = json.loads(out.read_text())
     assert list(doc["per_class"]) == ["Dog", "Cat", "Bird"]
     assert doc["per_class"]["Bird"]["f1"] is None and doc["per_class"]["Bird"]["recall"] is None
+
+
+def test_event_onset_offset_switches(tables, capsys):
+    """--no-offset: a.wav's Dog at 3-4 s now meets Cat's event (onset within 0.2 s): a substitution."""
+    out = tables / "m.json"
+    base = ["eval", "event", "--reference", str(tables / "ref.tsv"), "--estimated", str(tables / "est.tsv")]
+    assert main([*base, "--no-offset", "--json", str(out)]) == 0
+    assert "offsets not evaluated" in capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    assert doc["parameters"]["evaluate_offset"] is False and doc["parameters"]["evaluate_onset"] is True
+    assert doc["micro"]["substitution_rate"] == pytest.approx(1 / 3)
+    assert doc["micro"]["deletion_rate"] == pytest.approx(0.0, abs=1e-12)
+    assert doc["micro"]["insertion_rate"] == pytest.approx(1 / 3)
+    assert main([*base, "--no-onset", "--no-offset"]) == 2
+    assert "evaluate at least one of onset and offset" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("handling, cat_f1, macro_f1", [(None, None, 0.75), ("default", None, 0.75),
+                                                          ("zero_score", 0.0, 0.375)])
+def test_segment_empty_system_output(tables, capsys, handling, cat_f1, macro_f1):
+    """Cat has 2 reference segments and no estimate. Dog by hand: segments a {1} vs {1, 2, 3}, b {0, 1}
+    vs {0, 1}: tp 3, n_est 5, n_ref 3, F1 0.75. sed_eval's default leaves Cat out of the mean."""
+    (tables / "dog_only.tsv").write_text(HEADER + "a.wav\t1.05\t2.1\tDog\na.wav\t3.0\t4.0\tDog\n"
+                                         "b.wav\t0.4\t1.4\tDog\n")
+    out = tables / "s.json"
+    extra = ["--empty-system-output", handling] if handling else []
+    assert main(["eval", "segment", "--reference", str(tables / "ref.tsv"), "--estimated",
+                 str(tables / "dog_only.tsv"), "--durations", str(tables / "dur.tsv"), "--json", str(out),
+                 *extra]) == 0
+    stdout = capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    assert doc["per_class"]["Cat"]["f1"] == cat_f1
+    assert doc["per_class"]["Dog"]["f1"] == pytest.approx(0.75)
+    assert doc["macro"]["f1"] == pytest.approx(macro_f1)
+    assert doc["parameters"]["empty_system_output"] == (handling or "default")
+    # Dog: 30 segments, tp 3, fp 2, fn 0, tn 25 -> specificity 25 / 27.
+    assert doc["per_class"]["Dog"]["specificity"] == pytest.approx(25 / 27)
+    assert doc["per_class"]["Dog"]["sensitivity"] == pytest.approx(1.0)
+    assert doc["per_class"]["Dog"]["accuracy"] == pytest.approx(28 / 30)
+    assert doc["per_class"]["Dog"]["balanced_accuracy"] == pytest.approx((1 + 25 / 27) / 2)
+    assert "balanced accuracy" in stdout
 
 
 def test_psds_from_operating_points_and_scores(tables, capsys):

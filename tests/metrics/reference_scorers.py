@@ -1,7 +1,9 @@
 """Call the reference libraries the way DCASE users do, on sedkit's tables (file order kept).
 
 sed_eval: one ``evaluate`` call per evaluated file (as DESED_task's ``event_based_evaluation_df``),
-events in their row order, a clip without events as an empty list.
+events in their row order, a clip without events as an empty list; the metric objects built with their
+public constructor arguments only, as DESED_task builds them (event-based with
+``empty_system_output_handling="zero_score"``, segment-based with sed_eval's defaults).
 """
 from __future__ import annotations
 
@@ -17,10 +19,12 @@ def _per_file(table, files):
     return events
 
 
-def sed_eval_event(reference, estimated, classes, files, **kwargs):
+def sed_eval_event(reference, estimated, classes, files, empty_system_output="zero_score", **kwargs):
+    """``empty_system_output``: "zero_score" (DESED_task's argument) or "default" (sed_eval's, None)."""
     sed_eval = pytest.importorskip("sed_eval")
+    handling = None if empty_system_output == "default" else empty_system_output
     metric = sed_eval.sound_event.EventBasedMetrics(event_label_list=list(classes),
-                                                    empty_system_output_handling="zero_score", **kwargs)
+                                                    empty_system_output_handling=handling, **kwargs)
     ref, est = _per_file(reference, files), _per_file(estimated, files)
     for name in files:
         metric.evaluate(reference_event_list=ref[name], estimated_event_list=est[name])
@@ -31,12 +35,39 @@ def sed_eval_segment(reference, estimated, classes, files, durations=None, time_
     sed_eval = pytest.importorskip("sed_eval")
     metric = sed_eval.sound_event.SegmentBasedMetrics(event_label_list=list(classes),
                                                       time_resolution=float(time_resolution))
-    metric.empty_system_output_handling = "zero_score"
     ref, est = _per_file(reference, files), _per_file(estimated, files)
     for name in files:
         metric.evaluate(reference_event_list=ref[name], estimated_event_list=est[name],
                         evaluated_length_seconds=None if durations is None else durations[name])
     return metric.results()
+
+
+def zero_score_from_default(theirs):
+    """sed_eval's results() under ``zero_score``, derived from its default-handling results.
+
+    ``SegmentBasedMetrics`` takes no ``empty_system_output_handling`` argument, so ``zero_score`` cannot be
+    asked of it without patching the object. sed_eval's rule (``class_wise_f_measure``): where a class has
+    no system output, precision is 0 instead of NaN, so F1 = f_measure(0, recall) = 0 where recall is 0 and
+    NaN where recall is NaN; the class-wise averages are NaN-ignoring means again.
+    """
+    import copy
+
+    import numpy as np
+
+    out = copy.deepcopy(theirs)
+    for scores in out["class_wise"].values():
+        if scores["count"]["Nsys"] == 0:
+            recall = scores["f_measure"]["recall"]
+            scores["f_measure"]["precision"] = 0.0
+            scores["f_measure"]["f_measure"] = 0.0 if recall == 0 else float("nan")
+    for key in ("f_measure", "precision", "recall"):
+        values = [scores["f_measure"][key] for scores in out["class_wise"].values()]
+        out["class_wise_average"]["f_measure"][key] = float(np.nanmean(values))
+    if sum(scores["count"]["Nsys"] for scores in out["class_wise"].values()) == 0:
+        overall = out["overall"]["f_measure"]
+        overall["precision"] = 0.0
+        overall["f_measure"] = 0.0 if overall["recall"] == 0 else float("nan")
+    return out
 
 
 def assert_same_as_sed_eval(ours, theirs, tolerance=1e-6):
@@ -57,6 +88,12 @@ def assert_same_as_sed_eval(ours, theirs, tolerance=1e-6):
         same(ours.macro[ours_key], average[section][key], f"macro {ours_key}")
         for name in ours.classes:
             same(ours.per_class[name][ours_key], theirs["class_wise"][name][section][key], f"{name} {ours_key}")
+    if "accuracy" in ours.micro:  # segment-based
+        for key in ("sensitivity", "specificity", "balanced_accuracy", "accuracy"):
+            same(ours.micro[key], overall["accuracy"][key], f"micro {key}")
+            same(ours.macro[key], average["accuracy"][key], f"macro {key}")
+            for name in ours.classes:
+                same(ours.per_class[name][key], theirs["class_wise"][name]["accuracy"][key], f"{name} {key}")
     if "substitution_rate" in ours.micro:
         same(ours.micro["substitution_rate"], overall["error_rate"]["substitution_rate"], "micro substitution")
     for name in ours.classes:

@@ -119,14 +119,31 @@ def test_class_without_estimates_and_clip_without_events(tmp_path):
     assert_same_as_sed_eval(ours, sed_eval_event(ref, est, classes, ref.files, t_collar=0.2, percentage_of_length=0.2))
     json_doc = ours.to_json()
     assert json_doc["per_class"]["c"]["f1"] is None
-    assert set(json_doc) == {"micro", "macro", "per_class", "clip_counts"}
+    assert set(json_doc) == {"micro", "macro", "per_class", "clip_counts", "parameters"}
+    assert json_doc["parameters"] == {"empty_system_output": "zero_score", "t_collar": 0.2,
+                                      "percentage_of_length": 0.2, "evaluate_onset": True,
+                                      "evaluate_offset": True, "event_matching": "optimal"}
     # Per clip (x.wav, empty.wav) and class (a, b, c): hits, estimates, references, for the bootstrap.
     assert json_doc["clip_counts"]["files"] == ["x.wav", "empty.wav"]
     assert json_doc["clip_counts"]["tp"] == [[1, 0, 0], [0, 0, 0]]
     assert json_doc["clip_counts"]["n_est"] == [[1, 0, 0], [1, 0, 0]]
     assert json_doc["clip_counts"]["n_ref"] == [[1, 1, 0], [0, 0, 0]]
-    assert set(json_doc["micro"]) == {"f1", "precision", "recall", "error_rate"}
-    assert set(json_doc["per_class"]["a"]) == {"f1", "precision", "recall", "error_rate", "n_ref", "n_est"}
+    rates = {"f1", "precision", "recall", "error_rate", "deletion_rate", "insertion_rate"}
+    assert set(json_doc["micro"]) == rates | {"substitution_rate"}
+    assert set(json_doc["macro"]) == rates
+    assert set(json_doc["per_class"]["a"]) == rates | {"n_ref", "n_est"}
+    # By hand: 2 reference events, 2 estimates, 1 hit; the false alarm on empty.wav meets no reference
+    # event, so no substitution: D = 2 - 1 - 0 = 1, I = 1, each rate / 2.
+    assert json_doc["micro"]["deletion_rate"] == pytest.approx(0.5)
+    assert json_doc["micro"]["insertion_rate"] == pytest.approx(0.5)
+    assert json_doc["micro"]["substitution_rate"] == 0.0
+    # sed_eval's default handling: class b (no estimate) has precision and F1 NaN and leaves the mean.
+    default = event_based_metrics(ref, est, classes=classes, empty_system_output="default")
+    assert np.isnan(default.per_class["b"]["f1"]) and np.isnan(default.per_class["b"]["precision"])
+    assert default.macro["f1"] == pytest.approx(2 / 3)  # class a only: P 1/2, R 1
+    assert ours.macro["f1"] == pytest.approx(1 / 3)  # a and b (0)
+    assert_same_as_sed_eval(default, sed_eval_event(ref, est, classes, ref.files, empty_system_output="default",
+                                                    t_collar=0.2, percentage_of_length=0.2))
     seg = segment_based_metrics(ref, est, classes=classes)
     assert_same_as_sed_eval(seg, sed_eval_segment(ref, est, classes, ref.files))
 

@@ -8,3 +8,10 @@ prints its message as one line on stderr and exits with status 2; anything else 
 
 class InputError(ValueError):
     """Bad user input: a missing or malformed file, a bad option or config value."""
+
+
+class InputWarning(UserWarning):
+    """Input sedkit accepts but changes or ignores (the reference scorers' behaviour, or a repair).
+
+    The CLI prints each as one line on stderr, ``sedkit <command>: warning: <message>``.
+    """

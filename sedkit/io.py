@@ -23,13 +23,19 @@ __all__ = ["atomic_write", "save_npy", "write_tsv", "read_tsv", "EventTable", "r
 
 
 def _file_mode() -> int:
-    """Mode for new files under the current umask (mkstemp would leave them private, 0600)."""
+    """Mode for new files under the current umask (mkstemp would leave them private, 0600).
+
+    Read when a file is written, not at import (importing a library must not touch process state): from
+    /proc on Linux, else by setting and restoring the umask.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
-
-
-_FILE_MODE = _file_mode()
 
 
 @contextlib.contextmanager
@@ -48,7 +54,7 @@ def atomic_write(path: str | Path, mode: str = "w", fsync: bool = True, **kwargs
             handle.flush()
             if fsync:
                 os.fsync(handle.fileno())
-        os.chmod(tmp, _FILE_MODE)
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -196,10 +202,19 @@ def read_events(path: str | Path, empty_rows: bool = True) -> EventTable:
 
 
 def read_durations(path: str | Path) -> dict[str, float]:
-    """Read ``filename  duration`` (seconds, > 0) into a dict; duplicate filenames are an error."""
+    """Read ``filename  duration`` (seconds, > 0) into a dict.
+
+    A filename listed twice with the same duration is read once, with an :class:`InputWarning` (psds_eval
+    drops such duplicates); with different durations it is an error.
+    """
+    import warnings
+
+    from sedkit.errors import InputWarning
+
     path = Path(path)
     rows = read_tsv(path, required=("filename", "duration"))
     durations: dict[str, float] = {}
+    repeated: list[str] = []
     for number, row in enumerate(rows, start=2):
         name = row["filename"].strip()
         try:
@@ -209,10 +224,17 @@ def read_durations(path: str | Path) -> dict[str, float]:
         if not np.isfinite(value) or value <= 0:
             raise InputError(f"{path}:{number}: duration {row['duration']!r} is not a positive number of seconds")
         if name in durations:
-            raise InputError(f"{path}:{number}: {name} appears twice")
+            if durations[name] != value:
+                raise InputError(f"{path}:{number}: {name} appears twice with different durations "
+                                 f"({durations[name]:g} and {value:g} s)")
+            repeated.append(name)
+            continue
         durations[name] = value
     if not durations:
         raise InputError(f"{path}: no rows after the header")
+    if repeated:
+        warnings.warn(f"{path}: {len(repeated)} repeated row(s) with the same duration read once (first: "
+                      f"{repeated[0]})", InputWarning)
     return durations
 
 

@@ -6,12 +6,14 @@ here imports torch or pandas, so scoring starts fast when scripted over many sys
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import sys
+import warnings
 from types import SimpleNamespace
 
-from sedkit.errors import InputError
+from sedkit.errors import InputError, InputWarning
 
 EVENT_DOC = """Event-based F1, precision, recall, error rate and its substitution / deletion / insertion
 parts, the same numbers as sed_eval's EventBasedMetrics (onset collar, offset collar max(collar, rate x
@@ -77,6 +79,19 @@ def _add_segment_arguments(parser: argparse.ArgumentParser) -> None:
     _add_common(parser)
     parser.add_argument("--time-resolution-s", type=float, default=1.0, help="segment length in seconds (default 1.0)")
     _add_empty_system_output(parser, "default")
+
+
+@contextlib.contextmanager
+def warnings_to_stderr(command: str):
+    """Collect the :class:`InputWarning` s raised inside; print one line each on success."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InputWarning)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, InputWarning):
+            print(f"sedkit {command}: warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 def _load(args: argparse.Namespace):
@@ -158,11 +173,13 @@ def _finish(result, args: argparse.Namespace, title: str) -> int:
 def _run_event(args: argparse.Namespace) -> int:
     from sedkit.metrics.event_based import event_based_metrics
 
-    reference, estimated, durations = _load(args)
-    result = event_based_metrics(reference, estimated, classes=args.classes, durations=durations,
-                                 t_collar=args.t_collar_s, percentage_of_length=args.percentage_of_length,
-                                 evaluate_onset=args.evaluate_onset, evaluate_offset=args.evaluate_offset,
-                                 event_matching=args.event_matching, empty_system_output=args.empty_system_output)
+    with warnings_to_stderr("eval event"):
+        reference, estimated, durations = _load(args)
+        result = event_based_metrics(reference, estimated, classes=args.classes, durations=durations,
+                                     t_collar=args.t_collar_s, percentage_of_length=args.percentage_of_length,
+                                     evaluate_onset=args.evaluate_onset, evaluate_offset=args.evaluate_offset,
+                                     event_matching=args.event_matching,
+                                     empty_system_output=args.empty_system_output)
     collars = [f"onset collar {args.t_collar_s:g} s"] if args.evaluate_onset else ["onsets not evaluated"]
     collars.append(f"offset collar max({args.t_collar_s:g} s, {100 * args.percentage_of_length:g}% of length)"
                    if args.evaluate_offset else "offsets not evaluated")
@@ -174,10 +191,11 @@ def _run_event(args: argparse.Namespace) -> int:
 def _run_segment(args: argparse.Namespace) -> int:
     from sedkit.metrics.segment_based import segment_based_metrics
 
-    reference, estimated, durations = _load(args)
-    result = segment_based_metrics(reference, estimated, classes=args.classes, durations=durations,
-                                   time_resolution=args.time_resolution_s,
-                                   empty_system_output=args.empty_system_output)
+    with warnings_to_stderr("eval segment"):
+        reference, estimated, durations = _load(args)
+        result = segment_based_metrics(reference, estimated, classes=args.classes, durations=durations,
+                                       time_resolution=args.time_resolution_s,
+                                       empty_system_output=args.empty_system_output)
     title = (f"segment-based: {args.time_resolution_s:g} s segments, empty system output "
              f"{args.empty_system_output}; {result.n_files} files, "
              f"{len(result.classes)} classes, {result.extra['evaluated_length_s']:.1f} s evaluated")
@@ -187,10 +205,12 @@ def _run_segment(args: argparse.Namespace) -> int:
 PSDS_DOC = """Polyphonic sound detection score. From thresholded detection tables (--estimated, one table per
 operating point) it gives psds_eval's number; from per-clip frame scores (--scores, sed_scores_eval's
 format) sed_scores_eval's threshold-free intersection-based PSDS. The two differ by design (see
-docs/evaluation.md): say which one you report.
+docs/evaluation.md): say which one you report. With --estimated it also prints, per operating point,
+psds_eval's intersection-based macro F1 (DESED_task's "intersection F1" is --dtc 0.5 --gtc 0.5), and the
+JSON holds each point's per-class TPR, FPR, cross-trigger rates and F1.
 
 examples:
-  sedkit eval psds --reference ref.tsv --durations dur.tsv --estimated op_*.tsv --plot psd_roc.png
+  sedkit eval psds --reference ref.tsv --durations dur.tsv --estimated op_*.tsv --plot psd_roc.png --csv roc.csv
   sedkit eval psds --reference ref.tsv --durations dur.tsv --scores exp/decode/scores --alpha-ct 1 --json psds.json
 """
 
@@ -208,6 +228,7 @@ def _add_psds_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha-st", type=float, default=1.0, help="class-instability weight (default 1)")
     parser.add_argument("--max-efpr", type=float, default=100.0, help="eFPR per hour up to which the area runs (default 100)")
     parser.add_argument("--plot", metavar="PNG", help="draw the PSD-ROC curve and the per-class ROCs")
+    parser.add_argument("--csv", metavar="OUT.csv", help="write the PSD-ROC (eFPR per hour, eTPR, each class's TPR)")
     parser.add_argument("--bootstrap", type=int, default=0, metavar="N",
                         help="with --scores: also PSDS on N resamples of the clips, into the JSON's bootstrap "
                              "(for paired confidence intervals, sedkit results; default 0: off)")
@@ -215,22 +236,19 @@ def _add_psds_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_psds(args: argparse.Namespace) -> int:
-    import warnings
-
     from sedkit.io import read_durations, read_events
     from sedkit.metrics import psds as psds_module
 
-    reference = read_events(args.reference)
-    durations = read_durations(args.durations)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", psds_module.PSDSWarning)
+    with warnings_to_stderr("eval psds"):
+        reference = read_events(args.reference)
+        durations = read_durations(args.durations)
         gt = psds_module.prepare_ground_truth(reference, durations, args.classes, merge_touching=bool(args.scores))
         all_classes = args.classes or reference.labels
         if args.estimated:
             detections = [psds_module.encode_detections(read_events(path), gt, all_classes) for path in args.estimated]
             result = psds_module.psds_from_operating_points(
                 gt, detections, dtc=args.dtc, gtc=args.gtc, cttc=args.cttc, alpha_ct=args.alpha_ct,
-                alpha_st=args.alpha_st, max_efpr=args.max_efpr)
+                alpha_st=args.alpha_st, max_efpr=args.max_efpr, names=args.estimated)
         else:
             from sedkit.metrics.psds_scores import psds_from_scores
 
@@ -238,8 +256,6 @@ def _run_psds(args: argparse.Namespace) -> int:
             result = psds_from_scores(gt, args.scores, dtc=args.dtc, gtc=args.gtc, cttc=args.cttc,
                                       alpha_ct=args.alpha_ct, alpha_st=args.alpha_st, max_efpr=args.max_efpr,
                                       all_classes=args.classes)
-    for warning in caught:
-        print(f"sedkit eval psds: warning: {warning.message}", file=sys.stderr)
     if args.bootstrap:
         if args.bootstrap < 0 or not args.scores:
             raise InputError("--bootstrap N needs N >= 1 and --scores (the threshold-free PSDS)")
@@ -257,6 +273,8 @@ def _run_psds(args: argparse.Namespace) -> int:
         low, high = np.percentile(values, [2.5, 97.5])
         print(f"PSDS bootstrap over {len(gt.files)} clips: {args.bootstrap} resamples, 95 % interval "
               f"[{low:.4f}, {high:.4f}]")
+    if args.estimated and result.classes:
+        print(_operating_point_table(result))
     p = result.parameters
     print(f"PSDS {result.psds:.4f}  ({result.method}; dtc {p['dtc']:g}, gtc {p['gtc']:g}, cttc {p['cttc']:g}, "
           f"alpha_ct {p['alpha_ct']:g}, alpha_st {p['alpha_st']:g}, max_efpr {p['max_efpr']:g}/h; "
@@ -264,11 +282,31 @@ def _run_psds(args: argparse.Namespace) -> int:
           f"{len(gt.files)} files, {len(result.classes)} classes)")
     if args.json:
         write_json(args.json, result.to_json())
+    if args.csv:
+        from sedkit.io import atomic_write
+
+        header, rows = psds_module.psd_roc_table(result)
+        with atomic_write(args.csv) as handle:
+            handle.write("\n".join(",".join(row) for row in [header, *rows]) + "\n")
     if args.plot:
         from sedkit.metrics.plots import plot_psd_roc
 
         plot_psd_roc(result, args.plot)
     return 0
+
+
+def _operating_point_table(result) -> str:
+    """Per operating point: intersection-based macro F1 (psds_eval's), mean TPR and mean FPR per hour."""
+    points = result.extra["operating_points"]
+    width = max(len("operating point"), *(len(p["name"]) for p in points))
+    lines = [f"{'operating point':<{width}}  {'inter. F1 %':>11} {'mean TPR %':>10} {'mean FPR/h':>10}"]
+    for p in points:
+        tpr = [v for v in p["tpr"].values() if v is not None]
+        fpr = [v for v in p["fpr_per_hour"].values() if v is not None]
+        f1 = p["intersection_f1"]["macro"]
+        lines.append(f"{p['name']:<{width}}  {_percent(f1):>11} {_percent(sum(tpr) / len(tpr)):>10} "
+                     f"{sum(fpr) / len(fpr):>10.2f}")
+    return "\n".join(lines)
 
 
 event = SimpleNamespace(add_arguments=_add_event_arguments, run=_run_event, __doc__=EVENT_DOC)

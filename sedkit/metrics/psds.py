@@ -21,7 +21,9 @@ Where psds_eval refuses input, sedkit goes on and warns: overlapping reference (
 class in one file are merged into one (identical duplicate detections are kept, as psds_eval counts them);
 zero-length events are dropped (psds_eval drops them silently). Classes without reference events are left
 out of the average (psds_eval only knows classes present in the reference). With a single class the
-cross-trigger term is taken as 0 (psds_eval gives NaN there).
+cross-trigger term is taken as 0 (psds_eval gives NaN there). Detections whose label is not in the class
+list are ignored, as psds_eval ignores them (its confusion matrix has rows only for the reference's
+classes). A reference without any event gives PSDS 0 (psds_eval 0.5.3 and sed_scores_eval 0.0.4 raise).
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from sedkit.errors import InputError
+from sedkit.errors import InputError, InputWarning
 from sedkit.io import EventTable
 from sedkit.metrics.common import EncodedEvents, encode_events, evaluated_files, file_pairs, resolve_classes
 
@@ -43,7 +45,7 @@ __all__ = ["PSDSResult", "GroundTruth", "prepare_ground_truth", "psds_from_opera
 SECONDS_PER_HOUR = 3600.0
 
 
-class PSDSWarning(UserWarning):
+class PSDSWarning(InputWarning):
     """Input that psds_eval would refuse or silently change, and that sedkit repaired."""
 
 
@@ -143,7 +145,7 @@ def prepare_ground_truth(reference: EventTable, durations: Dict[str, float],
 
     ``merge_touching`` also merges same-class events that touch (for the score-based PSDS).
     """
-    class_list = resolve_classes(reference, classes)
+    class_list = resolve_classes(reference, classes) if classes or len(reference) else []
     files = evaluated_files(reference, durations)
     file_index = {name: i for i, name in enumerate(files)}
     events = encode_events(reference, file_index, {c: i for i, c in enumerate(class_list)}, "reference")
@@ -155,7 +157,7 @@ def prepare_ground_truth(reference: EventTable, durations: Dict[str, float],
         warnings.warn(f"{reference.path}: no reference events for {', '.join(empty)}; left out of PSDS", PSDSWarning)
     present = [i for i, n in enumerate(n_ref) if n > 0]
     if not present:
-        raise InputError(f"{reference.path}: no reference events to compute PSDS on")
+        warnings.warn(f"{reference.path}: no reference events at all: PSDS is 0", PSDSWarning)
     remap = np.full(len(class_list), -1)
     remap[present] = np.arange(len(present))
     events = EncodedEvents(events.file, remap[events.label], events.onset, events.offset)
@@ -166,7 +168,19 @@ def prepare_ground_truth(reference: EventTable, durations: Dict[str, float],
 
 
 def encode_detections(table: EventTable, gt: GroundTruth, all_classes: Sequence[str]) -> EncodedEvents:
-    """Detections of one operating point, on the ground truth's files and classes (others dropped)."""
+    """Detections of one operating point, on the ground truth's files and classes (others dropped).
+
+    Labels outside ``all_classes`` are ignored with a warning, as psds_eval ignores them.
+    """
+    known = set(all_classes)
+    unknown = sorted({label for label in table.label if label not in known})
+    if unknown:
+        keep_rows = [i for i, label in enumerate(table.label) if label in known]
+        warnings.warn(f"{table.path}: {len(table.label) - len(keep_rows)} detection(s) with labels not in the "
+                      f"class list ignored, as psds_eval does ({', '.join(unknown)})", PSDSWarning)
+        table = EventTable(table.path, table.files, [table.filename[i] for i in keep_rows],
+                           table.onset[keep_rows], table.offset[keep_rows], [table.label[i] for i in keep_rows],
+                           [table.row_numbers[i] for i in keep_rows])
     file_index = {name: i for i, name in enumerate(gt.files)}
     events = encode_events(table, file_index, {c: i for i, c in enumerate(all_classes)}, "estimated")
     remap = np.array([gt.classes.index(c) if c in gt.classes else -1 for c in all_classes], dtype=np.int64)
@@ -242,10 +256,33 @@ def area_up_to(x: np.ndarray, y: np.ndarray, max_x: float) -> float:
     return float(np.sum(np.diff(x[valid]) * y[valid][:-1]))
 
 
+def no_reference_result(parameters: Dict[str, float], method: str, n_points: int) -> PSDSResult:
+    """PSDS 0 for a reference without events: nothing to detect, so no operating point has a TPR."""
+    limit = float(parameters["max_efpr"])
+    return PSDSResult(0.0, np.array([0.0, limit]), np.zeros(2), [], {}, parameters, method, n_points)
+
+
+def intersection_f1(tp: np.ndarray, fp: np.ndarray, n_ref: np.ndarray) -> np.ndarray:
+    """psds_eval's ``compute_macro_f_score`` per class: F1 = 2 TP / (2 TP + FN + FP).
+
+    As psds_eval computes it (FN from TP / TPR, so 0 / 0 where TP = 0), a class without any true positive
+    gets NaN and is left out of the macro mean (a documented quirk, kept so the numbers agree).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_gt = tp / (tp / n_ref)
+        return 2.0 * tp / (2.0 * tp + (n_gt - tp) + fp)
+
+
 def psds_from_operating_points(gt: GroundTruth, detections: Sequence[EncodedEvents], dtc: float = 0.5,
                                gtc: float = 0.5, cttc: float = 0.3, alpha_ct: float = 0.0,
-                               alpha_st: float = 0.0, max_efpr: Optional[float] = 100.0) -> PSDSResult:
-    """PSDS over operating points (each an encoded detection table), as psds_eval computes it."""
+                               alpha_st: float = 0.0, max_efpr: Optional[float] = 100.0,
+                               names: Optional[Sequence[str]] = None) -> PSDSResult:
+    """PSDS over operating points (each an encoded detection table), as psds_eval computes it.
+
+    ``extra["operating_points"]`` holds, per point (named by ``names``), each class's TPR, FPR per hour,
+    cross-trigger rates per hour (on each other class), eFPR per hour and intersection-based F1 (psds_eval's
+    ``compute_macro_f_score`` at ``dtc`` / ``gtc``) with its macro mean.
+    """
     for name, value in (("dtc", dtc), ("gtc", gtc), ("cttc", cttc), ("alpha_ct", alpha_ct)):
         if not 0 <= value <= 1:
             raise InputError(f"{name} must be in [0, 1], got {value}")
@@ -253,10 +290,16 @@ def psds_from_operating_points(gt: GroundTruth, detections: Sequence[EncodedEven
         raise InputError(f"alpha_st must be >= 0, got {alpha_st}")
     if max_efpr is not None and not max_efpr > 0:
         raise InputError(f"max_efpr must be > 0, got {max_efpr}")
+    method = "operating points (psds_eval)"
+    if not gt.classes:
+        return no_reference_result(dict(dtc=dtc, gtc=gtc, cttc=cttc, alpha_ct=alpha_ct, alpha_st=alpha_st,
+                                        max_efpr=100.0 if max_efpr is None else max_efpr), method, len(detections))
+    names = list(names) if names is not None else [f"point {k + 1}" for k in range(len(detections))]
     n_classes = len(gt.classes)
     per_hour = SECONDS_PER_HOUR / gt.total_duration
     tpr = np.zeros((n_classes, len(detections) + 1))  # the last column is the origin psds_eval adds
     efpr = np.zeros_like(tpr)
+    points = []
     with np.errstate(divide="ignore", invalid="ignore"):
         for k, det in enumerate(detections):
             tp, fp, ct = operating_point_counts(det, gt, dtc, gtc, cttc)
@@ -265,10 +308,42 @@ def psds_from_operating_points(gt: GroundTruth, detections: Sequence[EncodedEven
             np.fill_diagonal(ct_rate, np.nan)
             cross = np.nanmean(ct_rate, axis=1) if n_classes > 1 else np.zeros(n_classes)
             efpr[:, k] = fp * per_hour + alpha_ct * cross
+            f1 = intersection_f1(tp, fp, gt.n_ref)
+            points.append(_point_json(names[k], gt.classes, tpr[:, k], fp * per_hour, ct_rate, efpr[:, k], f1))
     x, y = psd_roc_from_rates(tpr, efpr, alpha_st)
     limit = float(x.max()) if max_efpr is None else float(max_efpr)
     value = area_up_to(x, y, limit) / limit if limit > 0 else math.nan
     class_roc = {c: (efpr[i], tpr[i]) for i, c in enumerate(gt.classes)}
     parameters = dict(dtc=dtc, gtc=gtc, cttc=cttc, alpha_ct=alpha_ct, alpha_st=alpha_st, max_efpr=limit)
-    return PSDSResult(value, x, y, list(gt.classes), class_roc, parameters,
-                      "operating points (psds_eval)", len(detections))
+    result = PSDSResult(value, x, y, list(gt.classes), class_roc, parameters, method, len(detections))
+    result.extra["operating_points"] = points
+    return result
+
+
+def _number(value: float):
+    return None if not math.isfinite(value) else float(value)
+
+
+def _point_json(name: str, classes: Sequence[str], tpr: np.ndarray, fpr: np.ndarray, ct_rate: np.ndarray,
+                efpr: np.ndarray, f1: np.ndarray) -> dict:
+    finite = f1[np.isfinite(f1)]
+    return {
+        "name": name,
+        "intersection_f1": {"macro": _number(float(finite.mean())) if finite.size else None,
+                            "per_class": {c: _number(v) for c, v in zip(classes, f1.tolist())}},
+        "tpr": {c: _number(v) for c, v in zip(classes, tpr.tolist())},
+        "fpr_per_hour": {c: _number(v) for c, v in zip(classes, fpr.tolist())},
+        "efpr_per_hour": {c: _number(v) for c, v in zip(classes, efpr.tolist())},
+        "ctr_per_hour": {c: {o: _number(ct_rate[i, j]) for j, o in enumerate(classes) if j != i}
+                         for i, c in enumerate(classes)},
+    }
+
+
+def psd_roc_table(result: PSDSResult):
+    """The PSD-ROC as rows (eFPR per hour, eTPR, each class's TPR there) and its header, for ``--csv``."""
+    header = ["efpr_per_hour", "etpr", *(f"tpr_{c}" for c in result.classes)]
+    columns = [result.efpr, result.etpr]
+    for c in result.classes:
+        efpr, tpr = result.class_roc[c]
+        columns.append(_class_step_curve(result.efpr, np.asarray(efpr), np.asarray(tpr)))
+    return header, [[f"{v:.6g}" for v in row] for row in zip(*(c.tolist() for c in columns))]

@@ -35,7 +35,7 @@ import numpy as np
 
 from sedkit.errors import InputError
 from sedkit.io import read_scores
-from sedkit.metrics.psds import SECONDS_PER_HOUR, GroundTruth, PSDSResult
+from sedkit.metrics.psds import SECONDS_PER_HOUR, GroundTruth, PSDSResult, no_reference_result
 
 __all__ = ["psds_from_scores", "psds_bootstrap", "read_score_folder", "class_statistics", "ClassDeltas"]
 
@@ -64,16 +64,17 @@ def read_score_folder(folder: str | Path, gt: GroundTruth, all_classes: Sequence
         path = present[os.path.splitext(name)[0]]
         timestamps, classes, scores = read_scores(path)
         if columns is None:
+            import warnings
+
+            from sedkit.metrics.psds import PSDSWarning
+
             columns = classes
-            unknown = [c for c in classes if all_classes is not None and c not in all_classes]
-            if unknown:
-                raise InputError(f"{path}:1: class {unknown[0]!r} is not in the class list")
-            unused = [c for c in classes if c not in gt.classes and c not in unknown]
+            ignored = [c for c in classes if all_classes is not None and c not in all_classes]
+            if ignored:
+                warnings.warn(f"{folder}: score columns {', '.join(ignored)} are not in --classes: ignored",
+                              PSDSWarning)
+            unused = [c for c in classes if c not in gt.classes and c not in ignored]
             if unused:
-                import warnings
-
-                from sedkit.metrics.psds import PSDSWarning
-
                 warnings.warn(f"{folder}: no reference events for score columns {', '.join(unused)}; "
                               "left out of PSDS", PSDSWarning)
             lacking = [c for c in gt.classes if c not in classes]
@@ -249,17 +250,18 @@ class ClassDeltas:
         return self.thresholds, counts[0], counts[1], cts
 
 
-def _unique_cummax_sort(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float):
-    """sed_scores_eval's reduction of an ROC to its upper staircase (running maximum, one point per eFPR)."""
+def _unique_cummax_sort(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float, thresholds: np.ndarray):
+    """sed_scores_eval's reduction of an ROC to its upper staircase (running maximum, one point per eFPR);
+    returns (tpr, efpr, thresholds) of the kept points."""
     order = np.lexsort((tpr, efpr))
-    tpr, efpr = tpr[order], efpr[order]
+    tpr, efpr, thresholds = tpr[order], efpr[order], thresholds[order]
     running = np.maximum.accumulate(tpr)
     keep = np.concatenate(([0], np.flatnonzero(running[1:] > running[:-1]) + 1))
-    tpr, efpr = tpr[keep], efpr[keep]
+    tpr, efpr, thresholds = tpr[keep], efpr[keep], thresholds[keep]
     last_of_each = np.concatenate((np.flatnonzero(efpr[1:] != efpr[:-1]), [efpr.shape[0] - 1]))
-    tpr, efpr = tpr[last_of_each], efpr[last_of_each]
+    tpr, efpr, thresholds = tpr[last_of_each], efpr[last_of_each], thresholds[last_of_each]
     cut = efpr <= max_efpr
-    return tpr[cut], efpr[cut]
+    return tpr[cut], efpr[cut], thresholds[cut]
 
 
 def psds_from_scores(gt: GroundTruth, scores_dir: str | Path, dtc: float = 0.7, gtc: float = 0.7,
@@ -272,13 +274,21 @@ def psds_from_scores(gt: GroundTruth, scores_dir: str | Path, dtc: float = 0.7, 
     if alpha_st < 0 or not max_efpr > 0:
         raise InputError("alpha_st must be >= 0 and max_efpr > 0")
     start, end, file, scores = read_score_folder(scores_dir, gt, all_classes)
-    stats = class_statistics(start, end, file, scores, gt, dtc, gtc, cttc if alpha_ct > 0 else None)
-    value, x, etpr, class_roc = _psds_from_counts(stats, gt.classes, gt.n_ref, gt.total_duration, gt.ref_duration,
-                                                  alpha_ct, alpha_st, max_efpr)
     parameters = dict(dtc=dtc, gtc=gtc, cttc=cttc, alpha_ct=alpha_ct, alpha_st=alpha_st, max_efpr=max_efpr)
+    method = "threshold-free, intersection-based (sed_scores_eval)"
+    if not gt.classes:
+        return no_reference_result(parameters, method, 0)
+    stats = class_statistics(start, end, file, scores, gt, dtc, gtc, cttc if alpha_ct > 0 else None)
+    value, x, etpr, class_roc, class_thresholds = _psds_from_counts(
+        stats, gt.classes, gt.n_ref, gt.total_duration, gt.ref_duration, alpha_ct, alpha_st, max_efpr)
     n_thresholds = int(sum(t.shape[0] for t, *_ in stats))
-    return PSDSResult(value if math.isfinite(value) else math.nan, x, etpr, list(gt.classes), class_roc,
-                      parameters, "threshold-free, intersection-based (sed_scores_eval)", n_thresholds)
+    result = PSDSResult(value if math.isfinite(value) else math.nan, x, etpr, list(gt.classes), class_roc,
+                        parameters, method, n_thresholds)
+    # Each class's ROC staircase with the score threshold of each point (>= threshold detects).
+    result.extra["per_class_roc"] = {
+        c: {"threshold": [float(t) if math.isfinite(t) else None for t in class_thresholds[c].tolist()],
+            "tpr": class_roc[c][1].tolist(), "efpr_per_hour": class_roc[c][0].tolist()} for c in gt.classes}
+    return result
 
 
 def psds_bootstrap(gt: GroundTruth, scores_dir: str | Path, weights: np.ndarray, dtc: float = 0.7,
@@ -316,9 +326,10 @@ def psds_bootstrap(gt: GroundTruth, scores_dir: str | Path, weights: np.ndarray,
 
 def _psds_from_counts(stats, classes: Sequence[str], n_ref: np.ndarray, total_duration: float,
                       ref_duration: np.ndarray, alpha_ct: float, alpha_st: float, max_efpr: float):
-    """(PSDS, eFPR grid, eTPR, class ROCs) from each class's counts per threshold."""
+    """(PSDS, eFPR grid, eTPR, class ROCs, class ROC thresholds) from each class's counts per threshold."""
     n_classes = len(classes)
     class_roc: Dict[str, tuple] = {}
+    class_thresholds: Dict[str, np.ndarray] = {}
     for c, (thresholds, tps, fps, cts) in enumerate(stats):
         tpr = tps / max(n_ref[c], 1)
         rate = fps / total_duration
@@ -326,7 +337,8 @@ def _psds_from_counts(stats, classes: Sequence[str], n_ref: np.ndarray, total_du
             others = [j for j in range(n_classes) if j != c]
             ct_rates = [cts[j] / max(ref_duration[j], 1e-12) for j in others]
             rate = rate + alpha_ct * np.mean(ct_rates, axis=0)
-        class_roc[classes[c]] = _unique_cummax_sort(tpr, rate * SECONDS_PER_HOUR, max_efpr)[::-1]
+        tpr, efpr, kept = _unique_cummax_sort(tpr, rate * SECONDS_PER_HOUR, max_efpr, thresholds)
+        class_roc[classes[c]], class_thresholds[classes[c]] = (efpr, tpr), kept
     x = np.unique(np.concatenate([efpr for efpr, _ in class_roc.values()]))
     curves = []
     for efpr, tpr in class_roc.values():
@@ -339,4 +351,4 @@ def _psds_from_counts(stats, classes: Sequence[str], n_ref: np.ndarray, total_du
     cut = cut[0] if cut.size else x_all.shape[0]
     widths = np.diff(np.append(x_all[:cut], max_efpr))
     value = float(np.sum(y_all[:cut] * widths)) / max_efpr
-    return value, x, etpr, class_roc
+    return value, x, etpr, class_roc, class_thresholds

@@ -94,6 +94,60 @@ def test_segment_empty_system_output(tables, capsys, handling, cat_f1, macro_f1)
     assert "balanced accuracy" in stdout
 
 
+def test_psds_operating_point_output_by_hand(tables, capsys):
+    """dtc = gtc = 0.5 on 30 s of audio: Dog's two detections at 1.05-2.1 (a) and 0.4-1.4 (b) are TPs, the
+    one at 3-4 on a.wav is a FP and a cross-trigger on Cat (2 s of Cat events); Cat's only detection (c.wav)
+    is a FP. Dog: TPR 1, FPR 1 / 30 s = 120 per hour, CTR on Cat 1 / 2 s = 1800 per hour, intersection F1
+    2*2 / (2*2 + 0 + 1) = 0.8; Cat: no TP, F1 undefined (psds_eval's 0 / 0) and out of the mean."""
+    out, csv = tables / "p.json", tables / "roc.csv"
+    (tables / "dur2.tsv").write_text(DUR + "a.wav\t10.0\n")
+    assert main(["eval", "psds", "--reference", str(tables / "ref.tsv"), "--durations", str(tables / "dur2.tsv"),
+                 "--estimated", str(tables / "est.tsv"), "--dtc", "0.5", "--gtc", "0.5", "--json", str(out),
+                 "--csv", str(csv)]) == 0
+    captured = capsys.readouterr()
+    assert "dur2.tsv: 1 repeated row(s) with the same duration read once" in captured.err
+    point = json.loads(out.read_text())["operating_points"][0]
+    assert point["name"] == str(tables / "est.tsv")
+    assert point["tpr"] == {"Cat": 0.0, "Dog": 1.0}
+    assert point["fpr_per_hour"] == {"Cat": pytest.approx(120.0), "Dog": pytest.approx(120.0)}
+    assert point["ctr_per_hour"]["Dog"]["Cat"] == pytest.approx(1800.0)
+    assert point["intersection_f1"] == {"macro": pytest.approx(0.8), "per_class": {"Cat": None, "Dog": pytest.approx(0.8)}}
+    assert " 80.00" in captured.out  # the per-point table
+    lines = csv.read_text().splitlines()
+    assert lines[0] == "efpr_per_hour,etpr,tpr_Cat,tpr_Dog"
+    # Cat's ROC: (0, 0), (120, 0); Dog's: (0, 0), (120, 1). eTPR = mean - std = 0.5 - 0.5 = 0.
+    assert lines[1:] == ["0,0,0,0", "120,0,0,1"]
+
+
+def test_psds_ignores_unknown_labels_and_extra_score_columns(tables, capsys):
+    import numpy as np
+
+    from sedkit.io import write_scores
+
+    (tables / "zebra.tsv").write_text(EST + "a.wav\t6.0\t7.0\tZebra\n")
+    base = ["eval", "psds", "--reference", str(tables / "ref.tsv"), "--durations", str(tables / "dur.tsv")]
+    out1, out2 = tables / "1.json", tables / "2.json"
+    assert main([*base, "--estimated", str(tables / "est.tsv"), "--json", str(out1)]) == 0
+    assert main([*base, "--estimated", str(tables / "zebra.tsv"), "--json", str(out2)]) == 0
+    err = capsys.readouterr().err
+    assert "1 detection(s) with labels not in the class list ignored, as psds_eval does (Zebra)" in err
+    assert json.loads(out1.read_text())["psds"] == json.loads(out2.read_text())["psds"]
+    # Scores: Dog 0.8 exactly over a.wav's Dog event (1-2 s), 0 elsewhere; Cat and Owl 0.1 everywhere.
+    for clip in ("a", "b", "c"):
+        scores = np.full((10, 3), 0.1)
+        scores[:, 1] = 0.0
+        if clip == "a":
+            scores[1, 1] = 0.8
+        write_scores(tables / "scores" / f"{clip}.tsv", np.arange(11.0), ["Cat", "Dog", "Owl"], scores)
+    assert main([*base, "--scores", str(tables / "scores"), "--classes", "Cat", "Dog", "--json", str(out1)]) == 0
+    assert "score columns Owl are not in --classes: ignored" in capsys.readouterr().err
+    doc = json.loads(out1.read_text())
+    assert doc["classes"] == ["Cat", "Dog"] and set(doc["per_class_roc"]) == {"Cat", "Dog"}
+    # Dog at >= 0.8: the 1-2 s detection finds one of the two Dog events, no false positive; lower
+    # thresholds only add whole-file detections that fail the DTC. The staircase keeps that one point.
+    assert doc["per_class_roc"]["Dog"] == {"threshold": [0.8], "tpr": [0.5], "efpr_per_hour": [0.0]}
+
+
 def test_psds_from_operating_points_and_scores(tables, capsys):
     import numpy as np
 

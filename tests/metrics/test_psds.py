@@ -143,3 +143,132 @@ def test_score_folder_errors(tmp_path):
     (tmp_path / "clip01.tsv").unlink()
     with pytest.raises(InputError, match="no score file for clip01.wav"):
         psds_from_scores(gt, tmp_path)
+
+
+def _with_label(points, label):
+    """Each operating point with one more detection of ``label`` per file (0.1 s to 2.5 s)."""
+    out = []
+    for point in points:
+        rows = list(zip(point.filename, point.onset.tolist(), point.offset.tolist(), point.label))
+        rows += [(f, 0.1, 2.5, label) for f in point.files]
+        out.append(table(point.path, point.files, rows))
+    return out
+
+
+def test_detections_with_unknown_labels_are_ignored_as_psds_eval_does():
+    ref, points, durations = operating_points(3)
+    mixed = _with_label(points, "zebra")
+    gt = prepare_ground_truth(ref, durations)
+    with pytest.warns(PSDSWarning, match="labels not in the class list ignored, as psds_eval does \\(zebra\\)"):
+        detections = [encode_detections(p, gt, list(CLASSES)) for p in mixed]
+    options = dict(dtc=0.5, gtc=0.5, cttc=0.3, alpha_ct=0.5, alpha_st=1.0, max_efpr=100.0)
+    ours = psds_from_operating_points(gt, detections, **options).psds
+    theirs = psds_eval_value(ref, durations, mixed, **options).value
+    assert ours == pytest.approx(theirs, abs=1e-6)
+    # ... and the same as without those rows.
+    clean = psds_from_operating_points(gt, [encode_detections(p, gt, list(CLASSES)) for p in points], **options)
+    assert ours == pytest.approx(clean.psds, abs=1e-12)
+
+
+def test_repeated_durations_rows(tmp_path):
+    from sedkit.errors import InputError, InputWarning
+    from sedkit.io import read_durations
+
+    ref, points, durations = operating_points(4)
+    rows = "".join(f"{name}\t{value}\n" for name, value in durations.items())
+    (tmp_path / "dup.tsv").write_text("filename\tduration\n" + rows + rows.splitlines(keepends=True)[0] + rows)
+    with pytest.warns(InputWarning, match="dup.tsv: 26 repeated row\\(s\\) with the same duration read once"):
+        read = read_durations(tmp_path / "dup.tsv")
+    assert read == durations
+    options = dict(dtc=0.5, gtc=0.5, cttc=0.3, alpha_ct=0.0, alpha_st=1.0, max_efpr=100.0)
+    gt = prepare_ground_truth(ref, read)
+    ours = psds_from_operating_points(gt, [encode_detections(p, gt, list(CLASSES)) for p in points], **options)
+    theirs = psds_eval_value(ref, {**durations, **{"clip00.wav": 10.0}}, points, **options)  # same values
+    assert ours.psds == pytest.approx(theirs.value, abs=1e-6)
+    (tmp_path / "conflict.tsv").write_text("filename\tduration\na.wav\t10\nb.wav\t5\na.wav\t9.5\n")
+    with pytest.raises(InputError, match="conflict.tsv:4: a.wav appears twice with different durations"):
+        read_durations(tmp_path / "conflict.tsv")
+
+
+def test_reference_without_events_gives_zero(tmp_path):
+    ref = table("ref", ["a.wav", "b.wav"], [])
+    durations = {"a.wav": 10.0, "b.wav": 10.0}
+    det = table("op", ["a.wav"], [("a.wav", 1.0, 2.0, "a")])
+    with pytest.warns(PSDSWarning, match="no reference events at all: PSDS is 0"):
+        gt = prepare_ground_truth(ref, durations)
+    with pytest.warns(PSDSWarning, match="labels not in the class list"):
+        detections = [encode_detections(det, gt, [])]
+    assert psds_from_operating_points(gt, detections).psds == 0.0
+    write_scores(tmp_path / "a.tsv", np.arange(11.0), ["a", "b"], np.full((10, 2), 0.5))
+    write_scores(tmp_path / "b.tsv", np.arange(11.0), ["a", "b"], np.full((10, 2), 0.5))
+    with pytest.warns(PSDSWarning):
+        assert psds_from_scores(gt, tmp_path).psds == 0.0
+
+
+def test_score_files_with_more_columns_than_classes(tmp_path):
+    """--classes a b on score files holding a, b, c: PSDS on a and b, equal to sed_scores_eval's on the
+    score files cut to those columns."""
+    pytest.importorskip("sed_scores_eval")
+    from sedkit.io import read_scores
+
+    ref, durations = write_score_folder(tmp_path / "full", 5)
+    keep = [i for i, label in enumerate(ref.label) if label != "c"]
+    ref_ab = table("ref", ref.files, [(ref.filename[i], ref.onset[i], ref.offset[i], ref.label[i]) for i in keep])
+    for path in sorted((tmp_path / "full").glob("*.tsv")):
+        stamps, classes, scores = read_scores(path)
+        write_scores(tmp_path / "ab" / path.name, stamps, classes[:2], scores[:, :2])
+    gt = prepare_ground_truth(ref_ab, durations, classes=["a", "b"], merge_touching=True)
+    with pytest.warns(PSDSWarning, match="score columns c are not in --classes: ignored"):
+        ours = psds_from_scores(gt, tmp_path / "full", all_classes=["a", "b"])
+    value, _, _ = sed_scores_eval_psds(ref_ab, durations, tmp_path / "ab")
+    assert ours.classes == ["a", "b"] and ours.psds == pytest.approx(value, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("criteria", [(0.5, 0.5), (0.7, 0.7), (0.1, 0.3)])
+def test_intersection_f1_matches_psds_eval(seed, criteria):
+    """Per operating point, psds_eval's compute_macro_f_score (PSDSEval(dtc, gtc, cttc) on that table)."""
+    psds_eval = pytest.importorskip("psds_eval")
+    import pandas as pd
+
+    dtc, gtc = criteria
+    ref, points, durations = operating_points(seed + 20)
+    gt = prepare_ground_truth(ref, durations)
+    ours = psds_from_operating_points(gt, [encode_detections(p, gt, list(CLASSES)) for p in points], dtc=dtc,
+                                      gtc=gtc, names=[p.path for p in points])
+    frame = lambda t: pd.DataFrame({"filename": t.filename, "onset": t.onset, "offset": t.offset,
+                                    "event_label": t.label})
+    metadata = pd.DataFrame({"filename": list(durations), "duration": list(durations.values())})
+    for point, mine in zip(points, ours.extra["operating_points"]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            evaluator = psds_eval.PSDSEval(dtc_threshold=dtc, gtc_threshold=gtc, cttc_threshold=0.3,
+                                           ground_truth=frame(ref), metadata=metadata)
+            macro, per_class = evaluator.compute_macro_f_score(frame(point))
+        assert mine["name"] == point.path
+        assert mine["intersection_f1"]["macro"] == pytest.approx(macro, abs=1e-6)
+        for c in CLASSES:
+            theirs = per_class[c]
+            if np.isnan(theirs):  # psds_eval: a class without true positive (0 / 0)
+                assert mine["intersection_f1"]["per_class"][c] is None
+            else:
+                assert mine["intersection_f1"]["per_class"][c] == pytest.approx(theirs, abs=1e-6)
+
+
+def test_per_operating_point_rates_by_hand():
+    """Two files of 1800 s (1 h in all); class a: 2 events, b: 1 event of 10 s. One point: an a detection
+    on the first a event (TP), one a detection on the b event (FP and a cross-trigger on b), nothing for b."""
+    ref = table("ref", ["x.wav", "y.wav"], [("x.wav", 10.0, 20.0, "a"), ("y.wav", 10.0, 20.0, "a"),
+                                            ("y.wav", 100.0, 110.0, "b")])
+    det = table("op", ["x.wav"], [("x.wav", 10.0, 20.0, "a"), ("y.wav", 100.0, 110.0, "a")])
+    gt = prepare_ground_truth(ref, {"x.wav": 1800.0, "y.wav": 1800.0})
+    result = psds_from_operating_points(gt, [encode_detections(det, gt, ["a", "b"])], dtc=0.5, gtc=0.5,
+                                        cttc=0.3, alpha_ct=1.0, names=["op.tsv"])
+    point = result.extra["operating_points"][0]
+    assert point["tpr"] == {"a": 0.5, "b": 0.0}
+    assert point["fpr_per_hour"] == {"a": 1.0, "b": 0.0}
+    assert point["ctr_per_hour"]["a"]["b"] == pytest.approx(360.0)  # 1 per 10 s of b events
+    assert point["efpr_per_hour"]["a"] == pytest.approx(1.0 + 360.0)
+    # F1 of a: 2 * 1 / (2 * 1 + 1 FN + 1 FP) = 0.5; b has no TP: NaN, out of the mean (psds_eval's 0 / 0).
+    assert point["intersection_f1"]["per_class"] == {"a": 0.5, "b": None}
+    assert point["intersection_f1"]["macro"] == 0.5

@@ -49,6 +49,51 @@ def _add_common(parser: argparse.ArgumentParser, durations_required: bool = Fals
     parser.add_argument("--classes", nargs="+", metavar="LABEL",
                         help="class list for the macro average (default: sorted reference labels)")
     parser.add_argument("--json", metavar="OUT", help="write the results as JSON")
+    _add_bootstrap(parser)
+
+
+def _add_bootstrap(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("confidence intervals (docs/evaluation.md)")
+    group.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                       help="also score N resamples of the clips: mean, std and 95 %% interval of every macro / "
+                            "micro figure in the table and the JSON (default 0: off)")
+    group.add_argument("--seed", "--bootstrap-seed", dest="bootstrap_seed", type=int, default=0, metavar="S",
+                       help="seed of the resamples (default 0)")
+    group.add_argument("--bootstrap-scheme", choices=("replacement", "folds"), default="replacement",
+                       help="replacement: draw the clips with replacement (default); folds: sed_scores_eval's "
+                            "bootstrapped_psds resamples, leave one of --bootstrap-folds folds out, N = folds x "
+                            "iterations")
+    group.add_argument("--bootstrap-folds", type=int, default=5, metavar="K",
+                       help="folds of --bootstrap-scheme folds (sed_scores_eval's n_folds, default 5)")
+
+
+def _bootstrap_weights(args: argparse.Namespace, n_clips: int):
+    """The resample weights the options ask for (clips in sorted filename order), or None."""
+    if not args.bootstrap:
+        return None
+    if args.bootstrap < 0:
+        raise InputError(f"--bootstrap must be >= 1, got {args.bootstrap}")
+    from sedkit.metrics.bootstrap import bootstrap_weights
+
+    return bootstrap_weights(n_clips, args.bootstrap, args.bootstrap_seed, args.bootstrap_scheme,
+                             args.bootstrap_folds)
+
+
+def _bootstrap_header(args: argparse.Namespace, n_clips: int) -> dict:
+    header = {"n_resamples": args.bootstrap, "seed": args.bootstrap_seed, "scheme": args.bootstrap_scheme,
+              "level": 0.95, "n_clips": n_clips}
+    if args.bootstrap_scheme == "folds":
+        header["n_folds"] = args.bootstrap_folds
+    return header
+
+
+def _bootstrap_line(name: str, summary: dict, scale: float = 100.0, unit: str = " %", digits: int = 2) -> str:
+    """``name mean +- std, 95 % interval [low, high]`` of a :func:`sedkit.metrics.bootstrap.summarize`."""
+    if summary["mean"] is None:
+        return f"{name}: undefined on every resample"
+    f = lambda v: f"{scale * v:.{digits}f}"  # noqa: E731
+    return (f"{name} {f(summary['mean'])} +- {f(summary['std'])}{unit}, 95 % interval "
+            f"[{f(summary['low'])}, {f(summary['high'])}]{unit}")
 
 
 def _add_empty_system_output(parser: argparse.ArgumentParser, default: str) -> None:
@@ -160,7 +205,17 @@ def write_json(path: str, document: dict) -> None:
 
 
 def _finish(result, args: argparse.Namespace, title: str) -> int:
+    weights = _bootstrap_weights(args, result.n_files)
     print(format_table(result, title))
+    if weights is not None:
+        from sedkit.metrics.bootstrap import bootstrap_metrics
+
+        summary = bootstrap_metrics(result.clip_counts, weights, result.parameters["empty_system_output"])
+        result.extra["bootstrap"] = {**_bootstrap_header(args, result.n_files), **summary}
+        print(f"bootstrap over {result.n_files} clips ({args.bootstrap} resamples, {args.bootstrap_scheme}):")
+        for section in ("macro", "micro"):
+            print("  " + _bootstrap_line(f"{section} F1", summary[section]["f1"]) + "; "
+                  + _bootstrap_line("error rate", summary[section]["error_rate"], 1.0, "", 3))
     if args.json:
         write_json(args.json, result.to_json())
     if args.plot:
@@ -229,10 +284,6 @@ def _add_psds_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-efpr", type=float, default=100.0, help="eFPR per hour up to which the area runs (default 100)")
     parser.add_argument("--plot", metavar="PNG", help="draw the PSD-ROC curve and the per-class ROCs")
     parser.add_argument("--csv", metavar="OUT.csv", help="write the PSD-ROC (eFPR per hour, eTPR, each class's TPR)")
-    parser.add_argument("--bootstrap", type=int, default=0, metavar="N",
-                        help="with --scores: also PSDS on N resamples of the clips, into the JSON's bootstrap "
-                             "(for paired confidence intervals, sedkit results; default 0: off)")
-    parser.add_argument("--bootstrap-seed", type=int, default=0, help="seed of the resamples (default 0)")
 
 
 def _run_psds(args: argparse.Namespace) -> int:
@@ -256,23 +307,24 @@ def _run_psds(args: argparse.Namespace) -> int:
             result = psds_from_scores(gt, args.scores, dtc=args.dtc, gtc=args.gtc, cttc=args.cttc,
                                       alpha_ct=args.alpha_ct, alpha_st=args.alpha_st, max_efpr=args.max_efpr,
                                       all_classes=args.classes)
-    if args.bootstrap:
-        if args.bootstrap < 0 or not args.scores:
-            raise InputError("--bootstrap N needs N >= 1 and --scores (the threshold-free PSDS)")
-        import numpy as np
+    weights = _bootstrap_weights(args, len(gt.files))
+    if weights is not None:
+        from sedkit.metrics.bootstrap import summarize
 
-        from sedkit.metrics.bootstrap import resample_weights
-        from sedkit.metrics.psds_scores import psds_bootstrap
+        criteria = dict(dtc=args.dtc, gtc=args.gtc, cttc=args.cttc, alpha_ct=args.alpha_ct, alpha_st=args.alpha_st,
+                        max_efpr=args.max_efpr)
+        if args.estimated:
+            values = psds_module.psds_bootstrap_operating_points(gt, detections, weights, **criteria)
+        else:
+            from sedkit.metrics.psds_scores import psds_bootstrap
 
-        weights = resample_weights(len(gt.files), args.bootstrap, args.bootstrap_seed)
-        values = psds_bootstrap(gt, args.scores, weights, dtc=args.dtc, gtc=args.gtc, cttc=args.cttc,
-                                alpha_ct=args.alpha_ct, alpha_st=args.alpha_st, max_efpr=args.max_efpr,
-                                all_classes=args.classes)
-        result.extra["bootstrap"] = {"n_resamples": args.bootstrap, "seed": args.bootstrap_seed,
+            values = psds_bootstrap(gt, args.scores, weights, all_classes=args.classes, **criteria)
+        summary = summarize(values)
+        # "values": the PSDS of every resample, which `sedkit results` pairs across systems.
+        result.extra["bootstrap"] = {**_bootstrap_header(args, len(gt.files)), "psds": summary,
                                      "values": [float(v) for v in values]}
-        low, high = np.percentile(values, [2.5, 97.5])
-        print(f"PSDS bootstrap over {len(gt.files)} clips: {args.bootstrap} resamples, 95 % interval "
-              f"[{low:.4f}, {high:.4f}]")
+        print(f"bootstrap over {len(gt.files)} clips ({args.bootstrap} resamples, {args.bootstrap_scheme}): "
+              + _bootstrap_line("PSDS", summary, 1.0, "", 4))
     if args.estimated and result.classes:
         print(_operating_point_table(result))
     p = result.parameters

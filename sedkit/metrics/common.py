@@ -231,6 +231,8 @@ class MetricResult:
                           for name, scores in self.per_class.items()},
             "parameters": dict(self.parameters),
         }
+        if "bootstrap" in self.extra:
+            document["bootstrap"] = self.extra["bootstrap"]
         if self.clip_counts is not None:
             document["clip_counts"] = self.clip_counts.to_json()
         return document

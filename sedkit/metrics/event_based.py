@@ -57,7 +57,7 @@ def _groups(keys: np.ndarray, values: np.ndarray):
 def match_events(ref: EncodedEvents, est: EncodedEvents, n_files: int, t_collar: float = 0.2,
                  percentage_of_length: float = 0.2, evaluate_onset: bool = True, evaluate_offset: bool = True,
                  event_matching: str = "optimal"):
-    """sed_eval's matching: returns (matched_ref, matched_est, n_substitutions) over all files."""
+    """sed_eval's matching: returns (matched_ref, matched_est, substituted_ref) masks over all files."""
     pair_ref, pair_est = file_pairs(ref, est, n_files)
     ok = _time_conditions(ref, est, pair_ref, pair_est, t_collar, percentage_of_length,
                           evaluate_onset, evaluate_offset)
@@ -91,13 +91,16 @@ def match_events(ref: EncodedEvents, est: EncodedEvents, n_files: int, t_collar:
                     matched_ref[r] = matched_est[e] = True
 
     leftover = ok & ~matched_ref[pair_ref] & ~matched_est[pair_est]
-    by_ref = _groups(pair_ref[leftover], pair_est[leftover])
-    substitutions = sum(e >= 0 for e in first_free_assignment(chunk.tolist() for _, chunk in by_ref))
-    return matched_ref, matched_est, int(substitutions)
+    by_ref = list(_groups(pair_ref[leftover], pair_est[leftover]))
+    substituted = np.zeros(len(ref), dtype=bool)
+    for (r, _), e in zip(by_ref, first_free_assignment(chunk.tolist() for _, chunk in by_ref)):
+        substituted[r] = e >= 0
+    return matched_ref, matched_est, substituted
 
 
-def _clip_counts(files, classes, ref: EncodedEvents, est: EncodedEvents, matched_ref: np.ndarray):
-    """Per (file, class): matched reference events, estimates and references (for the bootstrap)."""
+def _clip_counts(files, classes, ref: EncodedEvents, est: EncodedEvents, matched_ref: np.ndarray,
+                 substituted: np.ndarray):
+    """Per (file, class): matched reference events, estimates and references; per file: S, D, I."""
     from sedkit.metrics.bootstrap import ClipCounts
 
     shape = (len(files), len(classes))
@@ -105,8 +108,12 @@ def _clip_counts(files, classes, ref: EncodedEvents, est: EncodedEvents, matched
     def count(file, label):
         return np.bincount(file * shape[1] + label, minlength=shape[0] * shape[1]).reshape(shape).astype(np.int64)
 
-    return ClipCounts(list(files), list(classes), count(ref.file[matched_ref], ref.label[matched_ref]),
-                      count(est.file, est.label), count(ref.file, ref.label))
+    tp, n_est, n_ref = count(ref.file[matched_ref], ref.label[matched_ref]), count(est.file, est.label), \
+        count(ref.file, ref.label)
+    subs = np.bincount(ref.file[substituted], minlength=len(files)).astype(np.int64)
+    return ClipCounts(list(files), list(classes), tp, n_est, n_ref, substitutions=subs,
+                      deletions=n_ref.sum(axis=1) - tp.sum(axis=1) - subs,
+                      insertions=n_est.sum(axis=1) - tp.sum(axis=1) - subs)
 
 
 def event_based_metrics(reference: EventTable, estimated: EventTable, classes: Optional[Sequence[str]] = None,
@@ -134,8 +141,9 @@ def event_based_metrics(reference: EventTable, estimated: EventTable, classes: O
         raise InputError("evaluate at least one of onset and offset")
     class_list, files, ref, est = encode_pair(reference, estimated, classes, durations)
 
-    matched_ref, _, substitutions = match_events(ref, est, len(files), t_collar, percentage_of_length,
-                                                 evaluate_onset, evaluate_offset, event_matching)
+    matched_ref, _, substituted = match_events(ref, est, len(files), t_collar, percentage_of_length,
+                                               evaluate_onset, evaluate_offset, event_matching)
+    substitutions = int(substituted.sum())
     n_classes = len(class_list)
     n_ref = np.bincount(ref.label, minlength=n_classes)
     n_est = np.bincount(est.label, minlength=n_classes)
@@ -149,7 +157,7 @@ def event_based_metrics(reference: EventTable, estimated: EventTable, classes: O
     result.parameters.update(t_collar=float(t_collar), percentage_of_length=float(percentage_of_length),
                              evaluate_onset=bool(evaluate_onset), evaluate_offset=bool(evaluate_offset),
                              event_matching=event_matching)
-    result.clip_counts = _clip_counts(files, class_list, ref, est, matched_ref)
+    result.clip_counts = _clip_counts(files, class_list, ref, est, matched_ref, substituted)
     max_offset = np.zeros(len(files))
     np.maximum.at(max_offset, ref.file, ref.offset)
     result.extra["evaluated_length_s"] = float(max_offset.sum())

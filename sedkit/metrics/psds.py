@@ -191,9 +191,15 @@ def encode_detections(table: EventTable, gt: GroundTruth, all_classes: Sequence[
     return merge_overlaps(events, gt.files, table.path, keep_identical=True)
 
 
-def operating_point_counts(det: EncodedEvents, gt: GroundTruth, dtc: float, gtc: float, cttc: float):
-    """TP per class, FP per class and cross-triggers (detected class, reference class) of one point."""
+def operating_point_counts(det: EncodedEvents, gt: GroundTruth, dtc: float, gtc: float, cttc: float,
+                           per_file: bool = False):
+    """TP per class, FP per class and cross-triggers (detected class, reference class) of one point.
+
+    With ``per_file`` each count gets a leading files axis (for the bootstrap): (files, classes) twice and
+    (files, classes, classes).
+    """
     n_classes = len(gt.classes)
+    n_files = len(gt.files) if per_file else 1
     ref = gt.events
     pair_det, pair_ref = file_pairs(det, ref, len(gt.files))
     on_d, off_d = det.onset[pair_det], det.offset[pair_det]
@@ -211,20 +217,27 @@ def operating_point_counts(det: EncodedEvents, gt: GroundTruth, dtc: float, gtc:
     ref_fraction = overlap[relevant] / (ref.offset - ref.onset)[pair_ref[relevant]]
     gtc_sum = np.bincount(pair_ref[relevant], weights=ref_fraction, minlength=len(ref))
     gtc_pass = (gtc_sum >= gtc) & (np.bincount(pair_ref[relevant], minlength=len(ref)) > 0)
-    tp = np.bincount(ref.label[gtc_pass], minlength=n_classes)
+    ref_file = ref.file if per_file else np.zeros(len(ref), dtype=np.int64)
+    det_file = det.file if per_file else np.zeros(len(det), dtype=np.int64)
+    tp = np.bincount(ref_file[gtc_pass] * n_classes + ref.label[gtc_pass],
+                     minlength=n_files * n_classes).reshape(n_files, n_classes)
 
     failed = ~dtc_pass
     in_file = (det.onset < gt.durations[det.file]) & (det.offset > 0)
-    fp = np.bincount(det.label[failed & in_file], minlength=n_classes)
+    counted = failed & in_file
+    fp = np.bincount(det_file[counted] * n_classes + det.label[counted],
+                     minlength=n_files * n_classes).reshape(n_files, n_classes)
 
     other = ~same & failed[pair_det]
     key = pair_det[other] * n_classes + ref.label[pair_ref[other]]
     ct_sum = np.bincount(key, weights=det_fraction[other], minlength=len(det) * n_classes)
     hit = np.flatnonzero(ct_sum >= cttc)
     hit = hit[np.isin(hit, np.unique(key))]  # only (detection, class) pairs that intersect at all
-    ct = np.zeros((n_classes, n_classes))
-    np.add.at(ct, (det.label[hit // n_classes], hit % n_classes), 1)
-    return tp, fp, ct
+    ct = np.zeros((n_files, n_classes, n_classes))
+    np.add.at(ct, (det_file[hit // n_classes], det.label[hit // n_classes], hit % n_classes), 1)
+    if per_file:
+        return tp, fp, ct
+    return tp[0], fp[0], ct[0]
 
 
 def _class_step_curve(x_points: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -300,7 +313,8 @@ def psds_from_operating_points(gt: GroundTruth, detections: Sequence[EncodedEven
     tpr = np.zeros((n_classes, len(detections) + 1))  # the last column is the origin psds_eval adds
     efpr = np.zeros_like(tpr)
     points = []
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # nanmean of a class without cross-trigger rates
         for k, det in enumerate(detections):
             tp, fp, ct = operating_point_counts(det, gt, dtc, gtc, cttc)
             tpr[:, k] = tp / gt.n_ref
@@ -318,6 +332,43 @@ def psds_from_operating_points(gt: GroundTruth, detections: Sequence[EncodedEven
     result = PSDSResult(value, x, y, list(gt.classes), class_roc, parameters, method, len(detections))
     result.extra["operating_points"] = points
     return result
+
+
+def psds_bootstrap_operating_points(gt: GroundTruth, detections: Sequence[EncodedEvents], weights: np.ndarray,
+                                    dtc: float = 0.5, gtc: float = 0.5, cttc: float = 0.3, alpha_ct: float = 0.0,
+                                    alpha_st: float = 0.0, max_efpr: Optional[float] = 100.0) -> np.ndarray:
+    """psds_eval's PSDS on each resample of the files (``weights``: (resamples, files), files in sorted
+    filename order): every count, reference event and duration weighted by its file's multiplicity, so
+    the detections are matched once."""
+    order = {name: index for index, name in enumerate(sorted(gt.files))}
+    if weights.ndim != 2 or weights.shape[1] != len(gt.files):
+        raise InputError(f"bootstrap weights cover {weights.shape[-1]} files, the evaluation {len(gt.files)}")
+    if not gt.classes:
+        return np.zeros(weights.shape[0])
+    weights = weights[:, [order[name] for name in gt.files]]
+    counts = [operating_point_counts(det, gt, dtc, gtc, cttc, per_file=True) for det in detections]
+    n_classes = len(gt.classes)
+    ref = gt.events
+    values = np.empty(weights.shape[0])
+    for b, w in enumerate(weights):
+        event_weight = w[ref.file]
+        n_ref = np.bincount(ref.label, weights=event_weight, minlength=n_classes)
+        ref_duration = np.bincount(ref.label, weights=event_weight * (ref.offset - ref.onset), minlength=n_classes)
+        tpr = np.zeros((n_classes, len(detections) + 1))
+        efpr = np.zeros_like(tpr)
+        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for k, (tp, fp, ct) in enumerate(counts):
+                tpr[:, k] = (w @ tp) / n_ref
+                ct_rate = np.tensordot(w, ct, axes=1) * SECONDS_PER_HOUR / ref_duration[None, :]
+                np.fill_diagonal(ct_rate, np.nan)
+                cross = np.nanmean(ct_rate, axis=1) if n_classes > 1 else np.zeros(n_classes)
+                efpr[:, k] = (w @ fp) * SECONDS_PER_HOUR / float(w @ gt.durations) + alpha_ct * cross
+        present = n_ref > 0  # a class the resample does not draw has no TPR: left out, as psds_eval would
+        x, y = psd_roc_from_rates(tpr[present], efpr[present], alpha_st)
+        limit = float(x.max()) if max_efpr is None else float(max_efpr)
+        values[b] = area_up_to(x, y, limit) / limit if limit > 0 else math.nan
+    return values
 
 
 def _number(value: float):

@@ -43,6 +43,26 @@ def _activity(events: EncodedEvents, file_start: np.ndarray, file_segments: np.n
     return np.cumsum(counts[:-1], axis=0) > 0
 
 
+def _clip_counts(files, classes, file_start, file_segments, ref_roll, est_roll):
+    """Per (file, class) segment counts tp / n_est / n_ref / tn and per file the micro S, D, I."""
+    from sedkit.metrics.bootstrap import ClipCounts
+
+    def per_file(values):  # (segments, ...) summed over each file's segments
+        out = np.zeros((len(files),) + values.shape[1:], dtype=np.int64)
+        nonempty = file_segments > 0
+        if nonempty.any():
+            out[nonempty] = np.add.reduceat(values, file_start[nonempty], axis=0)
+        return out
+
+    both = ref_roll & est_roll
+    seg_ref, seg_est, seg_tp = ref_roll.sum(axis=1), est_roll.sum(axis=1), both.sum(axis=1)
+    return ClipCounts(list(files), list(classes), per_file(both), per_file(est_roll), per_file(ref_roll),
+                      tn=per_file(~(ref_roll | est_roll)),
+                      substitutions=per_file(np.minimum(seg_ref, seg_est) - seg_tp),
+                      deletions=per_file(np.maximum(0, seg_ref - seg_est)),
+                      insertions=per_file(np.maximum(0, seg_est - seg_ref)))
+
+
 def segment_based_metrics(reference: EventTable, estimated: EventTable, classes: Optional[Sequence[str]] = None,
                           durations: Optional[Dict[str, float]] = None,
                           time_resolution: float = 1.0, empty_system_output: str = "default") -> MetricResult:
@@ -82,6 +102,7 @@ def segment_based_metrics(reference: EventTable, estimated: EventTable, classes:
     tn = total - (ref_roll | est_roll).sum(axis=0)
     result = MetricResult.from_counts(class_list, tp, n_est, n_ref, micro, len(files), tn=tn,
                                       empty_system_output=empty_system_output)
+    result.clip_counts = _clip_counts(files, class_list, file_start, file_segments, ref_roll, est_roll)
     result.parameters["time_resolution_s"] = float(time_resolution)
     result.extra["evaluated_length_s"] = float(length_s.sum())
     result.extra["time_resolution_s"] = float(time_resolution)

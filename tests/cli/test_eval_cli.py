@@ -173,10 +173,9 @@ def test_psds_from_operating_points_and_scores(tables, capsys):
     boot = json.loads(out.read_text())["bootstrap"]
     assert boot["n_resamples"] == 50 and boot["seed"] == 0 and len(boot["values"]) == 50
     assert "95 % interval" in capsys.readouterr().out
-    # The threshold-free PSDS only: operating points cannot be resampled this way.
     assert main(["eval", "psds", "--reference", str(tables / "ref.tsv"), "--durations", str(tables / "dur.tsv"),
-                 "--estimated", str(tables / "est.tsv"), "--bootstrap", "10"]) == 2
-    assert "--bootstrap N needs" in capsys.readouterr().err
+                 "--estimated", str(tables / "est.tsv"), "--bootstrap", "-1"]) == 2
+    assert "--bootstrap must be >= 1" in capsys.readouterr().err
 
 
 def _bad(tables, name, text):
@@ -226,3 +225,25 @@ def test_eval_does_not_import_torch_or_pandas(tables):
             "assert rc == 0; bad = [m for m in ('torch', 'pandas', 'matplotlib') if m in sys.modules];"
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_bootstrap_on_every_eval_command(tables, capsys):
+    base = ["--reference", str(tables / "ref.tsv"), "--durations", str(tables / "dur.tsv")]
+    for command, extra in (("event", ["--estimated", str(tables / "est.tsv")]),
+                           ("segment", ["--estimated", str(tables / "est.tsv")]),
+                           ("psds", ["--estimated", str(tables / "est.tsv"), "--dtc", "0.5", "--gtc", "0.5",
+                                     "--alpha-st", "0", "--max-efpr", "1000"])):
+        out = tables / f"{command}.json"
+        assert main(["eval", command, *base, *extra, "--bootstrap", "50", "--seed", "3", "--json", str(out)]) == 0
+        stdout = capsys.readouterr().out
+        assert "bootstrap over 3 clips (50 resamples, replacement)" in stdout
+        doc = json.loads(out.read_text())["bootstrap"]
+        assert doc["n_resamples"] == 50 and doc["seed"] == 3 and doc["scheme"] == "replacement"
+        summary = doc["psds"] if command == "psds" else doc["macro"]["f1"]
+        assert set(summary) == {"mean", "std", "low", "high"}
+        assert summary["low"] <= summary["mean"] <= summary["high"] and summary["std"] > 0
+    assert main(["eval", "event", *base, "--estimated", str(tables / "est.tsv"), "--bootstrap", "7",
+                 "--bootstrap-scheme", "folds", "--json", str(tables / "never.json")]) == 2
+    err = capsys.readouterr().err
+    assert "needs a multiple of --bootstrap-folds 5" in err and len(err.strip().splitlines()) == 1
+    assert not (tables / "never.json").exists()

@@ -130,3 +130,122 @@ def test_psds_on_a_resample_equals_psds_of_the_duplicated_clips(tmp_path):
         copies = [f"{name[:-4]}_{c}.wav" for name, c in drawn]
         gt_b = prepare_ground_truth(table(rows, copies), {f: 10.0 for f in copies}, CLASSES, merge_touching=True)
         assert values[b] == pytest.approx(psds_from_scores(gt_b, folder, **options).psds, abs=1e-9)
+
+
+def _duplicate(events, drawn):
+    rows = [(f"{n}#{c}", on, off, lab) for n, c in drawn
+            for f, on, off, lab in zip(events.filename, events.onset, events.offset, events.label) if f == n]
+    return table(rows, [f"{n}#{c}" for n, c in drawn])
+
+
+@pytest.mark.parametrize("kind", ["event", "segment"])
+def test_every_figure_on_a_resample_equals_sed_eval_on_the_duplicated_clips(kind):
+    """bootstrap_metrics on one resample = sed_eval (as DESED_task calls it) on a table holding the drawn
+    clips as copies: every macro and micro figure, S/D/I and (segment) the accuracies."""
+    from sedkit.metrics.bootstrap import bootstrap_metrics
+    from sedkit.metrics.segment_based import segment_based_metrics
+    from tests.metrics.reference_scorers import sed_eval_event, sed_eval_segment
+
+    files, reference, estimated = random_tables(np.random.default_rng(7), n_files=15)
+    durations = {f: 10.0 for f in files}
+    scorer = event_based_metrics if kind == "event" else segment_based_metrics
+    result = scorer(reference, estimated, classes=CLASSES, durations=durations)
+    for seed in range(3):
+        weights = resample_weights(len(files), 1, seed=seed)
+        drawn = [(name, copy) for name, count in zip(sorted(files), weights[0]) for copy in range(int(count))]
+        ref_b, est_b = _duplicate(reference, drawn), _duplicate(estimated, drawn)
+        copies = [f"{n}#{c}" for n, c in drawn]
+        if kind == "event":
+            theirs = sed_eval_event(ref_b, est_b, CLASSES, copies, t_collar=0.2, percentage_of_length=0.2)
+        else:
+            theirs = sed_eval_segment(ref_b, est_b, CLASSES, copies, {f: 10.0 for f in copies})
+        summary = bootstrap_metrics(result.clip_counts, weights, result.parameters["empty_system_output"])
+        pairs = [("f1", "f_measure", "f_measure"), ("precision", "f_measure", "precision"),
+                 ("recall", "f_measure", "recall"), ("error_rate", "error_rate", "error_rate"),
+                 ("deletion_rate", "error_rate", "deletion_rate"), ("insertion_rate", "error_rate", "insertion_rate")]
+        if kind == "segment":
+            pairs += [(k, "accuracy", k) for k in ("sensitivity", "specificity", "balanced_accuracy", "accuracy")]
+        for ours_key, section, key in pairs:
+            assert summary["micro"][ours_key]["mean"] == pytest.approx(theirs["overall"][section][key], abs=1e-9)
+            assert summary["macro"][ours_key]["mean"] == pytest.approx(
+                theirs["class_wise_average"][section][key], abs=1e-9)
+        assert summary["micro"]["substitution_rate"]["mean"] == pytest.approx(
+            theirs["overall"]["error_rate"]["substitution_rate"], abs=1e-9)
+        assert summary["micro"]["f1"]["std"] == 0.0  # one resample
+
+
+def test_every_clip_once_gives_every_figure():
+    from sedkit.metrics.bootstrap import bootstrap_metrics
+
+    files, reference, estimated = random_tables(np.random.default_rng(8))
+    result = event_based_metrics(reference, estimated, classes=CLASSES)
+    summary = bootstrap_metrics(result.clip_counts, np.ones((2, len(files))))
+    for section in ("macro", "micro"):
+        for key, value in getattr(result, section).items():
+            if not key.startswith("n_"):
+                assert summary[section][key]["mean"] == pytest.approx(value, abs=1e-12), (section, key)
+
+
+def test_fold_weights_are_sed_scores_evals_resamples():
+    """The clip subsets sed_scores_eval's bootstrap_from_deltas hands to its metric, in its order."""
+    pytest.importorskip("sed_scores_eval")
+    from sed_scores_eval.base_modules.bootstrap import bootstrap_from_deltas
+
+    from sedkit.metrics.bootstrap import fold_weights
+
+    ids = [f"clip{i:03d}" for i in range(23)]
+    seen = bootstrap_from_deltas(lambda deltas: (sorted(deltas),), {i: None for i in ids}, n_folds=5,
+                                 n_iterations=3)[0]
+    weights = fold_weights(len(ids), n_folds=5, n_iterations=3)
+    assert len(seen) == weights.shape[0] == 15
+    for subset, row in zip(seen, weights):
+        assert subset == [ids[k] for k in np.flatnonzero(row)]
+
+
+def test_psds_folds_match_sed_scores_evals_bootstrapped_psds(tmp_path):
+    pytest.importorskip("sed_scores_eval")
+    from sed_scores_eval import intersection_based
+    from sed_scores_eval.base_modules.io import read_sed_scores
+
+    from sedkit.metrics.bootstrap import bootstrap_weights
+
+    rng = np.random.default_rng(9)
+    files, reference, _ = random_tables(rng, n_files=30, miss=0.1)
+    _scores(tmp_path / "scores", files, rng, reference)
+    durations = {f: 10.0 for f in files}
+    gt = prepare_ground_truth(reference, durations, CLASSES, merge_touching=True)
+    options = dict(dtc=0.7, gtc=0.7, alpha_st=1.0, max_efpr=100.0)
+    ours = psds_bootstrap(gt, tmp_path / "scores", bootstrap_weights(len(files), 10, scheme="folds", n_folds=5),
+                          progress=False, **options)
+    scores = {p.stem: read_sed_scores(p) for p in sorted((tmp_path / "scores").glob("*.tsv"))}
+    ground_truth = {f[:-4]: [] for f in files}
+    for name, on, off, label in zip(reference.filename, reference.onset, reference.offset, reference.label):
+        ground_truth[name[:-4]].append((on, off, label))
+    theirs = intersection_based.bootstrapped_psds(
+        scores, ground_truth, {f[:-4]: 10.0 for f in files}, dtc_threshold=0.7, gtc_threshold=0.7,
+        alpha_st=1.0, max_efpr=100.0, n_folds=5, n_iterations=2)[0]
+    np.testing.assert_allclose(ours, theirs, atol=1e-6)
+    assert len(set(np.round(ours, 9))) > 1
+
+
+def test_psds_operating_points_on_a_resample_equals_psds_eval_on_the_copies():
+    from sedkit.metrics.psds import encode_detections, psds_bootstrap_operating_points, psds_from_operating_points
+    from tests.metrics.reference_scorers import psds_eval_value
+
+    rng = np.random.default_rng(10)
+    files, reference, estimated = random_tables(rng, n_files=20, miss=0.2)
+    durations = {f: 10.0 for f in files}
+    points = [estimated, table([r for i, r in enumerate(zip(estimated.filename, estimated.onset, estimated.offset,
+                                                                 estimated.label)) if i % 3], estimated.files)]
+    gt = prepare_ground_truth(reference, durations, CLASSES)
+    detections = [encode_detections(p, gt, CLASSES) for p in points]
+    options = dict(dtc=0.5, gtc=0.5, cttc=0.3, alpha_ct=0.5, alpha_st=1.0, max_efpr=100.0)
+    once = psds_bootstrap_operating_points(gt, detections, np.ones((1, len(files))), **options)[0]
+    assert once == pytest.approx(psds_from_operating_points(gt, detections, **options).psds, abs=1e-12)
+    weights = resample_weights(len(files), 2, seed=3)
+    values = psds_bootstrap_operating_points(gt, detections, weights, **options)
+    for b in range(2):
+        drawn = [(name, c) for name, count in zip(sorted(files), weights[b]) for c in range(int(count))]
+        theirs = psds_eval_value(_duplicate(reference, drawn), {f"{n}#{c}": 10.0 for n, c in drawn},
+                                 [_duplicate(p, drawn) for p in points], **options)
+        assert values[b] == pytest.approx(theirs.value, abs=1e-6)

@@ -211,6 +211,7 @@ def _finish(result, args: argparse.Namespace, title: str) -> int:
         from sedkit.metrics.bootstrap import bootstrap_metrics
 
         summary = bootstrap_metrics(result.clip_counts, weights, result.parameters["empty_system_output"])
+        summary["macro"].update(result.extra.pop("ranking_bootstrap", {}))
         result.extra["bootstrap"] = {**_bootstrap_header(args, result.n_files), **summary}
         print(f"bootstrap over {result.n_files} clips ({args.bootstrap} resamples, {args.bootstrap_scheme}):")
         for section in ("macro", "micro"):
@@ -347,6 +348,93 @@ def _run_psds(args: argparse.Namespace) -> int:
     return 0
 
 
+TAGGING_DOC = """Clip-level tagging: which classes occur in each clip. References and estimates are strong
+(filename, onset, offset, event_label) or weak (filename, event_labels) tables, reduced to each clip's
+labels; frame scores (--scores, sed_scores_eval's format) give each clip and class its highest frame score,
+tagged where it is > --threshold. Reports F1 / precision / recall per class, macro and micro, and from
+scores also each class's average precision and ROC AUC with their means (mAP), as sed_scores_eval's
+clip-based functions compute them.
+
+examples:
+  sedkit eval tagging --reference validation/weak.tsv --estimated predictions.tsv
+  sedkit eval tagging --reference validation/strong.tsv --scores exp/decode/scores --threshold 0.5 --json tags.json
+"""
+
+
+def _add_tagging_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = TAGGING_DOC
+    _add_common(parser, tables=False)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--estimated", metavar="EST.tsv", help="estimated tags: a strong or a weak table")
+    source.add_argument("--scores", metavar="DIR", help="folder of <clip>.tsv frame scores (onset, offset, classes)")
+    parser.add_argument("--threshold", type=float, default=0.5,
+                        help="with --scores: a clip is tagged with a class when its score is > this (default 0.5)")
+    parser.add_argument("--plot", metavar="PNG", help="draw a per-class F1 bar chart")
+
+
+def _run_tagging(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from sedkit.metrics.common import resolve_classes
+    from sedkit.metrics.tagging import clip_scores, read_tags, tag_matrix, tagging_metrics
+
+    with warnings_to_stderr("eval tagging"):
+        files, ref_tags = read_tags(args.reference)
+        if args.durations:
+            from sedkit.io import read_durations
+
+            known = set(files)
+            files += [name for name in read_durations(args.durations) if name not in known]
+        labels = sorted(set().union(*ref_tags.values())) if ref_tags else []
+        if args.classes:
+            classes = resolve_classes(None, args.classes)
+        elif labels:
+            classes = labels
+        else:
+            raise InputError(f"{args.reference}: no labels, and no --classes given")
+        reference = tag_matrix(ref_tags, files, classes, args.reference, "reference")
+        scores = None
+        if args.estimated:
+            _, est_tags = read_tags(args.estimated)
+            estimated = tag_matrix(est_tags, files, classes, args.estimated, "estimated")
+        else:
+            scores, ignored = clip_scores(args.scores, files, classes)
+            if ignored:
+                warnings.warn(f"{args.scores}: score columns {', '.join(ignored)} are not in the class list: ignored",
+                              InputWarning)
+            estimated = scores > args.threshold
+        result = tagging_metrics(reference, estimated, files, classes, scores,
+                                 args.threshold if args.scores else None)
+    source = f"scores > {args.threshold:g}" if args.scores else "tags"
+    title = f"clip tagging ({source}); {len(files)} clips, {len(classes)} classes"
+    if scores is not None:
+        title += (f"; mAP {100 * result.macro['average_precision']:.2f} %, mean ROC AUC "
+                  f"{100 * result.macro['roc_auc']:.2f} %")
+    weights = _bootstrap_weights(args, len(files))
+    if weights is not None and scores is not None:
+        from sedkit.metrics.bootstrap import summarize
+        from sedkit.metrics.tagging import add_ranking
+
+        order = np.argsort(np.asarray(files, dtype=object), kind="stable")
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(order.shape[0])
+        ranked = {"average_precision": [], "roc_auc": []}
+        for row in weights:
+            probe = type(result)(list(classes), {c: {} for c in classes}, {}, {}, len(files))
+            add_ranking(probe, reference, scores, row[inverse])
+            for key in ranked:
+                ranked[key].append(probe.macro[key])
+        result.extra["ranking_bootstrap"] = {key: summarize(np.array(v)) for key, v in ranked.items()}
+    code = _finish(result, args, title)
+    if scores is not None:
+        width = max(len("class"), *(len(c) for c in classes))
+        print(f"{'class':<{width}}  {'AP %':>6} {'ROC AUC %':>9}")
+        for c in classes:
+            print(f"{c:<{width}}  {_percent(result.per_class[c]['average_precision'])} "
+                  f"{_percent(result.per_class[c]['roc_auc']):>9}")
+    return code
+
+
 def _operating_point_table(result) -> str:
     """Per operating point: intersection-based macro F1 (psds_eval's), mean TPR and mean FPR per hour."""
     points = result.extra["operating_points"]
@@ -364,6 +452,7 @@ def _operating_point_table(result) -> str:
 event = SimpleNamespace(add_arguments=_add_event_arguments, run=_run_event, __doc__=EVENT_DOC)
 segment = SimpleNamespace(add_arguments=_add_segment_arguments, run=_run_segment, __doc__=SEGMENT_DOC)
 psds = SimpleNamespace(add_arguments=_add_psds_arguments, run=_run_psds, __doc__=PSDS_DOC)
+tagging = SimpleNamespace(add_arguments=_add_tagging_arguments, run=_run_tagging, __doc__=TAGGING_DOC)
 
 
 def _main() -> None:  # pragma: no cover - convenience for `python -m sedkit.cli.eval event ...`

@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval event": ("sedkit.cli.eval:event", "event-based F1/ER, as sed_eval (collars, optimal matching)"),
     "eval segment": ("sedkit.cli.eval:segment", "segment-based F1/ER, as sed_eval"),
     "eval psds": ("sedkit.cli.eval:psds", "PSDS from operating points (psds_eval) or frame scores (sed_scores_eval)"),
+    "eval tagging": ("sedkit.cli.eval:tagging", "clip-level tagging F1, mAP and ROC AUC (sed_scores_eval clip-based)"),
     "postprocess": ("sedkit.cli.postprocess", "frame scores -> events (thresholds, adaptive median filter)"),
     "synth": ("sedkit.cli.synth", "mix soundscapes with Scaper from a sound bank (DESED defaults)"),
     "soundbank": ("sedkit.cli.soundbank", "generate the built-in procedural sound bank (10 DESED classes)"),

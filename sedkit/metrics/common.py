@@ -33,7 +33,7 @@ __all__ = ["EncodedEvents", "encode_events", "evaluated_files", "resolve_classes
 EPS = float(np.spacing(1))
 EMPTY_SYSTEM_OUTPUT = ("default", "zero_score")
 JSON_KEYS = ("f1", "precision", "recall", "error_rate", "substitution_rate", "deletion_rate", "insertion_rate",
-             "sensitivity", "specificity", "balanced_accuracy", "accuracy")
+             "sensitivity", "specificity", "balanced_accuracy", "accuracy", "average_precision", "roc_auc")
 MACRO_KEYS = ("f1", "precision", "recall", "error_rate", "deletion_rate", "insertion_rate", "sensitivity",
               "specificity", "balanced_accuracy", "accuracy")
 

@@ -37,3 +37,33 @@ def test_tsv_roundtrip_and_errors(tmp_path):
         read_tsv(path, ["filename"])
     with pytest.raises(InputError, match="no such file"):
         read_tsv(tmp_path / "none.tsv", ["filename"])
+
+
+def test_fast_and_row_by_row_event_readers_agree(tmp_path):
+    """The numpy fast path gives exactly the row-by-row reader's table (files in order of first appearance,
+    clips without events, row numbers), and leaves anything irregular to the row-by-row checks."""
+    from sedkit.io import _fast_events, _read_event_rows, read_events
+
+    rng = np.random.default_rng(0)
+    lines = ["filename\tonset\toffset\tevent_label"]
+    for i in range(400):
+        name = f"clip{rng.integers(60):03d}.wav"
+        if rng.random() < 0.05:
+            lines.append(f"empty{i:03d}.wav\t\t\t")
+        on = round(float(rng.uniform(0, 9)), 3)
+        lines.append(f"{name}\t{on}\t{on + round(float(rng.uniform(0, 1)), 3)}\t{rng.choice(['Dog', 'Cat'])}")
+    lines.insert(1, "first_empty.wav\t\t\t")
+    path = tmp_path / "t.tsv"
+    path.write_text("\n".join(lines) + "\n")
+    fast, slow = _fast_events(path, path.read_text()), _read_event_rows(path, True)
+    assert fast is not None
+    assert fast.files == slow.files and fast.filename == slow.filename and fast.label == slow.label
+    assert fast.row_numbers == slow.row_numbers and np.array_equal(fast.onset, slow.onset)
+    assert np.array_equal(fast.offset, slow.offset) and fast.files[0] == "first_empty.wav"
+    only_empty = tmp_path / "e.tsv"
+    only_empty.write_text("filename\tonset\toffset\tevent_label\na.wav\t\t\t\nb.wav\t\t\t\n")
+    assert read_events(only_empty).files == ["a.wav", "b.wav"] and len(read_events(only_empty)) == 0
+    for irregular in ("a.wav\t1\t2\tDog\n\nb.wav\t1\t2\tDog\n", "a.wav\t1\t2\tDog extra\n", "a.wav\t1\t\tDog\n",
+                      "a.wav\t2\t1\tDog\n", "a.wav\t1\t2\t\t\n", "a.wav\tnan\t2\tDog\n"):
+        path.write_text("filename\tonset\toffset\tevent_label\n" + irregular)
+        assert _fast_events(path, path.read_text()) is None, irregular

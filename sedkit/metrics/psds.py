@@ -250,13 +250,23 @@ def _class_step_curve(x_points: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.
     return np.where(index >= 0, best[np.maximum(index, 0)], 0.0)
 
 
-def psd_roc_from_rates(tpr: np.ndarray, efpr: np.ndarray, alpha_st: float):
-    """Mean-minus-std PSD-ROC over classes from per-class (tpr, efpr) of shape (classes, points)."""
-    x_points = np.unique(efpr[np.isfinite(efpr)])
-    curves = np.stack([_class_step_curve(x_points, efpr[c], tpr[c]) for c in range(tpr.shape[0])])
+def psd_roc(class_rocs: Sequence[tuple], alpha_st: float):
+    """The PSD-ROC: each class's ROC points ``(efpr, tpr)`` as a step curve (:func:`_class_step_curve`) on
+    the union of their eFPRs, then mean - ``alpha_st`` x standard deviation over classes, clipped at 0.
+
+    Shared by psds_eval's (operating points) and sed_scores_eval's (threshold-free) PSDS.
+    """
+    efprs = np.concatenate([np.asarray(efpr, dtype=np.float64) for efpr, _ in class_rocs])
+    x_points = np.unique(efprs[np.isfinite(efprs)])
+    curves = np.stack([_class_step_curve(x_points, np.asarray(efpr), np.asarray(tpr)) for efpr, tpr in class_rocs])
     mean, std = curves.mean(axis=0), curves.std(axis=0)
     etpr = np.nan_to_num(mean - alpha_st * std, nan=0.0)
     return x_points, np.maximum(etpr, 0.0)
+
+
+def psd_roc_from_rates(tpr: np.ndarray, efpr: np.ndarray, alpha_st: float):
+    """:func:`psd_roc` from per-class (tpr, efpr) of shape (classes, points)."""
+    return psd_roc([(efpr[c], tpr[c]) for c in range(tpr.shape[0])], alpha_st)
 
 
 def area_up_to(x: np.ndarray, y: np.ndarray, max_x: float) -> float:

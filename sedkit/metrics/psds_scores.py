@@ -29,13 +29,14 @@ import math
 import os
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
 from sedkit.errors import InputError
 from sedkit.io import read_scores
-from sedkit.metrics.psds import SECONDS_PER_HOUR, GroundTruth, PSDSResult, no_reference_result
+from sedkit.metrics.psds import (SECONDS_PER_HOUR, GroundTruth, PSDSResult, area_up_to, no_reference_result,
+                                 psd_roc)
 
 __all__ = ["psds_from_scores", "psds_bootstrap", "read_score_folder", "class_statistics", "ClassDeltas"]
 
@@ -113,116 +114,157 @@ def _round(values: np.ndarray) -> np.ndarray:
     return np.round(values, decimals=6)
 
 
+@dataclass
+class _Frames:
+    """All clips' frames concatenated (file order), with each frame's series bounds and time codes."""
+
+    start: np.ndarray  # seconds
+    end: np.ndarray
+    file: np.ndarray
+    first: np.ndarray  # index of the first frame of the frame's clip
+    last: np.ndarray  # index of the last frame of the frame's clip
+    is_first: np.ndarray
+    is_last: np.ndarray
+    start_code: np.ndarray  # rank of start / end among all times (exact order without rounding)
+    end_code: np.ndarray
+
+
+@dataclass
+class _Runs:
+    """One class's detections at every threshold: the runs of frames with score >= u. Each run is a node
+    of a tree (runs only appear and merge as u falls) alive for thresholds in (death, birth]."""
+
+    a: np.ndarray  # first frame
+    b: np.ndarray  # one past the last frame
+    birth: np.ndarray
+    death: np.ndarray
+    file: np.ndarray
+    onset: np.ndarray
+    offset: np.ndarray
+    on_code: np.ndarray
+    off_code: np.ndarray
+
+    @property
+    def length(self) -> np.ndarray:
+        return self.offset - self.onset
+
+
+def _frames(start, end, file, ref) -> Tuple["_Frames", np.ndarray, np.ndarray, int]:
+    n = start.shape[0]
+    is_first = np.ones(n, dtype=bool)
+    is_first[1:] = file[1:] != file[:-1]
+    is_last = np.ones(n, dtype=bool)
+    is_last[:-1] = file[1:] != file[:-1]
+    first = np.maximum.accumulate(np.where(is_first, np.arange(n), 0))
+    last = np.minimum.accumulate(np.where(is_last, np.arange(n), n)[::-1])[::-1]
+    times, codes = np.unique(np.concatenate((ref.onset, ref.offset, start, end)), return_inverse=True)
+    k = len(ref)
+    frames = _Frames(start, end, file, first, last, is_first, is_last, codes[2 * k:2 * k + n], codes[2 * k + n:])
+    return frames, codes[:k], codes[k:2 * k], times.shape[0] + 1
+
+
+def _runs(score: np.ndarray, frames: _Frames) -> _Runs:
+    """Every run of one class's score curve: the frames around t bounded by the nearest strictly smaller
+    scores on either side; born at score_t, dead once u falls below the larger neighbouring score."""
+    before = _nearest_smaller(score, -1, frames.is_first)
+    after = _nearest_smaller(score, +1, frames.is_last)
+    a = np.where(before >= 0, before + 1, frames.first)
+    b = np.where(after >= 0, after, frames.last + 1)
+    _, node = np.unique(a * (score.shape[0] + 1) + b, return_index=True)
+    a, b = a[node], b[node]
+    left = np.where(a > frames.first[node], score[np.maximum(a - 1, 0)], -np.inf)
+    right = np.where(b <= frames.last[node], score[np.minimum(b, score.shape[0] - 1)], -np.inf)
+    return _Runs(a, b, score[node], np.maximum(left, right), frames.file[node], frames.start[a], frames.end[b - 1],
+                 frames.start_code[a], frames.end_code[b - 1])
+
+
+def _overlaps(runs: _Runs, ref, ref_on_code, ref_off_code, n_codes: int, label: int):
+    """(run, reference event, overlap in seconds) for every run and class-``label`` event that intersect."""
+    members = np.flatnonzero(ref.label == label)  # sorted by (file, onset), disjoint
+    key_off = ref.file[members] * n_codes + ref_off_code[members]
+    key_on = ref.file[members] * n_codes + ref_on_code[members]
+    first = np.searchsorted(key_off, runs.file * n_codes + runs.on_code, side="right")
+    stop = np.searchsorted(key_on, runs.file * n_codes + runs.off_code, side="left")
+    count = np.maximum(stop - first, 0)
+    run = np.repeat(np.arange(runs.a.shape[0]), count)
+    event = members[np.repeat(first, count) + np.arange(run.shape[0]) - np.repeat(np.cumsum(count) - count, count)]
+    overlap = np.maximum(np.minimum(runs.offset[run], ref.offset[event]) - np.maximum(runs.onset[run], ref.onset[event]),
+                         0.0)
+    return run, event, overlap
+
+
+def _covered(runs: _Runs, run: np.ndarray, overlap: np.ndarray, fraction: float) -> np.ndarray:
+    """Runs whose summed overlap reaches ``fraction`` of their length (DTC, or CTTC against another class)."""
+    total = _round(np.bincount(run, weights=overlap, minlength=runs.a.shape[0]))
+    return (total >= _round(fraction * runs.length)) & (runs.length > 0)
+
+
+def _tp_changes(runs: _Runs, passes: np.ndarray, run: np.ndarray, event: np.ndarray, overlap: np.ndarray,
+                ref_length: np.ndarray, gtc: float):
+    """(threshold, event, change of its TP status) as u falls: an event is a TP while the DTC-passing runs
+    alive at u cover >= gtc of it; its coverage is swept over those runs' births (+) and deaths (-)."""
+    useful = passes[run] & (overlap > 0)
+    run, event, overlap = run[useful], event[useful], overlap[useful]
+    sweep_event = np.concatenate((event, event))
+    sweep_u = np.concatenate((runs.birth[run], runs.death[run]))
+    amount = np.concatenate((overlap, -overlap))
+    alive = np.isfinite(sweep_u)
+    sweep_event, sweep_u, amount = sweep_event[alive], sweep_u[alive], amount[alive]
+    order = np.lexsort((-sweep_u, sweep_event))  # per event, thresholds falling
+    sweep_event, sweep_u, amount = sweep_event[order], sweep_u[order], amount[order]
+    running = np.cumsum(amount)
+    event_first = np.ones(sweep_event.shape[0], dtype=bool)
+    event_first[1:] = sweep_event[1:] != sweep_event[:-1]
+    base = np.maximum.accumulate(np.where(event_first, np.arange(sweep_event.shape[0]), 0))
+    coverage = running - np.where(base > 0, running[np.maximum(base - 1, 0)], 0.0)  # per event
+    group_end = np.ones(sweep_event.shape[0], dtype=bool)
+    group_end[:-1] = event_first[1:] | (sweep_u[1:] != sweep_u[:-1])
+    event, u, coverage = sweep_event[group_end], sweep_u[group_end], coverage[group_end]
+    status = (_round(coverage) >= _round(gtc * ref_length[event])).astype(np.float64)
+    first = np.ones(event.shape[0], dtype=bool)
+    first[1:] = event[1:] != event[:-1]
+    previous = np.where(first, 0.0, np.concatenate(([0.0], status[:-1])))
+    return u, event, status - previous
+
+
 def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, scores: np.ndarray, gt: GroundTruth,
                      dtc: float, gtc: float, cttc: float | None, raw: bool = False):
     """Per class: (thresholds ascending with +inf last, tps, fps, cts (classes, thresholds)).
 
     The counts at threshold u are those of detecting frames with score >= u, summed over files. With
     ``raw``, per class the :class:`ClassDeltas` they are summed from (per file, for the bootstrap).
+    Steps, per class: the runs (:func:`_runs`); their overlaps with the class's reference events; the DTC
+    (a failing run is a FP while alive, a CT on class j where it covers >= cttc of class-j events); the GTC
+    sweep (:func:`_tp_changes`); all changes accumulated per threshold (:class:`ClassDeltas`).
     """
-    n_frames, n_classes = scores.shape
-    series_first = np.ones(n_frames, dtype=bool)
-    series_first[1:] = file[1:] != file[:-1]
-    series_last = np.ones(n_frames, dtype=bool)
-    series_last[:-1] = file[1:] != file[:-1]
-    first_index = np.maximum.accumulate(np.where(series_first, np.arange(n_frames), 0))
-    last_index = np.minimum.accumulate(np.where(series_last, np.arange(n_frames), n_frames)[::-1])[::-1]
-
+    n_classes = scores.shape[1]
     ref = gt.events
-    # Exact order of all times as integers, so that (file, time) keys compare without rounding.
-    times, codes = np.unique(np.concatenate((ref.onset, ref.offset, start, end)), return_inverse=True)
-    n_codes = times.shape[0] + 1
-    n_ref_events = len(ref)
-    ref_on_code, ref_off_code = codes[:n_ref_events], codes[n_ref_events:2 * n_ref_events]
-    start_code = codes[2 * n_ref_events:2 * n_ref_events + n_frames]
-    end_code = codes[2 * n_ref_events + n_frames:]
+    frames, ref_on_code, ref_off_code, n_codes = _frames(start, end, file, ref)
     ref_length = ref.offset - ref.onset
-
     results = []
     for c in range(n_classes):
-        s = scores[:, c]
-        before = _nearest_smaller(s, -1, series_first)
-        after = _nearest_smaller(s, +1, series_last)
-        a = np.where(before >= 0, before + 1, first_index)
-        b = np.where(after >= 0, after, last_index + 1)  # exclusive
-        _, node_frame = np.unique(a * (n_frames + 1) + b, return_index=True)
-        a, b = a[node_frame], b[node_frame]
-        birth = s[node_frame]
-        left = np.where(a > first_index[node_frame], s[np.maximum(a - 1, 0)], -np.inf)
-        right = np.where(b <= last_index[node_frame], s[np.minimum(b, n_frames - 1)], -np.inf)
-        death = np.maximum(left, right)
-        node_file = file[node_frame]
-        on, off = start[a], end[b - 1]
-        on_code, off_code = start_code[a], end_code[b - 1]
-        length = off - on
-        valid = length > 0
-
-        def overlapping(label: int):
-            """(node, reference event) pairs of one class that intersect, with their overlap."""
-            members = np.flatnonzero(ref.label == label)  # sorted by (file, onset), disjoint
-            key_off = ref.file[members] * n_codes + ref_off_code[members]
-            key_on = ref.file[members] * n_codes + ref_on_code[members]
-            first = np.searchsorted(key_off, node_file * n_codes + on_code, side="right")
-            stop = np.searchsorted(key_on, node_file * n_codes + off_code, side="left")
-            count = np.maximum(stop - first, 0)
-            node = np.repeat(np.arange(a.shape[0]), count)
-            offset_in_block = np.arange(node.shape[0]) - np.repeat(np.cumsum(count) - count, count)
-            event = members[np.repeat(first, count) + offset_in_block]
-            overlap = np.maximum(np.minimum(off[node], ref.offset[event]) - np.maximum(on[node], ref.onset[event]), 0.0)
-            return node, event, overlap
-
-        node, event, overlap = overlapping(c)
-        total = _round(np.bincount(node, weights=overlap, minlength=a.shape[0]))
-        passes = (total >= _round(dtc * length)) & valid
-
-        thresholds = [birth, death]
-        fp_delta = (valid & ~passes).astype(np.float64)
-        deltas = {"fps": [fp_delta, -fp_delta]}
-        ct_rows = []
+        runs = _runs(scores[:, c], frames)
+        run, event, overlap = _overlaps(runs, ref, ref_on_code, ref_off_code, n_codes, c)
+        passes = _covered(runs, run, overlap, dtc)
+        false = (~passes & (runs.length > 0)).astype(np.float64)  # +1 at birth, -1 at death
+        cross = []
         if cttc is not None:
             for other in range(n_classes):
-                if other == c:
-                    continue
-                o_node, _, o_overlap = overlapping(other)
-                o_total = _round(np.bincount(o_node, weights=o_overlap, minlength=a.shape[0]) * ~passes)
-                hit = ((o_total >= _round(cttc * length)) & valid).astype(np.float64)
-                ct_rows.append((other, hit))
+                if other != c:
+                    o_run, _, o_overlap = _overlaps(runs, ref, ref_on_code, ref_off_code, n_codes, other)
+                    cross.append((other, (_covered(runs, o_run, o_overlap * ~passes[o_run], cttc)).astype(np.float64)))
+        tp_u, tp_event, tp_change = _tp_changes(runs, passes, run, event, overlap, ref_length, gtc)
 
-        # Reference coverage by DTC-passing nodes, swept over their births (+) and deaths (-).
-        relevant = passes[node] & (overlap > 0)
-        r_node, r_event, r_overlap = node[relevant], event[relevant], overlap[relevant]
-        sweep_event = np.concatenate((r_event, r_event))
-        sweep_threshold = np.concatenate((birth[r_node], death[r_node]))
-        sweep_amount = np.concatenate((r_overlap, -r_overlap))
-        alive = np.isfinite(sweep_threshold)
-        sweep_event, sweep_threshold, sweep_amount = sweep_event[alive], sweep_threshold[alive], sweep_amount[alive]
-        order = np.lexsort((-sweep_threshold, sweep_event))
-        sweep_event, sweep_threshold, sweep_amount = sweep_event[order], sweep_threshold[order], sweep_amount[order]
-        group_end = np.ones(sweep_event.shape[0], dtype=bool)
-        group_end[:-1] = (sweep_event[1:] != sweep_event[:-1]) | (sweep_threshold[1:] != sweep_threshold[:-1])
-        coverage = np.cumsum(sweep_amount)
-        event_first = np.ones(sweep_event.shape[0], dtype=bool)
-        event_first[1:] = sweep_event[1:] != sweep_event[:-1]
-        base = np.maximum.accumulate(np.where(event_first, np.arange(sweep_event.shape[0]), 0))
-        coverage = coverage - np.where(base > 0, np.cumsum(sweep_amount)[np.maximum(base - 1, 0)], 0.0)
-        g_event, g_threshold, g_coverage = sweep_event[group_end], sweep_threshold[group_end], coverage[group_end]
-        status = (_round(g_coverage) >= _round(gtc * ref_length[g_event])).astype(np.float64)
-        g_first = np.ones(g_event.shape[0], dtype=bool)
-        g_first[1:] = g_event[1:] != g_event[:-1]
-        previous = np.where(g_first, 0.0, np.concatenate(([0.0], status[:-1])))
-        tp_threshold, tp_delta = g_threshold, status - previous
-
-        # Accumulate all deltas per threshold; counts at u = sum of deltas at thresholds >= u.
-        all_thresholds = np.concatenate((birth, death, tp_threshold))
-        finite = np.isfinite(all_thresholds)
-        unique, inverse = np.unique(all_thresholds[finite], return_inverse=True)
-        n_nodes = birth.shape[0]
-        row_deltas = [np.concatenate((np.zeros(2 * n_nodes), tp_delta)),
-                      np.concatenate((fp_delta, -fp_delta, np.zeros(tp_delta.shape[0])))]
-        row_deltas += [np.concatenate((hit, -hit, np.zeros(tp_delta.shape[0]))) for _, hit in ct_rows]
-        delta_file = np.concatenate((node_file, node_file, ref.file[g_event]))[finite]
-        deltas = ClassDeltas(np.append(unique, np.inf), inverse, np.stack([v[finite] for v in row_deltas]),
-                             delta_file, [other for other, _ in ct_rows])
+        thresholds = np.concatenate((runs.birth, runs.death, tp_u))
+        finite = np.isfinite(thresholds)
+        unique, inverse = np.unique(thresholds[finite], return_inverse=True)
+        none = np.zeros(tp_change.shape[0])
+        rows = [np.concatenate((np.zeros(2 * runs.a.shape[0]), tp_change)),
+                np.concatenate((false, -false, none))]
+        rows += [np.concatenate((hit, -hit, none)) for _, hit in cross]
+        change_file = np.concatenate((runs.file, runs.file, ref.file[tp_event]))[finite]
+        deltas = ClassDeltas(np.append(unique, np.inf), inverse, np.stack([r[finite] for r in rows]), change_file,
+                             [other for other, _ in cross])
         results.append(deltas if raw else deltas.counts(n_classes))
     return results
 
@@ -339,16 +381,6 @@ def _psds_from_counts(stats, classes: Sequence[str], n_ref: np.ndarray, total_du
             rate = rate + alpha_ct * np.mean(ct_rates, axis=0)
         tpr, efpr, kept = _unique_cummax_sort(tpr, rate * SECONDS_PER_HOUR, max_efpr, thresholds)
         class_roc[classes[c]], class_thresholds[classes[c]] = (efpr, tpr), kept
-    x = np.unique(np.concatenate([efpr for efpr, _ in class_roc.values()]))
-    curves = []
-    for efpr, tpr in class_roc.values():
-        index = np.searchsorted(efpr, x, side="right") - 1
-        curves.append(np.where(index >= 0, tpr[np.maximum(index, 0)], 0.0))
-    curves = np.stack(curves)
-    etpr = np.maximum(curves.mean(axis=0) - alpha_st * curves.std(axis=0), 0.0)
-    x_all, y_all = np.append(x, max_efpr), np.append(etpr, etpr[-1])
-    cut = np.flatnonzero(x_all > max_efpr)
-    cut = cut[0] if cut.size else x_all.shape[0]
-    widths = np.diff(np.append(x_all[:cut], max_efpr))
-    value = float(np.sum(y_all[:cut] * widths)) / max_efpr
+    x, etpr = psd_roc(list(class_roc.values()), alpha_st)
+    value = area_up_to(x, etpr, max_efpr) / max_efpr
     return value, x, etpr, class_roc, class_thresholds

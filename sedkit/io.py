@@ -12,6 +12,7 @@ import io
 import os
 import tempfile
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import IO, Iterator, Sequence
 
@@ -365,7 +366,10 @@ def read_scores(path: str | Path) -> tuple[np.ndarray, list[str], np.ndarray]:
     if len(lines) < 2:
         raise InputError(f"{path}: no frames after the header")
     try:
-        values = np.array([line.split("\t") for line in lines[1:]], dtype=np.float64)
+        body = lines[1:]
+        if set(map(str.count, body, repeat("\t"))) != {len(header) - 1}:
+            raise ValueError("ragged")
+        values = np.array("\t".join(body).split("\t"), dtype=np.float64).reshape(len(body), len(header))
     except ValueError:
         for number, line in enumerate(lines[1:], start=2):
             fields = line.split("\t")

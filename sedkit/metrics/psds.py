@@ -173,7 +173,7 @@ def encode_detections(table: EventTable, gt: GroundTruth, all_classes: Sequence[
     Labels outside ``all_classes`` are ignored with a warning, as psds_eval ignores them.
     """
     known = set(all_classes)
-    unknown = sorted({label for label in table.label if label not in known})
+    unknown = sorted(set(table.label) - known)
     if unknown:
         keep_rows = [i for i, label in enumerate(table.label) if label in known]
         warnings.warn(f"{table.path}: {len(table.label) - len(keep_rows)} detection(s) with labels not in the "

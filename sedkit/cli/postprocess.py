@@ -5,11 +5,17 @@ class). Frames with score > threshold are active; each class is median-filtered 
 seconds (converted to the nearest odd number of frames); runs of active frames become events.
 Adaptive windows (MMT-DA paper): 1/3 of the mean event duration per class in a *training* strong-label
 table (never the evaluated set); --write-median-windows saves them for reuse with --median-windows.
+--thresholds best-f1 --reference R tunes one threshold per class on these scores: the one with the best
+collar-based F1 against R (sed_scores_eval's best_fscore, without median filter); tune on a development
+set and apply the saved thresholds (--write-thresholds) to the set you report, never the reverse.
 
 examples:
   sedkit postprocess exp/decode/scores predictions.tsv
   sedkit postprocess scores/ pred.tsv --thresholds thr.yaml --adaptive-median data/train_synth/strong.tsv \\
       --write-median-windows exp/median_windows.yaml
+  sedkit postprocess dev/scores dev_pred.tsv --thresholds best-f1 --reference dev/strong.tsv \
+      --median-window-s 0 --write-thresholds exp/thresholds.yaml
+  sedkit postprocess eval/scores eval_pred.tsv --thresholds exp/thresholds.yaml --median-window-s 0
 """
 from __future__ import annotations
 
@@ -21,7 +27,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("output", metavar="OUT.tsv", help="DCASE event table to write")
     threshold = parser.add_mutually_exclusive_group()
     threshold.add_argument("--threshold", type=float, default=0.5, help="one threshold for every class (default 0.5)")
-    threshold.add_argument("--thresholds", metavar="T.yaml", help="per-class thresholds (class: value)")
+    threshold.add_argument("--thresholds", metavar="T.yaml|best-f1",
+                           help="per-class thresholds (class: value), or best-f1: tuned against --reference")
+    parser.add_argument("--reference", metavar="REF.tsv",
+                        help="with --thresholds best-f1: the strong labels of these scores' clips (a development set)")
+    parser.add_argument("--onset-collar", type=float, default=0.2, help="best-f1: onset collar in s (default 0.2)")
+    parser.add_argument("--offset-collar", type=float, default=0.2, help="best-f1: offset collar in s (default 0.2)")
+    parser.add_argument("--offset-collar-rate", type=float, default=0.2,
+                        help="best-f1: offset collar as a fraction of the event length, at least --offset-collar "
+                             "(default 0.2)")
+    parser.add_argument("--write-thresholds", metavar="T.yaml", help="save the per-class thresholds used")
     window = parser.add_mutually_exclusive_group()
     window.add_argument("--median-window-s", type=float, default=0.45,
                         help="one median window in seconds for every class (default 0.45)")
@@ -49,7 +64,12 @@ def run(args: argparse.Namespace) -> int:
     _, classes, _ = read_scores(first[0])
     if not 0 <= args.threshold <= 1 and not args.thresholds:
         raise InputError(f"--threshold {args.threshold}: must be in [0, 1]")
-    thresholds = read_class_values(args.thresholds, classes, "threshold") if args.thresholds else args.threshold
+    if args.thresholds == "best-f1":
+        thresholds = _best_f1(args, classes)
+    elif args.reference:
+        raise InputError("--reference is for --thresholds best-f1")
+    else:
+        thresholds = read_class_values(args.thresholds, classes, "threshold") if args.thresholds else args.threshold
     source = f"{args.median_window_s} s for every class"
     if args.adaptive_median:
         windows = adaptive_windows(read_events(args.adaptive_median), classes, args.adaptive_fraction,
@@ -67,6 +87,53 @@ def run(args: argparse.Namespace) -> int:
     write_events(args.output, rows)
     if args.write_median_windows:
         write_windows(args.write_median_windows, windows, f"median filter windows in seconds: {source}")
+    if args.write_thresholds:
+        values = thresholds if isinstance(thresholds, dict) else {c: thresholds for c in classes}
+        how = (f"best collar-based F1 on {args.scores_dir} against {args.reference}" if args.thresholds == "best-f1"
+               else f"from {args.thresholds}" if args.thresholds else "--threshold")
+        write_windows(args.write_thresholds, values, f"decision thresholds (score > value): {how}")
     print(f"{args.output}: {len(rows)} events from {len(clips)} clips, {len(classes)} classes; "
           f"median windows {source}")
     return 0
+
+
+def _best_f1(args: argparse.Namespace, classes) -> dict:
+    """Per-class thresholds of the best collar-based F1 on the scores against ``--reference``."""
+    import math
+    import os
+    from pathlib import Path
+
+    from sedkit.errors import InputError
+    from sedkit.io import read_events, read_scores
+    from sedkit.metrics.collar_scores import best_f1_thresholds, collar_statistics
+    from sedkit.metrics.psds import prepare_ground_truth
+    from sedkit.metrics.psds_scores import read_score_folder
+
+    if not args.reference:
+        raise InputError("--thresholds best-f1 needs --reference REF.tsv (the strong labels of these scores)")
+    for name in ("onset_collar", "offset_collar", "offset_collar_rate"):
+        if getattr(args, name) < 0:
+            raise InputError(f"--{name.replace('_', '-')} must be >= 0")
+    reference = read_events(args.reference)
+    by_stem = {os.path.splitext(name)[0]: name for name in reference.files}
+    durations = {}
+    for path in sorted(Path(args.scores_dir).glob("*.tsv")):
+        stamps, _, _ = read_scores(path)
+        durations[by_stem.get(path.stem, path.stem + args.audio_ext)] = float(stamps[-1])
+    missing = [name for name in reference.files if name not in durations]
+    if missing:
+        raise InputError(f"{args.reference}: {missing[0]} has no score file in {args.scores_dir}")
+    gt = prepare_ground_truth(reference, durations, classes, merge_touching=True)
+    start, end, file, scores = read_score_folder(args.scores_dir, gt, classes)
+    stats = collar_statistics(start, end, file, scores, gt, args.onset_collar, args.offset_collar,
+                              args.offset_collar_rate)
+    best = best_f1_thresholds(stats, gt.classes)
+    thresholds = {}
+    for c in classes:
+        if c not in best.threshold:
+            raise InputError(f"{args.reference}: no {c} events to tune its threshold on")
+        value = best.threshold[c]
+        thresholds[c] = value if math.isfinite(value) else float(scores.min()) - 1e-6  # detect everything
+        print(f"best-f1 {c}: threshold {thresholds[c]:.6g}, F1 {100 * best.f1[c]:.2f} % "
+              f"(P {100 * best.precision[c]:.2f} %, R {100 * best.recall[c]:.2f} %)")
+    return thresholds

@@ -123,8 +123,8 @@ data_args="data.synth_features=$dump/train_synth data.synth_labels=$data/train_s
 
 system_args() {  # per-system settings that name recipe paths
   case "$1" in
-    grl_to_base) echo "system.teacher_checkpoint=$exp/da_seed$2/checkpoints/best.pt" ;;
-    base_to_grl) echo "system.teacher_checkpoint=$exp/mt_real_seed$2/checkpoints/best.pt" ;;
+    grl_to_base|grl_to_base_hard) echo "system.teacher_checkpoint=$exp/da_seed$2/checkpoints/best.pt" ;;
+    base_to_grl|base_to_grl_hard) echo "system.teacher_checkpoint=$exp/mt_real_seed$2/checkpoints/best.pt" ;;
     oracle) echo "data.synth_features=$dump/train_unlabel data.synth_labels=$data/train_unlabel/strong_oracle.tsv" ;;
   esac
 }

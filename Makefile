@@ -7,8 +7,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTEST_ARGS ?=
+# Exact, reproducible versions (the CPU torch of these machines); setup.cfg keeps ranges.
+CONSTRAINTS := constraints.txt
 
-.PHONY: all demo test bench system-deps clean help
+.PHONY: all demo test bench system-deps install-check clean help
 
 help:
 	@echo "make demo   - install into $(VENV) and run the demo on generated audio"
@@ -32,8 +34,8 @@ $(PY):
 	$(PIP) install -q --upgrade pip wheel "setuptools<82"
 
 # One stamp per set of extras; reinstalls when setup.cfg changes.
-$(VENV)/.installed-%: setup.cfg pyproject.toml | $(PY) system-deps
-	$(PIP) install -q -e ".[$(subst +,$(comma),$*)]"
+$(VENV)/.installed-%: setup.cfg pyproject.toml $(CONSTRAINTS) | $(PY) system-deps
+	$(PIP) install -q -c $(CONSTRAINTS) -e ".[$(subst +,$(comma),$*)]"
 	touch $@
 
 comma := ,
@@ -49,8 +51,18 @@ demo: $(VENV)/.installed-synth
 	@echo "demo done: results table in $(DEMO_RECIPE)/RESULTS_demo.md, experiment in $(DEMO_RECIPE)/exp_demo/,"
 	@echo "data in $(DEMO_RECIPE)/{data_demo,dump_demo}/; see docs/recipes.md for what each stage wrote"
 
-test: $(VENV)/.installed-synth+test
+test: $(VENV)/.installed-synth+test install-check
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# sedkit as a library: a non-editable `pip install .` into a clean venv (with the constraints) must work
+# and answer `sedkit --version` (about a minute with pip's wheel cache).
+INSTALL_CHECK := $(shell mktemp -u /tmp/sedkit-install-check.XXXXXX)
+install-check: | $(PY)
+	$(PYTHON) -m venv $(INSTALL_CHECK)
+	$(INSTALL_CHECK)/bin/pip install -q --upgrade pip
+	$(INSTALL_CHECK)/bin/pip install -q -c $(CONSTRAINTS) .
+	cd /tmp && $(INSTALL_CHECK)/bin/sedkit --version
+	rm -rf $(INSTALL_CHECK)
 
 bench: $(VENV)/.installed-synth+test
 	$(PY) benchmarks/features.py

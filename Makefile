@@ -52,6 +52,7 @@ demo: $(VENV)/.installed-synth
 	@echo "data in $(DEMO_RECIPE)/{data_demo,dump_demo}/; see docs/recipes.md for what each stage wrote"
 
 test: $(VENV)/.installed-synth+test install-check
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # sedkit as a library: a non-editable `pip install .` into a clean venv (with the constraints) must work

@@ -178,8 +178,8 @@ def main() -> None:
     theirs_s, theirs = timed(sed_eval_segment)
     report("segment-based macro F1", ours_s, theirs_s, ours, theirs, 10)
 
-    frame = lambda t: pd.DataFrame({"filename": t.filename, "onset": t.onset, "offset": t.offset,
-                                    "event_label": t.label})
+    def frame(t):
+        return pd.DataFrame({"filename": t.filename, "onset": t.onset, "offset": t.offset, "event_label": t.label})
     metadata = pd.DataFrame({"filename": list(durations), "duration": list(durations.values())})
     for count in args.operating_points:
         paths = operating_points(work, count)

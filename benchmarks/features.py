@@ -46,7 +46,6 @@ def main():
     config = LogMelConfig()
     items = list_audio(work / "audio")
 
-    import librosa
     librosa_loop([items[0].path], config)  # warm-up: librosa's lazy imports and numba compilation
 
     started = time.perf_counter()

@@ -39,7 +39,9 @@ def one(system: str, device: str, steps: int, warmup: int, attention: str) -> di
     model.train()
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
     kinds = ["strong"] * 6 + ["weak"] * 6 + ["unlabel"] * 12
-    flag = lambda k: torch.tensor([x == k for x in kinds], device=dev)
+    def flag(k):
+        return torch.tensor([x == k for x in kinds], device=dev)
+
     batch = {"x": torch.randn(24, 512, 128, device=dev), "strong": (torch.rand(24, 128, 10, device=dev) > 0.8).float(),
              "weak": (torch.rand(24, 10, device=dev) > 0.7).float(), "is_strong": flag("strong"),
              "is_weak": flag("weak"), "is_unlabel": flag("unlabel"), "is_synthetic": flag("strong")}
@@ -107,7 +109,8 @@ def mini(baseline_tree: str, steps: int, threads: int, scale: float) -> dict:
             exp = Path(work) / name / "exp"
             args = [f"data.synth_features={dump / 'train_synth'}",
                     f"data.synth_labels={corpus / 'train_synth' / 'strong.tsv'}",
-                    f"data.weak_features={dump / 'train_weak'}", f"data.weak_labels={corpus / 'train_weak' / 'weak.tsv'}",
+                    f"data.weak_features={dump / 'train_weak'}",
+                    f"data.weak_labels={corpus / 'train_weak' / 'weak.tsv'}",
                     f"data.unlabel_features={dump / 'train_unlabel'}", f"data.steps_per_epoch={steps}",
                     "run.epochs=2", f"run.num_threads={threads}", "run.device=cpu"]
             subprocess.run(sedkit + ["train", "--config", str(root / RECIPE / "conf" / "train_mini.yaml"), "--config",

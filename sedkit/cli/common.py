@@ -17,7 +17,8 @@ def add_job_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def start_job(config_class: Type, args: argparse.Namespace, positionals: str, *values) -> Optional[Tuple[object, tuple]]:
+def start_job(config_class: Type, args: argparse.Namespace, positionals: str,
+              *values) -> Optional[Tuple[object, tuple]]:
     """Load the config; print it and return None for --dump-config; else check the positional arguments
     and --nj and return (config, shard)."""
     from sedkit.config import dump_yaml, load_config, to_dict

@@ -282,7 +282,8 @@ def _add_psds_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cttc", type=float, default=0.3, help="cross-trigger tolerance criterion (default 0.3)")
     parser.add_argument("--alpha-ct", type=float, default=0.0, help="cross-trigger weight (default 0)")
     parser.add_argument("--alpha-st", type=float, default=1.0, help="class-instability weight (default 1)")
-    parser.add_argument("--max-efpr", type=float, default=100.0, help="eFPR per hour up to which the area runs (default 100)")
+    parser.add_argument("--max-efpr", type=float, default=100.0,
+                        help="eFPR per hour up to which the area runs (default 100)")
     parser.add_argument("--plot", metavar="PNG", help="draw the PSD-ROC curve and the per-class ROCs")
     parser.add_argument("--csv", metavar="OUT.csv", help="write the PSD-ROC (eFPR per hour, eTPR, each class's TPR)")
 

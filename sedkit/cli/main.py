@@ -37,7 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 def _usage() -> str:
     width = max(map(len, COMMANDS))
-    lines = [f"usage: sedkit COMMAND [options]   (sedkit COMMAND --help for its options)", "",
+    lines = ["usage: sedkit COMMAND [options]   (sedkit COMMAND --help for its options)", "",
              "sedkit: sound event detection toolkit for DCASE", "", "commands:"]
     lines += [f"  {name:<{width}}  {summary}" for name, (_, summary) in COMMANDS.items()]
     return "\n".join(lines)

@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval-soundbank", metavar="DIR",
                         help="sed: a second bank for the validation sets (default: --soundbank split by source file)")
     parser.add_argument("--eval-share", type=float, default=0.3,
-                        help="sed: share of each label's files of --soundbank kept for the validation sets (default 0.3)")
+                        help="sed: share of each label's files of --soundbank kept for the validation sets "
+                             "(default 0.3)")
     parser.add_argument("--task", choices=("sed", "classification"), default="sed",
                         help="sed: the DESED-like sets; classification: K-class 3 s clips with train/valid/test tables")
     parser.add_argument("--nj", type=int, default=1, help="parallel worker processes (default 1)")

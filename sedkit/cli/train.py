@@ -63,8 +63,9 @@ def run(args: argparse.Namespace) -> int:
 
     networks = task.system.nets if hasattr(task, "system") else task.modules
     for name, net in networks.items():
-        trainer.logger.info(f"network {name}: {count_parameters(net) or sum(p.numel() for p in net.parameters()):,} parameters"
-                            f"{'' if count_parameters(net) else ' (frozen)'}")
+        trainable = count_parameters(net)
+        total = trainable or sum(p.numel() for p in net.parameters())
+        trainer.logger.info(f"network {name}: {total:,} parameters{'' if trainable else ' (frozen)'}")
     last = trainer.fit()
     if trainer.is_main and last:
         print(f"{args.exp_dir}: {trainer.epoch} epochs; best validation score {trainer.best_score:.4f}")

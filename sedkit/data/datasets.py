@@ -127,8 +127,8 @@ class SEDTrainData:
             if not (config.weak_features and config.weak_labels):
                 raise InputError("data.batch_weak > 0 needs data.weak_features and data.weak_labels")
             rows = read_tsv(config.weak_labels, ("filename", "event_labels"))
-            labels = {r["filename"]: [l for l in r["event_labels"].split(",") if l] for r in rows}
-            self._check_labels([l for ls in labels.values() for l in ls], config.weak_labels, classes)
+            labels = {r["filename"]: [tag for tag in r["event_labels"].split(",") if tag] for r in rows}
+            self._check_labels([tag for tags in labels.values() for tag in tags], config.weak_labels, classes)
             self.subsets["weak"] = FeatureSubset("weak", config.weak_features, config.clip_frames, list(labels))
             self.weak_targets = [encoder.weak(labels[f]) for f in self.subsets["weak"].filenames]
         if config.batch_unlabel > 0:

@@ -28,7 +28,8 @@ class DomainGapResult:
         return self.f1_synthetic - self.f1_real
 
 
-def frame_targets(events, names: Sequence[str], n_frames: int, hop_s: float, classes: Sequence[str]) -> Dict[str, np.ndarray]:
+def frame_targets(events, names: Sequence[str], n_frames: int, hop_s: float,
+                  classes: Sequence[str]) -> Dict[str, np.ndarray]:
     """Per clip, (n_frames, n_classes) 0/1 targets: frame t is active when its centre t * hop lies in an event."""
     index = {c: i for i, c in enumerate(classes)}
     centres = np.arange(n_frames) * hop_s
@@ -78,7 +79,9 @@ def measure_domain_gap(corpus: str | Path, work: str | Path, steps: int = 600, s
     config = LogMelConfig(n_mels=64, clip_duration_s=10.0)
     x_train, y_train = _load(corpus, work, "train_synth", DESED_CLASSES, config, nj)
     mean, std = x_train.mean(axis=(0, 1)), x_train.std(axis=(0, 1)) + 1e-6
-    prepare = lambda x: torch.from_numpy(_context((x - mean) / std).reshape(-1, 5 * x.shape[-1])).float()
+    def prepare(x):
+        return torch.from_numpy(_context((x - mean) / std).reshape(-1, 5 * x.shape[-1])).float()
+
     inputs, targets = prepare(x_train), torch.from_numpy(y_train.reshape(-1, len(DESED_CLASSES)))
     torch.manual_seed(seed)
     model = torch.nn.Sequential(torch.nn.Linear(inputs.shape[1], 128), torch.nn.ReLU(),

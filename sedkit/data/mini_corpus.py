@@ -135,7 +135,8 @@ def make_mini_corpus(out: str | Path, scale: float = 1.0, seed: int = 0, soundba
         banks = _builtin_banks(out, scale, seed)
         backgrounds = {"synthetic": synthetic_backgrounds or ["home"], "real": real_backgrounds or ["room"]}
         log(f"sources: built-in bank, {len(banks['train'].foreground['Dog'])} training and "
-            f"{len(banks['eval'].foreground['Dog'])} evaluation clips per class, disjoint (seeds {2 * seed}, {2 * seed + 1})")
+            f"{len(banks['eval'].foreground['Dog'])} evaluation clips per class, disjoint "
+            f"(seeds {2 * seed}, {2 * seed + 1})")
     else:
         user_bank = scan_soundbank(soundbank)
         if eval_soundbank is not None:

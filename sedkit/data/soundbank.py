@@ -293,10 +293,12 @@ def write_soundbank(out: str | Path, config: SoundBankConfig | None = None) -> D
     out = Path(out)
     counts = {}
     jobs = [("foreground", label, index) for label in DESED_CLASSES for index in range(config.clips_per_class)]
-    jobs += [("background", label, index) for label in BACKGROUND_LABELS for index in range(config.backgrounds_per_label)]
+    jobs += [("background", label, index)
+             for label in BACKGROUND_LABELS for index in range(config.backgrounds_per_label)]
     for kind, label, index in jobs:
         # One generator per clip, seeded by (bank seed, kind, label, index): clips do not depend on each other.
-        key = [config.seed, 0 if kind == "foreground" else 1, (DESED_CLASSES + list(BACKGROUND_LABELS)).index(label), index]
+        key = [config.seed, 0 if kind == "foreground" else 1, (DESED_CLASSES + list(BACKGROUND_LABELS)).index(label),
+               index]
         rng = np.random.default_rng(key)
         if kind == "foreground":
             audio = synthesize_event(label, rng, config.sample_rate)

@@ -137,7 +137,8 @@ def _scan_kind(folder: Path, kind: str) -> Dict[str, List[Tuple[str, float]]]:
     labels = sorted(p for p in folder.iterdir() if p.is_dir())
     if not labels:
         stray = [p.name for p in folder.iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS]
-        hint = f" (found audio files directly in it, e.g. {stray[0]}: put them in a <label>/ sub-folder)" if stray else ""
+        hint = (f" (found audio files directly in it, e.g. {stray[0]}: put them in a <label>/ sub-folder)"
+                if stray else "")
         raise InputError(f"{folder}: no <label>/ sub-folders{hint}")
     bank = {}
     for label_dir in labels:

@@ -29,7 +29,7 @@ from sedkit.config import config_digest, dump_yaml, from_dict, load_yaml, to_dic
 from sedkit.errors import InputError
 from sedkit.features.logmel import LogMelConfig
 from sedkit.io import atomic_write, read_tsv, save_npy, write_tsv
-from sedkit.parallel import parse_shard, shard_items, worker_results
+from sedkit.parallel import shard_items, worker_results
 
 __all__ = [
     "AUDIO_EXTENSIONS",

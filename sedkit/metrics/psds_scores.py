@@ -188,7 +188,8 @@ def _overlaps(runs: _Runs, ref, ref_on_code, ref_off_code, n_codes: int, label: 
     count = np.maximum(stop - first, 0)
     run = np.repeat(np.arange(runs.a.shape[0]), count)
     event = members[np.repeat(first, count) + np.arange(run.shape[0]) - np.repeat(np.cumsum(count) - count, count)]
-    overlap = np.maximum(np.minimum(runs.offset[run], ref.offset[event]) - np.maximum(runs.onset[run], ref.onset[event]),
+    overlap = np.maximum(np.minimum(runs.offset[run], ref.offset[event])
+                         - np.maximum(runs.onset[run], ref.onset[event]),
                          0.0)
     return run, event, overlap
 

@@ -231,7 +231,8 @@ def _bounds_section(results: List[SystemResult], bounds: Optional[Sequence[str]]
     for result in results:
         if result.system in bounds:
             continue
-        cells = [bootstrap.difference(result, low, "event macro F1"), bootstrap.difference(high, result, "event macro F1"),
+        cells = [bootstrap.difference(result, low, "event macro F1"),
+                 bootstrap.difference(high, result, "event macro F1"),
                  bootstrap.difference(result, low, "PSDS"), bootstrap.difference(high, result, "PSDS")]
         lines.append(f"| {result.system} | " + " | ".join(cells) + " |")
     lines += ["", "Differences in points with their 95 % paired-bootstrap intervals, as in the main table: a system "
@@ -281,7 +282,8 @@ def _sed_markdown(results: List[SystemResult], paper: Dict[str, float], title: s
               "(validation included), from its metrics.csv."]
     lines += _bounds_section(results, bounds, bootstrap)
     if any(r.networks for r in results):
-        lines += ["", "## Every student and teacher", "", "| system | network | event macro F1 | PSDS |", "|---|---|---|---|"]
+        lines += ["", "## Every student and teacher", "", "| system | network | event macro F1 | PSDS |",
+                  "|---|---|---|---|"]
         for result in results:
             scored = "/".join(sorted({str(c.get("network")) for c in result.models if c})) or "scored"
             lines.append(f"| {result.system} | {scored} (scored) | {_cell(result.values['event macro F1'])} | "
@@ -328,7 +330,8 @@ def write_results(path: str | Path, results: List[SystemResult], paper: Dict[str
     from sedkit.io import atomic_write
 
     path = Path(path)
-    main_column, plots = ("event macro F1", ("f1.png", "psd_roc.png")) if kind == "sed" else ("accuracy", ("confusion.png",))
+    main_column, plots = (("event macro F1", ("f1.png", "psd_roc.png")) if kind == "sed"
+                          else ("accuracy", ("confusion.png",)))
     best = max(results, key=lambda r: np.nanmean(r.values[main_column]) if r.values[main_column] else -1)
     for name in plots:
         source = best.run_dirs[0] / name

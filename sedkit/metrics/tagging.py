@@ -72,7 +72,8 @@ def tag_matrix(tags: Dict[str, set], files: Sequence[str], classes: Sequence[str
     return matrix
 
 
-def clip_scores(folder: str | Path, files: Sequence[str], classes: Optional[Sequence[str]]) -> Tuple[np.ndarray, List[str]]:
+def clip_scores(folder: str | Path, files: Sequence[str],
+                classes: Optional[Sequence[str]]) -> Tuple[np.ndarray, List[str]]:
     """(files, classes) clip scores: each class's maximum frame score in ``folder/<clip stem>.tsv``.
 
     Without ``classes`` the score files' columns are the class list; columns outside ``classes`` are

@@ -80,7 +80,8 @@ class _ResBlock(nn.Module):
                                   nn.Conv2d(out_channels, out_channels, kernel, padding=pad, bias=False),
                                   nn.BatchNorm2d(out_channels))
         self.skip = (nn.Identity() if in_channels == out_channels
-                     else nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels)))
+                     else nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, bias=False),
+                                        nn.BatchNorm2d(out_channels)))
 
     def forward(self, x):
         return torch.relu(self.body(x) + self.skip(x))

@@ -3,9 +3,10 @@
 The paper (Zheng et al., Interspeech 2021, Sec. 2.1) takes its conv blocks from a baseline it does not
 reproduce; sedkit's defaults (listed in docs/papers.md): each block is Conv2d 3x3 (padding 1) -> BatchNorm ->
 ReLU -> average pooling -> Dropout(0.2), with channels (32, 64, 128, 128, 128) and (time, frequency)
-pooling (2,4), (2,4), (1,2), (1,2), (1,2), so a 512 x 128 log-mel input becomes 128 frames x 1 band x 128 channels. An optional attention module
-(:mod:`sedkit.models.attention`) follows each block. Two Bi-GRU layers (128 units per direction, dropout 0.5
-between them) and Dropout(0.5) -> Linear -> sigmoid give frame probabilities ``f_sed`` (batch, T', C);
+pooling (2,4), (2,4), (1,2), (1,2), (1,2), so a 512 x 128 log-mel input becomes 128 frames x 1 band x 128
+channels. An optional attention module (:mod:`sedkit.models.attention`) follows each block. Two Bi-GRU
+layers (128 units per direction, dropout 0.5 between them) and Dropout(0.5) -> Linear -> sigmoid give frame
+probabilities ``f_sed`` (batch, T', C);
 linear softmax pooling gives clip probabilities ``f_at_c = sum_t f_sed_tc^2 / sum_t f_sed_tc``.
 
 Any input length works; the frame hop of the outputs is ``time_pooling_factor`` input frames.

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sedkit.config import from_dict, to_dict
+from sedkit.config import from_dict
 from sedkit.errors import InputError
 from sedkit.metrics.classification import group_decisions
 from sedkit.training.distill import cutnmix as cnm
@@ -110,7 +110,8 @@ class ClassificationTask:
         if unknown:
             raise InputError(f"{d.train_labels}: label {unknown[0]!r} is not in data.classes")
         self.y = np.array([self.index[label] for label in self.train.labels])
-        self.valid = _Table(d.valid_features, d.valid_labels, d.clip_frames) if d.valid_features and d.valid_labels else None
+        has_valid = d.valid_features and d.valid_labels
+        self.valid = _Table(d.valid_features, d.valid_labels, d.clip_frames) if has_valid else None
         if self.valid is not None:
             # refused before training rather than scored as wrong at every validation
             unknown = sorted(set(self.valid.labels) - set(self.index))
@@ -202,7 +203,8 @@ class ClassificationTask:
         return self.teacher_cache[part][torch.from_numpy(np.asarray(rows)).to(x.device)]
 
     def _peers(self) -> List[nn.Module]:
-        return [self.modules["net"]] + [self.modules[f"peer{i}"] for i in range(2, self.config.criterion.cutnmix.peers + 1)]
+        peers = self.config.criterion.cutnmix.peers
+        return [self.modules["net"]] + [self.modules[f"peer{i}"] for i in range(2, peers + 1)]
 
     def _peer_views(self, batch: dict, epoch: int, step: int) -> dict:
         """Each peer's distorted copy, then Cut^nMix (shared lambda and partners, a box per peer)."""
@@ -358,7 +360,7 @@ def evaluate_checkpoint(checkpoint, features: str | Path, labels: str | Path, ou
         own = clip_probabilities(net, table, stats, target)
         probs = own if probs is None else probs + own
     probs = probs / len(checkpoints)
-    truth = [index[l] for l in table.labels]
+    truth = [index[label] for label in table.labels]
     metrics = classification_metrics(probs, truth, table.groups, classes, group_rule or config.data.group_decision)
     if len(checkpoints) == 1 and config.criterion.name == "cutnmix" and config.criterion.cutnmix.peers > 1:
         accuracies = [float(metrics["accuracy"])]
@@ -369,8 +371,8 @@ def evaluate_checkpoint(checkpoint, features: str | Path, labels: str | Path, ou
         metrics["peers"] = {"accuracy": accuracies, "mean_accuracy": float(np.mean(accuracies))}
     out = Path(out)
     write_tsv(out / "probabilities.tsv", ("filename", "label", "group", *classes),
-              [(f, l, g, *(f"{p:.6f}" for p in row))
-               for f, l, g, row in zip(table.subset.filenames, table.labels, table.groups, probs)])
+              [(f, label, g, *(f"{p:.6f}" for p in row))
+               for f, label, g, row in zip(table.subset.filenames, table.labels, table.groups, probs)])
     with atomic_write(out / "metrics.json") as handle:
         json.dump(metrics, handle, indent=2)
     plot_confusion(metrics, out / "confusion.png")

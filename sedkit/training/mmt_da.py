@@ -7,8 +7,12 @@
 | ``da`` | student + domain classifier (GRL) | L_S + L_W + w_d L_D |
 | ``mt_da`` | student + GRL + EMA teacher | L_S + L_W + w_d L_D + w(t) L_consist |
 | ``mmt_da`` | DA student/teacher + GRL, SSL student/teacher | Eq. 6 (SSL) + Eq. 7 (DA) |
-| ``fixed_teacher`` | student (+ GRL if ``student_grl``) + frozen pretrained teacher | as the student's system, with the frozen teacher as consistency target (Table 2) |
-| ``supervised`` | student | L_S + L_W on whatever labelled clips the batches hold (sedkit's bounds, not in the paper: ``source_only`` on synthetic strong clips only, ``oracle`` on real-domain strong labels) |
+| ``fixed_teacher`` | student (+ GRL if ``student_grl``) + frozen pretrained teacher | (a) |
+| ``supervised`` | student | L_S + L_W (b) |
+
+(a) As the student's system, with the frozen teacher as consistency target (Table 2).
+(b) On whatever labelled clips the batches hold: sedkit's bounds, not in the paper (``source_only`` on
+synthetic strong clips only, ``oracle`` on real-domain strong labels).
 
 ``L_S``: frame BCE on strongly labelled (synthetic) clips; ``L_W``: clip BCE on weakly labelled clips;
 ``L_D``: domain BCE (1 = synthetic) through the GRL; ``L_consist``: MSE between student and detached
@@ -99,7 +103,8 @@ class SEDSystem(nn.Module):
         name = config.name
         if name == "mmt_da":
             nets["da_student"], nets["ssl_student"] = build_network(), build_network()
-            nets["da_teacher"], nets["ssl_teacher"] = make_teacher(nets["da_student"]), make_teacher(nets["ssl_student"])
+            nets["da_teacher"] = make_teacher(nets["da_student"])
+            nets["ssl_teacher"] = make_teacher(nets["ssl_student"])
         else:
             nets["student"] = build_network()
             if name in ("mt_real", "mt_total", "mt_da"):

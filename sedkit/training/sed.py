@@ -43,7 +43,8 @@ class SEDExperimentConfig:
     postprocess: PostprocessConfig = field(default_factory=PostprocessConfig)
 
 
-def predict_frame_probs(network: torch.nn.Module, matrices, device: torch.device, batch_size: int = 16) -> List[np.ndarray]:
+def predict_frame_probs(network: torch.nn.Module, matrices, device: torch.device,
+                        batch_size: int = 16) -> List[np.ndarray]:
     """Frame probabilities (T', C) of each normalised (frames, mels) matrix, in order."""
     network.eval()
     outputs, batch = [], []
@@ -91,7 +92,8 @@ class SEDTask:
             raise InputError("data: no training feature folders given")
         self.features = _feature_config(train_folders + ([d.validation_features] if d.validation_features else []))
         if config.model.n_mels != self.features.n_mels:
-            raise InputError(f"model.n_mels {config.model.n_mels} differs from the features' n_mels {self.features.n_mels}")
+            raise InputError(f"model.n_mels {config.model.n_mels} differs from the features' n_mels "
+                             f"{self.features.n_mels}")
         if config.model.n_classes != len(d.classes):
             raise InputError(f"model.n_classes {config.model.n_classes} differs from data.classes ({len(d.classes)})")
         if d.stats:
@@ -172,7 +174,8 @@ class SEDTask:
         rows = []
         for name, prob in zip(subset.filenames, probs):
             stamps = self.encoder.timestamps(prob.shape[0])
-            rows += [(name, on, off, label) for on, off, label in decode_clip(stamps, prob, classes, thresholds, windows)]
+            events = decode_clip(stamps, prob, classes, thresholds, windows)
+            rows += [(name, on, off, label) for on, off, label in events]
         estimated = EventTable("validation predictions", sorted({r[0] for r in rows}), [r[0] for r in rows],
                                np.array([r[1] for r in rows], dtype=float), np.array([r[2] for r in rows], dtype=float),
                                [r[3] for r in rows], list(range(len(rows))))
@@ -257,7 +260,7 @@ def infer(checkpoint: str | Path, out_dir: str | Path, features_dir: str | Path 
     """
     from tqdm import tqdm
 
-    from sedkit.config import from_dict, to_dict as _to_dict
+    from sedkit.config import from_dict
     from sedkit.features.logmel import LogMelConfig
     from sedkit.features.stats import FeatureStats
     from sedkit.io import write_events, write_scores

@@ -66,7 +66,8 @@ class OptimConfig:
         if self.schedule == "step":
             return self.lr * self.gamma ** sum(1 for m in self.milestones if epoch >= m)
         if self.schedule == "cosine":
-            return self.min_lr + 0.5 * (self.lr - self.min_lr) * (1 + math.cos(math.pi * min(epoch / total_epochs, 1.0)))
+            progress = min(epoch / total_epochs, 1.0)
+            return self.min_lr + 0.5 * (self.lr - self.min_lr) * (1 + math.cos(math.pi * progress))
         if self.schedule == "linear":
             return self.lr * max(0.0, 1.0 - epoch / total_epochs)
         return self.lr
@@ -294,7 +295,8 @@ class Trainer:
         import matplotlib.pyplot as plt
 
         epochs = [row["epoch"] for row in self.history]
-        losses = [k for k in self.history[-1] if k not in ("epoch", "step", "lr", "time_s") and not k.startswith("val_")]
+        bookkeeping = ("epoch", "step", "lr", "time_s")
+        losses = [k for k in self.history[-1] if k not in bookkeeping and not k.startswith("val_")]
         scores = [k for k in self.history[-1] if k.startswith("val_")]
         fig, axes = plt.subplots(1, 2, figsize=(12, 4))
         for key in losses:

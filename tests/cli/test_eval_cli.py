@@ -36,7 +36,8 @@ def test_event_json_contract_and_table(tables, capsys):
     # By hand: 3 reference events, 4 estimates, 2 hits; a.wav's Dog at 3-4 s misses Cat's offset collar,
     # so no substitution: D = 1, I = 2 (rates / 3).
     assert doc["micro"]["substitution_rate"] == 0.0
-    assert doc["micro"]["deletion_rate"] == pytest.approx(1 / 3) and doc["micro"]["insertion_rate"] == pytest.approx(2 / 3)
+    assert doc["micro"]["deletion_rate"] == pytest.approx(1 / 3)
+    assert doc["micro"]["insertion_rate"] == pytest.approx(2 / 3)
     assert "Sub" in stdout and "Del" in stdout and "Ins" in stdout
     assert doc["per_class"]["Dog"]["n_ref"] == 2 and doc["per_class"]["Dog"]["n_est"] == 3
     assert doc["per_class"]["Dog"]["f1"] == pytest.approx(0.8)  # 2 tp of 2 ref, 3 est
@@ -111,7 +112,8 @@ def test_psds_operating_point_output_by_hand(tables, capsys):
     assert point["tpr"] == {"Cat": 0.0, "Dog": 1.0}
     assert point["fpr_per_hour"] == {"Cat": pytest.approx(120.0), "Dog": pytest.approx(120.0)}
     assert point["ctr_per_hour"]["Dog"]["Cat"] == pytest.approx(1800.0)
-    assert point["intersection_f1"] == {"macro": pytest.approx(0.8), "per_class": {"Cat": None, "Dog": pytest.approx(0.8)}}
+    assert point["intersection_f1"] == {"macro": pytest.approx(0.8),
+                                        "per_class": {"Cat": None, "Dog": pytest.approx(0.8)}}
     assert " 80.00" in captured.out  # the per-point table
     lines = csv.read_text().splitlines()
     assert lines[0] == "efpr_per_hour,etpr,tpr_Cat,tpr_Dog"
@@ -221,7 +223,8 @@ def test_missing_files_and_options(tables, capsys):
 
 def test_eval_does_not_import_torch_or_pandas(tables):
     code = ("import sys; from sedkit.cli.main import main;"
-            f"rc = main(['eval', 'event', '--reference', r'{tables / 'ref.tsv'}', '--estimated', r'{tables / 'est.tsv'}']);"
+            f"rc = main(['eval', 'event', '--reference', r'{tables / 'ref.tsv'}',"
+            f" '--estimated', r'{tables / 'est.tsv'}']);"
             "assert rc == 0; bad = [m for m in ('torch', 'pandas', 'matplotlib') if m in sys.modules];"
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)

@@ -22,7 +22,8 @@ def test_gtzan_split_and_clips(tmp_path):
         counts = prepare_gtzan(tmp_path / "GTZAN", tmp_path / "out")
     assert counts == {"train": 8 * 10 * 19, "valid": 10 * 19, "test": 10 * 19}  # 19 clips per 30 s song
     wav = read_tsv(tmp_path / "out" / "wav.tsv", ("filename", "path", "start_s", "duration_s"))
-    assert float(wav[1]["start_s"]) == pytest.approx(32768 / 22050) and float(wav[1]["duration_s"]) == pytest.approx(65536 / 22050)
+    assert float(wav[1]["start_s"]) == pytest.approx(32768 / 22050)
+    assert float(wav[1]["duration_s"]) == pytest.approx(65536 / 22050)
     groups = {part: {r["group"] for r in read_tsv(tmp_path / "out" / f"{part}.tsv", ("filename", "label", "group"))}
               for part in ("train", "valid", "test")}
     assert not (groups["train"] & groups["test"]) and not (groups["train"] & groups["valid"])  # split by song

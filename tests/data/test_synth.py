@@ -46,7 +46,7 @@ def test_tables_formats_polyphony_and_durations(bank, tmp_path):
         assert info.frames == 220500 and info.samplerate == 22050
         assert (out / "jams" / row["filename"].replace(".wav", ".jams")).exists()
     for row in weak:  # weak labels = the set of the clip's strong labels
-        labels = {l for f, l in zip(strong.filename, strong.label) if f == row["filename"]}
+        labels = {label for f, label in zip(strong.filename, strong.label) if f == row["filename"]}
         assert row["event_labels"] == ",".join(sorted(labels))
     for name in strong.files:
         mask = np.array([f == name for f in strong.filename])
@@ -61,7 +61,7 @@ def test_tables_formats_polyphony_and_durations(bank, tmp_path):
             assert np.all(a[order][1:] >= b[order][:-1])  # no same-class overlap
     lines = (out / "strong.tsv").read_text().splitlines()
     assert lines[0] == "filename\tonset\toffset\tevent_label"
-    keys = [(l.split("\t")[0], float(l.split("\t")[1])) for l in lines[1:]]
+    keys = [(line.split("\t")[0], float(line.split("\t")[1])) for line in lines[1:]]
     assert keys == sorted(keys)  # sorted by (filename, onset)
 
 
@@ -106,7 +106,7 @@ def test_real_domain_and_label_map(bank, tmp_path):
     synthesize(mapped, tmp_path / "wet", SynthConfig(**base, domain="real"), progress=False)
     dry = read_events(tmp_path / "dry" / "strong.tsv")
     wet = read_events(tmp_path / "wet" / "strong.tsv")
-    assert set(wet.label) <= {"dog", "cat"} and [l.lower() for l in dry.label] == wet.label
+    assert set(wet.label) <= {"dog", "cat"} and [label.lower() for label in dry.label] == wet.label
     np.testing.assert_allclose(dry.onset, wet.onset)
     a, _ = sf.read(str(tmp_path / "dry" / "audio" / "soundscape_00000.wav"))
     b, _ = sf.read(str(tmp_path / "wet" / "audio" / "soundscape_00000.wav"))
@@ -166,7 +166,8 @@ def test_mini_corpus_layout(tmp_path):
     # Deterministic per seed: a second corpus with the same seed has the same labels.
     twin = make_mini_corpus(tmp_path / "twin", scale=0.02, nj=1, progress=False, sets=["validation"])
     assert twin["validation"].n_made == 12
-    assert (tmp_path / "twin" / "validation" / "strong.tsv").read_text() == (mini / "validation" / "strong.tsv").read_text()
+    twin_table = (tmp_path / "twin" / "validation" / "strong.tsv").read_text()
+    assert twin_table == (mini / "validation" / "strong.tsv").read_text()
 
 
 def test_user_bank_is_split_by_source_file(tmp_path, bank):

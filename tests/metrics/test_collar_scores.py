@@ -8,7 +8,7 @@ import pytest
 from sedkit.metrics.collar_scores import best_f1_thresholds, collar_statistics
 from sedkit.metrics.psds import prepare_ground_truth
 from sedkit.metrics.psds_scores import read_score_folder
-from tests.metrics.test_psds import table, write_score_folder
+from tests.metrics.conftest import table, write_score_folder
 
 pytest.importorskip("sed_scores_eval")
 COLLARS = dict(onset_collar=0.2, offset_collar=0.2, offset_collar_rate=0.2)

@@ -37,10 +37,13 @@ def random_tables(seed, n_files=40, max_events=6, classes=("a", "b", "c"), step=
         if rng.random() < 0.3:  # a false alarm
             est_rows.append((name, 1.0, 2.5, str(rng.choice(classes))))
     rng.shuffle(est_rows)  # row order within a file matters to sed_eval; keep it arbitrary
-    table = lambda rows, path: EventTable(path, files if path == "ref" else sorted({r[0] for r in rows}),
-                                          [r[0] for r in rows], np.array([r[1] for r in rows], dtype=float),
-                                          np.array([r[2] for r in rows], dtype=float), [r[3] for r in rows],
-                                          list(range(2, len(rows) + 2)))
+
+    def table(rows, path):
+        return EventTable(path, files if path == "ref" else sorted({r[0] for r in rows}),
+                          [r[0] for r in rows], np.array([r[1] for r in rows], dtype=float),
+                          np.array([r[2] for r in rows], dtype=float), [r[3] for r in rows],
+                          list(range(2, len(rows) + 2)))
+
     return table(ref_rows, "ref"), table(est_rows, "est")
 
 

@@ -4,34 +4,12 @@ import warnings
 import numpy as np
 import pytest
 
-from sedkit.io import EventTable, write_scores
+from sedkit.io import write_scores
 from sedkit.metrics.psds import (PSDSWarning, encode_detections, merge_overlaps, prepare_ground_truth,
                                  psds_from_operating_points)
 from sedkit.metrics.psds_scores import psds_from_scores
+from tests.metrics.conftest import CLASSES, reference_rows, table, write_score_folder
 from tests.metrics.reference_scorers import psds_eval_value, sed_scores_eval_psds
-
-CLASSES = ("a", "b", "c")
-
-
-def table(path, files, rows):
-    return EventTable(path, list(files), [r[0] for r in rows], np.array([r[1] for r in rows], dtype=float),
-                      np.array([r[2] for r in rows], dtype=float), [r[3] for r in rows],
-                      list(range(2, len(rows) + 2)))
-
-
-def reference_rows(rng, files, clip_s=10.0):
-    rows = []
-    for name in files:
-        for label in CLASSES:
-            t = 0.0
-            for _ in range(rng.integers(0, 3)):
-                onset = round(t + rng.uniform(0.1, 3), 3)
-                offset = round(onset + rng.uniform(0.2, 3), 3)
-                t = offset
-                if offset < clip_s:
-                    rows.append((name, onset, offset, label))
-    return rows
-
 
 def operating_points(seed, n_files=25, n_points=7):
     rng = np.random.default_rng(seed)
@@ -101,20 +79,6 @@ def test_merge_keeps_identical_duplicate_detections_and_merges_touching_on_reque
     with pytest.warns(PSDSWarning):
         touching = merge_overlaps(events, ["x"], "d", keep_identical=True, touching=True)
     assert touching.onset.tolist() == [1.0, 1.0, 3.0] and touching.offset.tolist() == [2.0, 2.0, 5.0]
-
-
-def write_score_folder(folder, seed, n_files=15, frames=100, hop=0.1):
-    rng = np.random.default_rng(seed)
-    files = [f"clip{i:02d}.wav" for i in range(n_files)]
-    rows = reference_rows(rng, files, clip_s=frames * hop)
-    timestamps = np.arange(frames + 1) * hop
-    for name in files:
-        scores = rng.uniform(0, 0.5, (frames, len(CLASSES)))
-        for other, onset, offset, label in rows:
-            if other == name:
-                scores[int(onset / hop):int(offset / hop) + 1, CLASSES.index(label)] += rng.uniform(0.2, 0.6)
-        write_scores(folder / (name[:-4] + ".tsv"), timestamps, list(CLASSES), np.round(scores, 3))  # ties
-    return table("ref", files, rows), {name: frames * hop for name in files}
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -236,8 +200,8 @@ def test_intersection_f1_matches_psds_eval(seed, criteria):
     gt = prepare_ground_truth(ref, durations)
     ours = psds_from_operating_points(gt, [encode_detections(p, gt, list(CLASSES)) for p in points], dtc=dtc,
                                       gtc=gtc, names=[p.path for p in points])
-    frame = lambda t: pd.DataFrame({"filename": t.filename, "onset": t.onset, "offset": t.offset,
-                                    "event_label": t.label})
+    def frame(t):
+        return pd.DataFrame({"filename": t.filename, "onset": t.onset, "offset": t.offset, "event_label": t.label})
     metadata = pd.DataFrame({"filename": list(durations), "duration": list(durations.values())})
     for point, mine in zip(points, ours.extra["operating_points"]):
         with warnings.catch_warnings():

@@ -45,7 +45,6 @@ def _counts(tp, n_est, n_ref):
 
 def test_confidence_intervals_gap_closed_model_and_convergence(tmp_path):
     """Baseline finds 2 of 10 events, the system 8 of 10 (F1 0.2 and 0.8); bounds 0.0 and 1.0."""
-    import numpy as np
 
     from sedkit.metrics.bootstrap import bootstrap_macro_f1, ClipCounts, paired_difference, resample_weights
 
@@ -65,7 +64,8 @@ def test_confidence_intervals_gap_closed_model_and_convergence(tmp_path):
     table = results_markdown(results, {}, "T", baseline="base", bounds=["low", "high"], n_resamples=200)
     row = next(line for line in table.splitlines() if line.startswith("| sys |")).split(" | ")
     weights = resample_weights(10, 200, 0)
-    replicates = {n: bootstrap_macro_f1(ClipCounts.from_json(_counts(t, t, [1] * 10)), weights) for n, t in hits.items()}
+    replicates = {n: bootstrap_macro_f1(ClipCounts.from_json(_counts(t, t, [1] * 10)), weights)
+                  for n, t in hits.items()}
     interval = paired_difference([replicates["sys"]], [replicates["base"]])
     assert row[1] == "teacher, best.pt @ step 2900"
     assert row[4] == f"+60.0 [{100 * interval['low']:+.1f}, {100 * interval['high']:+.1f}]"

@@ -1,8 +1,7 @@
 """recipes/dcase2018_task1/asc1/run.sh on tiny generated data, in a temporary copy."""
-from tests.recipes.test_gtzan_cls1 import copy
-from tests.recipes.test_sed1 import REPO, run
+from pathlib import Path
 
-RECIPE = REPO / "recipes" / "dcase2018_task1" / "asc1"
+RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "dcase2018_task1" / "asc1"
 
 
 def test_confs_load_strictly():
@@ -14,19 +13,20 @@ def test_confs_load_strictly():
         load_config(LogMelConfig, RECIPE / "conf" / features)
     for base in ("train.yaml", "train_mini.yaml"):
         for method in (RECIPE / "conf" / "methods").glob("*.yaml"):
-            assert load_config(ClassificationExperimentConfig, [RECIPE / "conf" / base, method]).model_name == "cpresnet"
+            config = load_config(ClassificationExperimentConfig, [RECIPE / "conf" / base, method])
+            assert config.model_name == "cpresnet"
 
 
-def test_mini_run_and_bad_root(tmp_path):
-    recipe = copy(tmp_path).parents[1] / "dcase2018_task1" / "asc1"
-    run(recipe, "--mini_scale", "0.07", "--methods", "ce mrkd", "--mixup", "false true", "--seeds", "1",
+def test_mini_run_and_bad_root(tmp_path, copy_recipe, run_recipe):
+    recipe = copy_recipe(tmp_path, "dcase2018_task1/asc1")
+    run_recipe(recipe, "--mini_scale", "0.07", "--methods", "ce mrkd", "--mixup", "false true", "--seeds", "1",
         "--train_args", "run.epochs=1")
     for tag in ("ce", "ce_mixup", "mrkd", "mrkd_mixup"):
         assert (recipe / "exp" / f"{tag}_seed1" / "eval_test" / "metrics.json").exists()
     assert "| mrkd_mixup | 1 |" in (recipe / "RESULTS.md").read_text()
-    bad = run(recipe, "--asc_root", str(tmp_path / "nowhere"), check=False)
+    bad = run_recipe(recipe, "--asc_root", str(tmp_path / "nowhere"), check=False)
     assert bad.returncode == 2 and "nowhere: no such folder" in bad.stderr
-    bad = run(recipe, "--asc_root", str(tmp_path / "nowhere"), "--asc_corpus", "tau2020_3class", check=False)
+    bad = run_recipe(recipe, "--asc_root", str(tmp_path / "nowhere"), "--asc_corpus", "tau2020_3class", check=False)
     assert bad.returncode == 2 and "(TAU Urban Acoustic Scenes 2020 3Class development)" in bad.stderr
-    bad = run(recipe, "--asc_root", str(tmp_path / "nowhere"), "--asc_corpus", "tau2019", check=False)
+    bad = run_recipe(recipe, "--asc_root", str(tmp_path / "nowhere"), "--asc_corpus", "tau2019", check=False)
     assert bad.returncode == 2 and "--asc_corpus must be tut2018 or tau2020_3class" in bad.stderr

@@ -2,9 +2,9 @@
 import shutil
 from datetime import datetime
 
-from tests.recipes.test_sed1 import REPO, run
+from pathlib import Path
 
-RECIPE = REPO / "recipes" / "esc50" / "cls1"
+RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "esc50" / "cls1"
 
 
 def test_confs_load_strictly():
@@ -16,12 +16,12 @@ def test_confs_load_strictly():
             assert load_config(ClassificationExperimentConfig, [RECIPE / "conf" / base, method]).criterion.name
 
 
-def test_mini_run_and_bad_root(tmp_path):
+def test_mini_run_and_bad_root(tmp_path, run_recipe, repo):
     outputs = shutil.ignore_patterns("data", "dump", "exp", "exp_*", "RESULTS_demo*")
-    shutil.copytree(REPO / "recipes", tmp_path / "recipes", symlinks=True, ignore=outputs)
-    shutil.copytree(REPO / "data_prep", tmp_path / "data_prep")
+    shutil.copytree(repo / "recipes", tmp_path / "recipes", symlinks=True, ignore=outputs)
+    shutil.copytree(repo / "data_prep", tmp_path / "data_prep")
     recipe = tmp_path / "recipes" / "esc50" / "cls1"
-    run(recipe, "--mini_scale", "0.07", "--cutnmix_methods", "ce cutnmix", "--unikd_methods", "unikd",
+    run_recipe(recipe, "--mini_scale", "0.07", "--cutnmix_methods", "ce cutnmix", "--unikd_methods", "unikd",
         "--teachers", "101 102", "--seeds", "1", "--train_args", "run.epochs=1", "--train_jobs", "2")
     text = (recipe / "RESULTS.md").read_text()
     assert "| cutnmix | 1 |" in text and "| unikd | 1 |" in text and "| ensemble | 0 |" in text
@@ -35,7 +35,7 @@ def test_mini_run_and_bad_root(tmp_path):
     first_line = (recipe / "exp" / "unikd_seed1" / "train.log").read_text().splitlines()[0]
     started = datetime.strptime(first_line[:19], "%Y-%m-%d %H:%M:%S")
     assert all(datetime.fromtimestamp(int(t.stat().st_mtime)) <= started for t in teachers), first_line
-    bad_jobs = run(recipe, "--train_jobs", "0", "--stage", "2", check=False)
+    bad_jobs = run_recipe(recipe, "--train_jobs", "0", "--stage", "2", check=False)
     assert bad_jobs.returncode == 2 and "--train_jobs 0: expected a positive integer" in bad_jobs.stderr
-    bad = run(recipe, "--esc50_root", str(tmp_path / "nowhere"), check=False)
+    bad = run_recipe(recipe, "--esc50_root", str(tmp_path / "nowhere"), check=False)
     assert bad.returncode == 2 and "nowhere: no such folder" in bad.stderr

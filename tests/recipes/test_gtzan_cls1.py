@@ -1,17 +1,10 @@
 """recipes/gtzan/cls1/run.sh on tiny generated data, in a temporary copy."""
-import shutil
 
-from tests.recipes.test_sed1 import REPO, run
+from pathlib import Path
 
-RECIPE = REPO / "recipes" / "gtzan" / "cls1"
+RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "gtzan" / "cls1"
 TINY = ["--mini_scale", "0.07", "--methods", "ce lsr_os_tc", "--models", "nnet1", "--seeds", "1",
         "--train_args", "run.epochs=1"]
-
-
-def copy(tmp):
-    outputs = shutil.ignore_patterns("data", "dump", "exp", "exp_*", "RESULTS_demo*")
-    shutil.copytree(REPO / "recipes", tmp / "recipes", symlinks=True, ignore=outputs)
-    return tmp / "recipes" / "gtzan" / "cls1"
 
 
 def test_confs_load_strictly():
@@ -27,15 +20,15 @@ def test_confs_load_strictly():
                 assert load_config(ClassificationExperimentConfig, [RECIPE / "conf" / base, method, model]).criterion
 
 
-def test_mini_run_rerun_and_bad_root(tmp_path):
-    recipe = copy(tmp_path)
-    first = run(recipe, *TINY)
+def test_mini_run_rerun_and_bad_root(tmp_path, copy_recipe, run_recipe):
+    recipe = copy_recipe(tmp_path, "gtzan/cls1")
+    first = run_recipe(recipe, *TINY)
     for stage in range(5):
         assert f"Stage {stage}:" in first.stderr
     for tag in ("ce_nnet1_seed1", "lsr_os_tc_nnet1_seed1"):
         assert (recipe / "exp" / tag / "eval_test" / "metrics.json").exists()
     assert "| lsr_os_tc_nnet1 | 1 |" in (recipe / "RESULTS.md").read_text()
-    again = run(recipe, *TINY, "--stop_stage", "2")
+    again = run_recipe(recipe, *TINY, "--stop_stage", "2")
     assert "already made" in again.stderr and "nothing to do" in again.stderr
-    bad = run(recipe, "--gtzan_root", str(tmp_path / "nowhere"), check=False)
+    bad = run_recipe(recipe, "--gtzan_root", str(tmp_path / "nowhere"), check=False)
     assert bad.returncode == 2 and "nowhere: no such folder" in bad.stderr

@@ -2,9 +2,9 @@
 import subprocess
 
 from sedkit.metrics.report import collect_results
-from tests.recipes.test_sed1 import REPO
+from pathlib import Path
 
-SCRIPT = REPO / "recipes" / "utils" / "keep_scores.sh"
+SCRIPT = Path(__file__).resolve().parents[2] / "recipes" / "utils" / "keep_scores.sh"
 
 
 def test_keeps_scored_runs_without_checkpoints(tmp_path):

@@ -2,31 +2,13 @@
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-RECIPE = REPO / "recipes" / "dcase2020_task4" / "sed1"
-TINY = ["--mini_scale", "0.03", "--seeds", "1", "--systems", "da", "--train_args", "run.epochs=1 data.steps_per_epoch=10"]
-
-
-def copy_recipe(tmp: Path) -> Path:
-    # Only the recipe's own files: not the outputs a `make demo` may have left in the working tree.
-    outputs = shutil.ignore_patterns("data", "dump", "data_*", "dump_*", "exp", "exp_*", "RESULTS_demo*")
-    shutil.copytree(REPO / "recipes", tmp / "recipes", symlinks=True, ignore=outputs)
-    return tmp / "recipes" / "dcase2020_task4" / "sed1"
-
-
-def run(recipe: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    result = subprocess.run(["bash", "run.sh", *args], cwd=recipe, env=env, capture_output=True, text=True,
-                            timeout=900)
-    if check:
-        assert result.returncode == 0, result.stderr[-4000:]
-    return result
+RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "dcase2020_task4" / "sed1"
+TINY = ["--mini_scale", "0.03", "--seeds", "1", "--systems", "da", "--train_args",
+        "run.epochs=1 data.steps_per_epoch=10"]
 
 
 def test_every_conf_loads_strictly():
@@ -45,9 +27,9 @@ def test_every_conf_loads_strictly():
 
 
 @pytest.fixture(scope="module")
-def finished(tmp_path_factory):
-    recipe = copy_recipe(tmp_path_factory.mktemp("sed1"))
-    first = run(recipe, *TINY)
+def finished(tmp_path_factory, copy_recipe, run_recipe):
+    recipe = copy_recipe(tmp_path_factory.mktemp("sed1"), "dcase2020_task4/sed1")
+    first = run_recipe(recipe, *TINY)
     return recipe, first
 
 
@@ -66,26 +48,33 @@ def test_all_stages_write_their_outputs(finished):
     assert "validation_synth/strong.tsv" in config
     assert "network: student" in (decode / "model.yaml").read_text()
     results = (recipe / "RESULTS.md").read_text()
-    assert "| da | student, best.pt @ step 10 | 1 |" in results and "45.5" in results and "Command:" in results
+    assert "Command:" in results
+    header = next(line for line in results.splitlines() if line.startswith("| system | scored model |"))
+    row = next(line for line in results.splitlines() if line.startswith("| da | student, best.pt @ step 10 | 1 |"))
+    cells = dict(zip([c.strip() for c in header.split("|")], [c.strip() for c in row.split("|")]))
+    # A 10-step model's score depends on the torch build and CPU: check it is a percentage, not its value.
+    assert 0.0 <= float(cells["event macro F1"]) <= 100.0 and 0.0 <= float(cells["PSDS"]) <= 100.0
+    assert cells["paper (event macro F1)"] == "45.5"  # conf/paper_results.yaml, not a score
     assert "training config conf/train_mini.yaml (the converging mini config" in first.stderr
     assert (recipe / "dump" / "stats.npz").exists() and (recipe / "data" / "corpus" / ".done").exists()
 
 
-def test_rerun_skips_finished_steps_and_stage_7_alone_reuses_outputs(finished):
+def test_rerun_skips_finished_steps_and_stage_7_alone_reuses_outputs(finished, run_recipe):
     recipe, _ = finished
     stamp = (recipe / "exp" / "da_seed1" / "checkpoints" / "last.pt").stat().st_mtime_ns
-    again = run(recipe, *TINY, "--stop_stage", "4")
+    again = run_recipe(recipe, *TINY, "--stop_stage", "4")
     assert "already made" in again.stderr
     assert "0 extracted" in again.stdout and "nothing to do" in again.stderr
     assert (recipe / "exp" / "da_seed1" / "checkpoints" / "last.pt").stat().st_mtime_ns == stamp
     (recipe / "RESULTS.md").unlink()
-    scored = run(recipe, *TINY, "--stage", "7")
+    scored = run_recipe(recipe, *TINY, "--stage", "7")
     assert "Stage 5:" not in scored.stderr and (recipe / "RESULTS.md").exists()
 
 
-def test_parallel_training_lanes(finished):
+def test_parallel_training_lanes(finished, run_recipe):
     recipe, _ = finished
-    result = run(recipe, *TINY, "--stage", "4", "--seeds", "1 2", "--train_jobs", "2", "--results", "RESULTS_2.md",
+    result = run_recipe(recipe, *TINY, "--stage", "4", "--seeds", "1 2", "--train_jobs", "2", "--results",
+                        "RESULTS_2.md",
                  "--results_note", "Runs of the lanes test.")
     assert "nothing to do" in (recipe / "exp" / "da_seed1" / "console.log").read_text()  # seed 1: already done
     threads = max(len(os.sched_getaffinity(0)) // 2, 1)  # nproc / train_jobs
@@ -96,21 +85,21 @@ def test_parallel_training_lanes(finished):
     assert "--seeds '1 2' --train_jobs 2" in table  # the command as typed, quoted where it had spaces
 
 
-def test_bad_options_fail_fast(tmp_path):
-    recipe = copy_recipe(tmp_path)
-    bad = run(recipe, "--desed_root", str(tmp_path / "nowhere"), check=False)
+def test_bad_options_fail_fast(tmp_path, copy_recipe, run_recipe):
+    recipe = copy_recipe(tmp_path, "dcase2020_task4/sed1")
+    bad = run_recipe(recipe, "--desed_root", str(tmp_path / "nowhere"), check=False)
     assert bad.returncode == 2 and "--desed_root" in bad.stderr and "no such folder" in bad.stderr
     (tmp_path / "half" / "audio").mkdir(parents=True)
-    half = run(recipe, "--desed_root", str(tmp_path / "half"), check=False)
+    half = run_recipe(recipe, "--desed_root", str(tmp_path / "half"), check=False)
     assert half.returncode == 2 and "missing audio/train/synthetic20/soundscapes" in half.stderr
     assert not (recipe / "data").exists()  # nothing started
-    unknown = run(recipe, "--frobnicate", "1", check=False)
+    unknown = run_recipe(recipe, "--frobnicate", "1", check=False)
     assert unknown.returncode == 2 and "unknown option --frobnicate" in unknown.stderr
-    system = run(recipe, "--systems", "nope", check=False)
+    system = run_recipe(recipe, "--systems", "nope", check=False)
     assert system.returncode == 2 and "unknown system nope" in system.stderr
 
 
-def test_fake_desed_tree_runs_the_real_corpus_path(finished, tmp_path):
+def test_fake_desed_tree_runs_the_real_corpus_path(finished, tmp_path, copy_recipe, run_recipe):
     source, _ = finished
     corpus = source / "data" / "corpus"
     desed = tmp_path / "DESED"
@@ -123,9 +112,10 @@ def test_fake_desed_tree_runs_the_real_corpus_path(finished, tmp_path):
     shutil.copy(corpus / "train_synth" / "strong.tsv", desed / "metadata/train/synthetic20/soundscapes.tsv")
     shutil.copy(corpus / "train_weak" / "weak.tsv", desed / "metadata/train/weak.tsv")
     shutil.copy(corpus / "validation" / "strong.tsv", desed / "metadata/validation/validation.tsv")
-    recipe = copy_recipe(tmp_path / "run")
+    recipe = copy_recipe(tmp_path / "run", "dcase2020_task4/sed1")
     small = ["model.channels=[8,8,8,8,8]", "model.rnn_hidden=8", "run.epochs=1"]
-    result = run(recipe, "--desed_root", str(desed), "--seeds", "1", "--systems", "da", "--train_args", " ".join(small))
+    result = run_recipe(recipe, "--desed_root", str(desed), "--seeds", "1", "--systems", "da", "--train_args",
+                        " ".join(small))
     assert "synthetic20 soundscapes are used as distributed" in result.stderr
     assert (recipe / "data" / "validation" / "durations.tsv").exists()
     # Model selection on every 10th synthetic soundscape, held out of training.
@@ -137,7 +127,7 @@ def test_fake_desed_tree_runs_the_real_corpus_path(finished, tmp_path):
     assert "DESED" in (recipe / "RESULTS.md").read_text()
 
 
-def test_own_sound_bank_with_four_classes(tmp_path):
+def test_own_sound_bank_with_four_classes(tmp_path, copy_recipe, run_recipe):
     """--soundbank_dir with only some DESED classes: trained, decoded and scored on those classes."""
     from sedkit.data.soundbank import SoundBankConfig, write_soundbank
 
@@ -147,8 +137,8 @@ def test_own_sound_bank_with_four_classes(tmp_path):
     for folder in (bank / "foreground").iterdir():
         if folder.name not in kept:
             shutil.rmtree(folder)
-    recipe = copy_recipe(tmp_path / "run")
-    result = run(recipe, "--soundbank_dir", str(bank), "--mini_scale", "0.03", "--seeds", "1", "--systems", "da",
+    recipe = copy_recipe(tmp_path / "run", "dcase2020_task4/sed1")
+    result = run_recipe(recipe, "--soundbank_dir", str(bank), "--mini_scale", "0.03", "--seeds", "1", "--systems", "da",
                  "--train_args", "run.epochs=1 data.steps_per_epoch=5")
     assert "split by source file" in result.stdout + result.stderr
     assert f"classes: {' '.join(kept)}" in result.stderr

@@ -24,7 +24,8 @@ def corpus(tmp_path_factory):
     for split in ("train", "valid"):
         rows = read_tsv(root / f"{split}.tsv", ("filename", "label", "group"))
         assert all(r["group"] and r["label"] in r["group"] for r in rows)
-        write_tsv(root / f"{split}.wav.tsv", ("filename", "path"), [(r["filename"], f"audio/{r['filename']}") for r in rows])
+        write_tsv(root / f"{split}.wav.tsv", ("filename", "path"), [(r["filename"],
+                                                                     f"audio/{r['filename']}") for r in rows])
         extract_features(list_audio(root / f"{split}.wav.tsv"), root / f"feats_{split}", config, progress=False)
     return root
 

@@ -53,7 +53,9 @@ def _batch(seed=0):
     x = torch.randn(6, 32, 16, generator=g)
     strong = (torch.rand(6, 8, 3, generator=g) > 0.5).float()
     weak = (torch.rand(6, 3, generator=g) > 0.5).float()
-    is_ = lambda k: torch.tensor([kind == k for kind in kinds])
+    def is_(k):
+        return torch.tensor([kind == k for kind in kinds])
+
     return {"x": x, "strong": strong, "weak": weak, "is_strong": is_("strong"), "is_weak": is_("weak"),
             "is_unlabel": is_("unlabel"), "is_synthetic": is_("strong")}
 
@@ -113,12 +115,14 @@ def test_single_student_systems(name):
     if name in ("da", "mt_da", "fixed_teacher"):
         logits = nets["domain"](out["domain_features"])
         expected = expected + 0.05 * F.binary_cross_entropy_with_logits(logits, b["is_synthetic"].float())
-    teacher = {"mt_real": "teacher", "mt_total": "teacher", "mt_da": "teacher", "fixed_teacher": "fixed_teacher"}.get(name)
+    teacher = {"mt_real": "teacher", "mt_total": "teacher", "mt_da": "teacher",
+               "fixed_teacher": "fixed_teacher"}.get(name)
     if teacher:
         u = (b["is_weak"] | b["is_unlabel"])
         t = _out(nets[teacher], b["x"][u])
         student_u = u[rows]
-        expected = expected + F.mse_loss(out["frame"][student_u], t["frame"]) + F.mse_loss(out["clip"][student_u], t["clip"])
+        expected = expected + F.mse_loss(out["frame"][student_u], t["frame"]) + F.mse_loss(out["clip"][student_u],
+                                                                                           t["clip"])
     assert float(terms["loss"].detach()) == pytest.approx(float(expected.detach()), rel=1e-5)
 
 

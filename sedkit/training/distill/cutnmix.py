@@ -1,4 +1,5 @@
-"""Cut^nMix online distillation (Shen et al., 2022, "Mixed Sample Augmentation for Online Distillation"): the pieces of the loss.
+"""Cut^nMix online distillation (Shen et al., 2022, "Mixed Sample Augmentation for Online Distillation"): the
+pieces of the loss.
 
 J peers learn together, each on its own independently distorted copy of the batch.
 
@@ -126,7 +127,8 @@ def distort(x: np.ndarray, rng: np.random.Generator, config: CutnMixConfig) -> n
     out = x.copy()
     frames, bins = x.shape[1], x.shape[2]
     for clip in out:
-        clip[:] = np.roll(clip, int(rng.integers(-int(config.shift_fraction * frames), int(config.shift_fraction * frames) + 1)), axis=0)
+        clip[:] = np.roll(clip, int(rng.integers(-int(config.shift_fraction * frames),
+                                                 int(config.shift_fraction * frames) + 1)), axis=0)
         for _ in range(config.masks):
             width = int(rng.integers(0, int(config.mask_fraction * frames) + 1))
             start = int(rng.integers(0, frames - width + 1))

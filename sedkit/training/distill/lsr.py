@@ -16,8 +16,8 @@ batch. CE is always at tau = 1.
   softmax). Eq. 11 prints KL(p(tau) || p'), but its gradient (Eq. 14), (1/tau)(p_m(tau) - p'_m), is that of
   KL(p' || p(tau)): sedkit puts the target first. The gradient on the logits is alpha (p(tau) - p').
 
-Defaults where the paper gives none (sedkit's choices, listed in docs/papers.md): alpha 0.1; tau 2; gamma 0.25 for M = 10 (keep
-gamma > 1/M); Tf-KD tau_teacher 20, tau_student 1, gamma 0.9, multiplier 1.
+Defaults where the paper gives none (sedkit's choices, listed in docs/papers.md): alpha 0.1; tau 2; gamma 0.25
+for M = 10 (keep gamma > 1/M); Tf-KD tau_teacher 20, tau_student 1, gamma 0.9, multiplier 1.
 """
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ with gather/scatter, so it stays differentiable in phi). The loss (Eq. 8) is
 and phi is trained by the KL term only (Eq. 10): its gradient reaches phi through the target side. Ablations:
 ``fcn_loss: kl`` (the paper's), ``ce`` (phi trained by CE(z_ens, y), KL target detached) or ``ce_kl`` (both;
 Table 4); Table 3's "plain" is ``fcn_layers: 0, knowledge_adjustment: false``, "w/o KA" is
-``knowledge_adjustment: false``. Defaults where the paper is silent (sedkit's choices, docs/papers.md): alpha 0.5, tau 3,
-kappa = epochs / 8, ReLU in the FCN, no weight decay on phi.
+``knowledge_adjustment: false``. Defaults where the paper is silent (sedkit's choices, docs/papers.md): alpha
+0.5, tau 3, kappa = epochs / 8, ReLU in the FCN, no weight decay on phi.
 """
 from __future__ import annotations
 

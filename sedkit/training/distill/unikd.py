@@ -91,7 +91,8 @@ def unikd_step_loss(config: UniKDConfig, student_l: torch.Tensor, teachers_l: to
 EPS = 1e-8
 
 
-def teacher_weights(losses: torch.Tensor, rule: Literal["softmax", "inverse", "complement"] = "softmax") -> torch.Tensor:
+def teacher_weights(losses: torch.Tensor,
+                    rule: Literal["softmax", "inverse", "complement"] = "softmax") -> torch.Tensor:
     """Per-sample teacher weights (B, N) from teacher losses (B, N): sum to 1, fall as a loss grows."""
     if rule == "softmax":
         return torch.softmax(-losses, dim=1)

@@ -11,7 +11,8 @@ from sedkit.training.distill.mrkd import MrKD, MrKDConfig, knowledge_adjustment
 
 def _logits(seed=0, batch=5, classes=10):
     g = torch.Generator().manual_seed(seed)
-    return torch.randn(batch, classes, generator=g, requires_grad=True), torch.randint(0, classes, (batch,), generator=g)
+    return torch.randn(batch, classes, generator=g, requires_grad=True), torch.randint(0, classes, (batch,),
+                                                                                       generator=g)
 
 
 def _grad(loss, z):

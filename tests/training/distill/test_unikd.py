@@ -29,7 +29,9 @@ def test_disagreement_zero_when_teachers_agree_and_matches_pairs():
     same = torch.tensor([[0.2, 0.8]]).repeat(3, 1)[None]
     assert float(teacher_disagreement(same)) == pytest.approx(0.0, abs=1e-7)
     p = torch.tensor([[[0.2, 0.8], [0.6, 0.4]]])
-    kl = lambda a, b: float((a * (a / b).log()).sum())
+    def kl(a, b):
+        return float((a * (a / b).log()).sum())
+
     expected = (kl(p[0, 0], p[0, 1]) + kl(p[0, 1], p[0, 0])) / 2
     assert float(teacher_disagreement(p)) == pytest.approx(expected, rel=1e-5)
 

@@ -228,17 +228,6 @@ def _tp_changes(runs: _Runs, passes: np.ndarray, run: np.ndarray, event: np.ndar
     return u, event, status - previous
 
 
-def _thresholds(births: np.ndarray, values: np.ndarray):
-    """(sorted distinct thresholds, index of each value): every death and TP change is some run's birth
-    (a run dies at its neighbour's score, where that neighbour's run is born), so only the births are
-    sorted and the rest looked up."""
-    unique = np.unique(births)
-    inverse = np.minimum(np.searchsorted(unique, values), max(unique.shape[0] - 1, 0))
-    if unique.size and np.array_equal(unique[inverse], values):
-        return unique, inverse
-    return np.unique(values, return_inverse=True)  # not expected; kept exact either way
-
-
 def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, scores: np.ndarray, gt: GroundTruth,
                      dtc: float, gtc: float, cttc: float | None, raw: bool = False):
     """Per class: (thresholds ascending with +inf last, tps, fps, cts (classes, thresholds)).
@@ -269,7 +258,7 @@ def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, score
 
         thresholds = np.concatenate((runs.birth, runs.death, tp_u))
         finite = np.isfinite(thresholds)
-        unique, inverse = _thresholds(runs.birth, thresholds[finite])
+        unique, inverse = np.unique(thresholds[finite], return_inverse=True)
         none = np.zeros(tp_change.shape[0])
         rows = [np.concatenate((np.zeros(2 * runs.a.shape[0]), tp_change)),
                 np.concatenate((false, -false, none))]

@@ -244,7 +244,10 @@ def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, score
     ref_length = ref.offset - ref.onset
     results = []
     for c in range(n_classes):
-        runs = _runs(scores[:, c], frames)
+        # The run tree depends only on the order of the scores: build it on their ranks, so that every
+        # threshold below is an index into the class's distinct scores (no sorting of thresholds later).
+        values, rank = np.unique(scores[:, c], return_inverse=True)
+        runs = _runs(rank.astype(np.float64), frames)
         run, event, overlap = _overlaps(runs, ref, ref_on_code, ref_off_code, n_codes, c)
         passes = _covered(runs, run, overlap, dtc)
         false = (~passes & (runs.length > 0)).astype(np.float64)  # +1 at birth, -1 at death
@@ -256,15 +259,15 @@ def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, score
                     cross.append((other, (_covered(runs, o_run, o_overlap * ~passes[o_run], cttc)).astype(np.float64)))
         tp_u, tp_event, tp_change = _tp_changes(runs, passes, run, event, overlap, ref_length, gtc)
 
-        thresholds = np.concatenate((runs.birth, runs.death, tp_u))
+        thresholds = np.concatenate((runs.birth, runs.death, tp_u))  # ranks, -inf where a run never dies
         finite = np.isfinite(thresholds)
-        unique, inverse = np.unique(thresholds[finite], return_inverse=True)
+        inverse = thresholds[finite].astype(np.int64)
         none = np.zeros(tp_change.shape[0])
         rows = [np.concatenate((np.zeros(2 * runs.a.shape[0]), tp_change)),
                 np.concatenate((false, -false, none))]
         rows += [np.concatenate((hit, -hit, none)) for _, hit in cross]
         change_file = np.concatenate((runs.file, runs.file, ref.file[tp_event]))[finite]
-        deltas = ClassDeltas(np.append(unique, np.inf), inverse, np.stack([r[finite] for r in rows]), change_file,
+        deltas = ClassDeltas(np.append(values, np.inf), inverse, np.stack([r[finite] for r in rows]), change_file,
                              [other for other, _ in cross])
         results.append(deltas if raw else deltas.counts(n_classes))
     return results

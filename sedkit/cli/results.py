@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from sedkit.config import load_yaml
     from sedkit.errors import InputError
-    from sedkit.metrics.report import collect_results, write_results
+    from sedkit.reporting import collect_results, write_results
 
     try:
         seeds = [int(s) for s in args.seeds.split()]

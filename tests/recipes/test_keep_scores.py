@@ -1,7 +1,7 @@
 """recipes/utils/keep_scores.sh: the small outputs of scored runs, in the same layout; no checkpoints."""
 import subprocess
 
-from sedkit.metrics.report import collect_results
+from sedkit.reporting import collect_results
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[2] / "recipes" / "utils" / "keep_scores.sh"

@@ -1,11 +1,11 @@
-"""Results tables (sedkit.metrics.report): mean ± std over seeds, missing runs, training minutes, best plots."""
+"""Results tables (sedkit.reporting): mean ± std over seeds, missing runs, training minutes, best plots."""
 import json
 import math
 
 import pytest
 
 from sedkit.errors import InputError
-from sedkit.metrics.report import collect_results, results_markdown, training_minutes, validation_gain, write_results
+from sedkit.reporting import collect_results, results_markdown, training_minutes, validation_gain, write_results
 
 
 def _sed_run(exp, system, seed, macro, seconds=None):

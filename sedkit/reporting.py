@@ -1,4 +1,5 @@
-"""Results tables of recipe runs: per system, mean +- std over seeds, with the paper's number beside it.
+"""Experiment reporting (`sedkit results`): results tables of recipe runs, per system mean +- std over seeds,
+with the paper's number beside it. Not a metric: it reads the experiment folders the recipes write.
 
 Reads what the scoring stage of a SED recipe writes for each run ``<exp>/<system>_seed<k>/decode_<set>/``:
 ``event.json`` and ``segment.json`` (``sedkit eval ... --json``) and ``psds.json``; classification recipes

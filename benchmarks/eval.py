@@ -28,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
+from sedkit.data.soundbank import DESED_CLASSES
 from sedkit.io import EventTable, read_durations, read_events, write_events, write_scores
 
-CLASSES = ["Alarm_bell_ringing", "Blender", "Cat", "Dishes", "Dog", "Electric_shaver_toothbrush", "Frying",
-           "Running_water", "Speech", "Vacuum_cleaner"]
+CLASSES = list(DESED_CLASSES)
 HOP, FRAMES = 0.064, 156  # 156 x 64 ms = 9.984 s
 
 

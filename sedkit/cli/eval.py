@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import json
 import math
+import re
 import sys
 import warnings
 from types import SimpleNamespace
@@ -117,6 +118,9 @@ def _add_event_arguments(parser: argparse.ArgumentParser) -> None:
                         help="do not require the offset within its collar (sed_eval's evaluate_offset=False; "
                              "DCASE 2016-2017's main metric)")
     _add_empty_system_output(parser, "zero_score")
+    parser.add_argument("--no-clip-counts", action="store_true",
+                        help="leave the per-clip counts out of the JSON (smaller; `sedkit results` then cannot "
+                             "pair this run in its bootstrap)")
 
 
 def _add_segment_arguments(parser: argparse.ArgumentParser) -> None:
@@ -185,21 +189,18 @@ def format_table(result, title: str) -> str:
     return "\n".join(lines)
 
 
-_NUMBER_LIST = None
+_NUMBER = r"(?:-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|null)"
+_NUMBER_LIST = re.compile(rf"\[\s*({_NUMBER}(?:,\s*{_NUMBER})*)\s*\]")
+_SPACES = re.compile(r",\s+")
 
 
 def write_json(path: str, document: dict) -> None:
-    """Indented JSON, but each list of numbers on one line (per-clip counts and curves stay compact)."""
-    import re
-
+    """Indented JSON, but each list of numbers on one line, without spaces (per-clip counts and curves stay
+    compact: committed score files are mostly such lists)."""
     from sedkit.io import atomic_write
 
-    global _NUMBER_LIST
-    if _NUMBER_LIST is None:
-        number = r"(?:-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|null)"
-        _NUMBER_LIST = re.compile(rf"\[\s*({number}(?:,\s*{number})*)\s*\]")
     text = json.dumps(document, indent=2, allow_nan=False)
-    text = _NUMBER_LIST.sub(lambda m: "[" + re.sub(r",\s+", ", ", m.group(1)) + "]", text)
+    text = _NUMBER_LIST.sub(lambda m: "[" + _SPACES.sub(",", m.group(1)) + "]", text)
     with atomic_write(path) as handle:
         handle.write(text + "\n")
 
@@ -236,6 +237,7 @@ def _run_event(args: argparse.Namespace) -> int:
                                      evaluate_onset=args.evaluate_onset, evaluate_offset=args.evaluate_offset,
                                      event_matching=args.event_matching,
                                      empty_system_output=args.empty_system_output)
+    result.clip_counts_in_json = not args.no_clip_counts
     collars = [f"onset collar {args.t_collar_s:g} s"] if args.evaluate_onset else ["onsets not evaluated"]
     collars.append(f"offset collar max({args.t_collar_s:g} s, {100 * args.percentage_of_length:g}% of length)"
                    if args.evaluate_offset else "offsets not evaluated")

@@ -185,7 +185,8 @@ class MetricResult:
     n_files: int
     extra: Dict[str, float] = field(default_factory=dict)  # e.g. evaluated length
     parameters: Dict[str, object] = field(default_factory=dict)  # the settings, for the JSON
-    clip_counts: Optional[object] = None  # event-based: per-clip counts (sedkit.metrics.bootstrap.ClipCounts)
+    clip_counts: Optional[object] = None  # per-clip counts (sedkit.metrics.bootstrap.ClipCounts), for resampling
+    clip_counts_in_json: bool = True  # event-based only: what `sedkit results` pairs across systems
 
     @classmethod
     def from_counts(cls, classes: Sequence[str], tp: np.ndarray, n_est: np.ndarray, n_ref: np.ndarray,
@@ -233,7 +234,7 @@ class MetricResult:
         }
         if "bootstrap" in self.extra:
             document["bootstrap"] = self.extra["bootstrap"]
-        if self.clip_counts is not None:
+        if self.clip_counts is not None and self.clip_counts_in_json:
             document["clip_counts"] = self.clip_counts.to_json()
         return document
 

@@ -103,6 +103,7 @@ def segment_based_metrics(reference: EventTable, estimated: EventTable, classes:
     result = MetricResult.from_counts(class_list, tp, n_est, n_ref, micro, len(files), tn=tn,
                                       empty_system_output=empty_system_output)
     result.clip_counts = _clip_counts(files, class_list, file_start, file_segments, ref_roll, est_roll)
+    result.clip_counts_in_json = False  # for --bootstrap; not written (segment.json stays small)
     result.parameters["time_resolution_s"] = float(time_resolution)
     result.extra["evaluated_length_s"] = float(length_s.sum())
     result.extra["time_resolution_s"] = float(time_resolution)

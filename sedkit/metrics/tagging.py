@@ -160,6 +160,7 @@ def tagging_metrics(reference: np.ndarray, estimated: np.ndarray, files: Sequenc
     result.clip_counts = ClipCounts(list(files), list(classes), tp, est, ref,
                                     substitutions=np.zeros(len(files), dtype=np.int64),
                                     deletions=fn.sum(axis=1), insertions=fp.sum(axis=1))
+    result.clip_counts_in_json = False
     if threshold is not None:
         result.parameters["threshold"] = float(threshold)
     if scores is not None:

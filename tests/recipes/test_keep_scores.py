@@ -1,8 +1,8 @@
 """recipes/utils/keep_scores.sh: the small outputs of scored runs, in the same layout; no checkpoints."""
 import subprocess
+from pathlib import Path
 
 from sedkit.reporting import collect_results
-from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[2] / "recipes" / "utils" / "keep_scores.sh"
 
@@ -19,6 +19,12 @@ def test_keeps_scored_runs_without_checkpoints(tmp_path):
     (decode / "scores" / "clip.tsv").write_text("frame scores\n")
     (decode / "event.json").write_text('{"macro": {"f1": 0.25}, "micro": {"f1": 0.3}}')
     (decode / "f1.png").write_bytes(b"png")
+    (decode / "event.txt").write_text("table\n")
+    (scored / "train.log").write_text("log\n")
+    other = scored / "decode_validation_teacher"  # another network's decode: scores kept, plots not
+    other.mkdir()
+    (other / "event.json").write_text('{"macro": {"f1": 0.2}, "micro": {"f1": 0.2}}')
+    (other / "f1.png").write_bytes(b"png")
     training = exp / "da_seed2"
     training.mkdir()
     (training / "config.yaml").write_text("run: {seed: 2}\n")
@@ -35,6 +41,10 @@ def test_keeps_scored_runs_without_checkpoints(tmp_path):
     assert (kept / "config.yaml").exists() and (kept / "decode_validation" / "event.json").exists()
     assert (kept / "decode_validation" / "f1.png").exists()
     assert not (kept / "checkpoints").exists() and not (kept / "decode_validation" / "scores").exists()
+    # Only what RESULTS.md is written from (docs/recipes.md): no logs, text tables or other networks' plots.
+    assert not (kept / "train.log").exists() and not (kept / "decode_validation" / "event.txt").exists()
+    assert (kept / "decode_validation_teacher" / "event.json").exists()
+    assert not (kept / "decode_validation_teacher" / "f1.png").exists()
     assert not (tmp_path / "kept" / "da_seed2").exists()
     [result_da] = collect_results(tmp_path / "kept", ["da"], [1, 2])
     assert result_da.seeds == [1] and result_da.train_minutes == [1.0]

@@ -38,9 +38,30 @@ from sedkit.training.mean_teacher import consistency_loss, ema_update, make_teac
 
 __all__ = ["SystemConfig", "SEDSystem", "SYSTEMS"]
 
-SYSTEMS = ("mt_real", "mt_total", "da", "mt_da", "mmt_da", "fixed_teacher", "supervised")
-DEFAULT_EVALUATED = {"mt_real": "teacher", "mt_total": "teacher", "da": "student", "mt_da": "teacher",
-                     "mmt_da": "da_teacher", "fixed_teacher": "student", "supervised": "student"}
+
+
+@dataclass(frozen=True)
+class _Traits:
+    """What a single-student system is made of: an EMA teacher, a domain classifier (GRL) on the student,
+    synthetic clips in the student's batches, and the network it is scored on. ``None``: set by
+    ``system.student_grl`` (fixed_teacher). MMT-DA's two pairs are built apart."""
+
+    ema_teacher: bool
+    grl: Optional[bool]
+    synthetic: Optional[bool]
+    evaluated: str
+
+
+TRAITS: Dict[str, _Traits] = {
+    "mt_real": _Traits(ema_teacher=True, grl=False, synthetic=False, evaluated="teacher"),
+    "mt_total": _Traits(ema_teacher=True, grl=False, synthetic=True, evaluated="teacher"),
+    "da": _Traits(ema_teacher=False, grl=True, synthetic=True, evaluated="student"),
+    "mt_da": _Traits(ema_teacher=True, grl=True, synthetic=True, evaluated="teacher"),
+    "mmt_da": _Traits(ema_teacher=True, grl=True, synthetic=True, evaluated="da_teacher"),
+    "fixed_teacher": _Traits(ema_teacher=False, grl=None, synthetic=None, evaluated="student"),
+    "supervised": _Traits(ema_teacher=False, grl=False, synthetic=True, evaluated="student"),
+}
+SYSTEMS = tuple(TRAITS)
 
 
 @dataclass
@@ -67,7 +88,7 @@ class SystemConfig:
             mmt_da as the paper reports, teacher for mt_*, student for da and fixed_teacher).
     """
 
-    name: Literal["mt_real", "mt_total", "da", "mt_da", "mmt_da", "fixed_teacher", "supervised"] = "mmt_da"
+    name: Literal[SYSTEMS] = "mmt_da"
     w_d: float = 0.05
     grl_weight: float = 1.0
     grl_schedule: Literal["constant", "ganin"] = "constant"
@@ -84,7 +105,18 @@ class SystemConfig:
 
     @property
     def evaluated_network(self) -> str:
-        return self.evaluate or DEFAULT_EVALUATED[self.name]
+        return self.evaluate or TRAITS[self.name].evaluated
+
+    @property
+    def uses_grl(self) -> bool:
+        grl = TRAITS[self.name].grl
+        return self.student_grl if grl is None else grl
+
+    @property
+    def sees_synthetic(self) -> bool:
+        """Whether the student's batches include synthetic clips (its L_S term)."""
+        synthetic = TRAITS[self.name].synthetic
+        return self.student_grl if synthetic is None else synthetic
 
 
 def _masked_bce(probs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -107,10 +139,9 @@ class SEDSystem(nn.Module):
             nets["ssl_teacher"] = make_teacher(nets["ssl_student"])
         else:
             nets["student"] = build_network()
-            if name in ("mt_real", "mt_total", "mt_da"):
+            if TRAITS[name].ema_teacher:
                 nets["teacher"] = make_teacher(nets["student"])
-        uses_grl = name in ("da", "mt_da", "mmt_da") or (name == "fixed_teacher" and config.student_grl)
-        if uses_grl:
+        if config.uses_grl:
             student = nets["da_student"] if name == "mmt_da" else nets["student"]
             nets["domain"] = DomainClassifier(student.domain_feature_dim, student.config.domain_hidden,
                                               student.config.domain_dropout)
@@ -206,8 +237,7 @@ class SEDSystem(nn.Module):
             terms["loss"] = ssl_total + da_total
             return terms
 
-        sees_synthetic = (c.name in ("mt_total", "da", "mt_da", "supervised")
-                          or (c.name == "fixed_teacher" and c.student_grl))
+        sees_synthetic = c.sees_synthetic
         rows = None if sees_synthetic else torch.nonzero(real).squeeze(1)
         out = self.nets["student"](x if rows is None else x[rows])
         terms["L_S"], terms["L_W"] = self._supervised(out, batch, rows)

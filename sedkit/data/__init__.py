@@ -1,1 +1,1 @@
-"""Data: generated signals, sound banks, soundscape synthesis and datasets."""
+"""Data: sound banks, soundscape synthesis, corpora and datasets."""

@@ -9,7 +9,7 @@ librosa = pytest.importorskip("librosa")
 
 
 def _signal(seconds: float, rate: int = 22050, seed: int = 0) -> np.ndarray:
-    from sedkit.data.signals import burst_clip
+    from tests.conftest import burst_clip
 
     clip, _ = burst_clip(np.random.default_rng(seed), duration_s=seconds, sample_rate=rate)
     return clip

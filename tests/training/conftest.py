@@ -7,7 +7,7 @@ from sedkit.config import from_dict
 
 
 def _subset(root: Path, name: str, n_clips: int, seed: int):
-    from sedkit.data.signals import write_burst_clips
+    from tests.conftest import write_burst_clips
     from sedkit.features.extract import extract_features, list_audio
     from sedkit.features.logmel import LogMelConfig
     from sedkit.io import write_events, write_tsv

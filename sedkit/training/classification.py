@@ -20,6 +20,8 @@ from torch import nn
 from sedkit.config import from_dict
 from sedkit.errors import InputError
 from sedkit.metrics.classification import group_decisions
+from sedkit.training.checkpoint import (checkpoint_statistics, feature_config, network_weights, read_checkpoint,
+                                       run_statistics)
 from sedkit.training.distill import cutnmix as cnm
 from sedkit.training.distill.lsr import LSRConfig, lsr_family_loss
 from sedkit.training.distill.mrkd import MrKD, MrKDConfig
@@ -96,7 +98,6 @@ class ClassificationTask:
     """The classification task for :class:`~sedkit.training.trainer.Trainer`."""
 
     def __init__(self, config: ClassificationExperimentConfig, exp_dir: str | Path):
-        from sedkit.features.stats import STATS_FILE, compute_stats, load_stats, save_stats
         from sedkit.models.registry import get
 
         self.config, self.exp_dir = config, Path(exp_dir)
@@ -118,13 +119,10 @@ class ClassificationTask:
             if unknown:
                 raise InputError(f"{d.valid_labels}: label {unknown[0]!r} is not one of the training classes "
                                  f"({len(self.classes)}: data.classes or the training table's labels)")
-        if d.stats:
-            self.stats = load_stats(d.stats)
-        else:
-            # Only the training clips: the folder may hold every split (no test statistics leak in).
-            self.stats = compute_stats([d.train_features], progress=False, filenames=self.train.subset.filenames)
-            self.exp_dir.mkdir(parents=True, exist_ok=True)
-            save_stats(self.stats, self.exp_dir / STATS_FILE)
+        # Computed from the training clips only: the folder may hold every split (no test statistics leak in).
+        self.features = feature_config([d.train_features] + ([d.valid_features] if has_valid else []))
+        self.stats = run_statistics(d.stats, [d.train_features], self.features, self.exp_dir,
+                                    filenames=self.train.subset.filenames)
         model_class, model_config_class = get(config.model_name)
         model_config = from_dict(model_config_class, {**config.model, "n_classes": len(self.classes)}, where="model")
         torch.manual_seed(config.run.seed)
@@ -304,25 +302,17 @@ def load_classifier(checkpoint: str | Path, classes: Optional[List[str]] = None,
     from sedkit.models.registry import get
 
     path = Path(checkpoint)
-    if not path.exists():
-        raise InputError(f"{path}: no such checkpoint")
+    state = read_checkpoint(path)
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
         config = from_dict(ClassificationExperimentConfig, state["config"])
     except InputError:
-        raise
-    except Exception as exc:
-        raise InputError(f"{path}: not a sedkit classification checkpoint ({exc.__class__.__name__})") from None
+        raise InputError(f"{path}: not a sedkit classification checkpoint") from None
     own = state.get("extra", {}).get("classes")
     if classes is not None and own != list(classes):
         raise InputError(f"{path}: trained on other classes ({', '.join(own or [])})")
     model_class, model_config_class = get(config.model_name)
     net = model_class(from_dict(model_config_class, {**config.model, "n_classes": len(own)}))
-    prefix = f"{module}."
-    weights = {k[len(prefix):]: v for k, v in state["model"].items() if k.startswith(prefix)}
-    if not weights:
-        raise InputError(f"{path}: holds no network {module!r}")
-    net.load_state_dict(weights)
+    net.load_state_dict(network_weights(state, f"{module}.", path))
     return net.eval(), state
 
 
@@ -336,7 +326,6 @@ def evaluate_checkpoint(checkpoint, features: str | Path, labels: str | Path, ou
     (``mean_accuracy``), the paper's "mean of peers" figure."""
     import json
 
-    from sedkit.features.stats import FeatureStats
     from sedkit.io import atomic_write, write_tsv
     from sedkit.metrics.classification import classification_metrics, plot_confusion
     from sedkit.training.trainer import resolve_device
@@ -350,7 +339,7 @@ def evaluate_checkpoint(checkpoint, features: str | Path, labels: str | Path, ou
         extra = state.get("extra", {})
         classes = extra["classes"]
         net.to(target)
-        stats = FeatureStats(np.asarray(extra["stats_mean"]), np.asarray(extra["stats_std"]), 0, 0, "")
+        stats = checkpoint_statistics(state)
         if table is None:
             table = _Table(str(features), str(labels), config.data.clip_frames)
             index = {c: i for i, c in enumerate(classes)}

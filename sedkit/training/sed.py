@@ -24,6 +24,8 @@ from sedkit.data.encoder import LabelEncoder, pooled_frames
 from sedkit.errors import InputError
 from sedkit.models.crnn import CRNN, CRNNConfig
 from sedkit.postprocess.decode import PostprocessConfig
+from sedkit.training.checkpoint import (checkpoint_statistics, feature_config, network_weights, read_checkpoint,
+                                       run_statistics)
 from sedkit.training.mmt_da import SEDSystem, SystemConfig
 from sedkit.training.trainer import OptimConfig, RunConfig
 
@@ -66,22 +68,10 @@ def predict_frame_probs(network: torch.nn.Module, matrices, device: torch.device
     return outputs
 
 
-def _feature_config(folders: List[str]):
-    from sedkit.config import config_digest
-    from sedkit.features.extract import read_feature_config
-
-    configs = {folder: read_feature_config(folder) for folder in folders}
-    digests = {config_digest(c) for c in configs.values()}
-    if len(digests) > 1:
-        raise InputError(f"feature folders were made with different configs: {', '.join(configs)}")
-    return next(iter(configs.values()))
-
-
 class SEDTask:
     """The SED training task: data, system, validation (see :mod:`sedkit.training.trainer`)."""
 
     def __init__(self, config: SEDExperimentConfig, exp_dir: str | Path):
-        from sedkit.features.stats import STATS_FILE, compute_stats, load_stats, save_stats
         from sedkit.io import read_durations, read_events
         from sedkit.postprocess.median import adaptive_windows
 
@@ -90,18 +80,13 @@ class SEDTask:
         train_folders = [f for f in (d.synth_features, d.weak_features, d.unlabel_features) if f]
         if not train_folders:
             raise InputError("data: no training feature folders given")
-        self.features = _feature_config(train_folders + ([d.validation_features] if d.validation_features else []))
+        self.features = feature_config(train_folders + ([d.validation_features] if d.validation_features else []))
         if config.model.n_mels != self.features.n_mels:
             raise InputError(f"model.n_mels {config.model.n_mels} differs from the features' n_mels "
                              f"{self.features.n_mels}")
         if config.model.n_classes != len(d.classes):
             raise InputError(f"model.n_classes {config.model.n_classes} differs from data.classes ({len(d.classes)})")
-        if d.stats:
-            self.stats = load_stats(d.stats, self.features)
-        else:
-            self.stats = compute_stats(train_folders, progress=False)
-            self.exp_dir.mkdir(parents=True, exist_ok=True)
-            save_stats(self.stats, self.exp_dir / STATS_FILE)
+        self.stats = run_statistics(d.stats, train_folders, self.features, self.exp_dir)
         time_pools = [t for t, _ in config.model.pooling]
         self.n_out = pooled_frames(d.clip_frames, time_pools)
         self.encoder = LabelEncoder(d.classes, config.model.time_pooling_factor * self.features.frame_hop_s)
@@ -186,24 +171,12 @@ class SEDTask:
                 "segment_macro_f1": segment.macro["f1"]}
 
 
-def _read_checkpoint(path: Path) -> dict:
-    if not path.exists():
-        raise InputError(f"{path}: no such checkpoint")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # a truncated or foreign file
-        raise InputError(f"{path}: not a sedkit checkpoint ({exc.__class__.__name__})") from None
-    if "config" not in state or "model" not in state:
-        raise InputError(f"{path}: not a sedkit checkpoint")
-    return state
-
-
 def checkpoint_networks(checkpoint: str | Path) -> List[str]:
     """The SED networks a checkpoint holds that can be scored (students and teachers; not the domain
     classifier nor a frozen pretrained teacher), the one the experiment evaluated first."""
     from sedkit.config import from_dict
 
-    state = _read_checkpoint(Path(checkpoint))
+    state = read_checkpoint(checkpoint)
     evaluated = (state.get("extra", {}).get("evaluated_network")
                  or from_dict(SEDExperimentConfig, state["config"]).system.evaluated_network)
     names = sorted({k.split(".")[1] for k in state["model"] if k.startswith("nets.")} - {"domain", "fixed_teacher"})
@@ -218,14 +191,10 @@ def load_sed_network(checkpoint: str | Path, network: Optional[str] = None):
     from sedkit.config import from_dict
 
     path = Path(checkpoint)
-    state = _read_checkpoint(path)
+    state = read_checkpoint(path)
     config = from_dict(SEDExperimentConfig, state["config"])
     name = network or state.get("extra", {}).get("evaluated_network") or config.system.evaluated_network
-    prefix = f"nets.{name}."
-    weights = {k[len(prefix):]: v for k, v in state["model"].items() if k.startswith(prefix)}
-    if not weights:
-        available = sorted({k.split(".")[1] for k in state["model"] if k.startswith("nets.")})
-        raise InputError(f"{path}: no network {name!r}; it has {', '.join(available)}")
+    weights = network_weights(state, f"nets.{name}.", path)
     net = CRNN(config.model)
     net.load_state_dict(weights)
     net.eval()
@@ -262,7 +231,6 @@ def infer(checkpoint: str | Path, out_dir: str | Path, features_dir: str | Path 
 
     from sedkit.config import from_dict
     from sedkit.features.logmel import LogMelConfig
-    from sedkit.features.stats import FeatureStats
     from sedkit.io import write_events, write_scores
     from sedkit.postprocess.decode import decode_clip
     from sedkit.postprocess.median import write_windows
@@ -274,7 +242,7 @@ def infer(checkpoint: str | Path, out_dir: str | Path, features_dir: str | Path 
     extra = state.get("extra", {})
     config = from_dict(SEDExperimentConfig, state["config"])
     feature_config = from_dict(LogMelConfig, extra["features"])
-    stats = FeatureStats(np.asarray(extra["stats_mean"]), np.asarray(extra["stats_std"]), 0, 0, "")
+    stats = checkpoint_statistics(state)
     classes = config.data.classes
     target = resolve_device(device)
     net.to(target)

@@ -136,7 +136,7 @@ def test_classify_scores_every_cutnmix_peer(corpus, tmp_path, capsys):
     truth = np.array([state["extra"]["classes"].index(label) for label in table.labels])
     probs = clip_probabilities(net, table, stats, torch.device("cpu"))
     assert float((probs.argmax(1) == truth).mean()) == pytest.approx(peers[2])
-    with pytest.raises(Exception, match="holds no network 'peer4'"):
+    with pytest.raises(Exception, match="no network 'peer4'; it has net, peer2, peer3"):
         load_classifier(checkpoint, module="peer4")
 
 
@@ -209,3 +209,22 @@ def test_validation_label_outside_the_classes_is_refused(corpus, tmp_path):
     config.data.valid_labels = str(bad)
     with pytest.raises(InputError, match="label 'Kazoo' is not one of the training classes"):
         ClassificationTask(config, tmp_path / "exp")
+
+
+def test_stale_statistics_are_refused(corpus, tmp_path):
+    """data.stats computed from features of another config than the run's folders: refused, as in SED."""
+    from sedkit.errors import InputError
+    from sedkit.features.extract import extract_features, list_audio
+    from sedkit.features.logmel import LogMelConfig
+    from sedkit.features.stats import compute_stats, save_stats
+
+    other = LogMelConfig(n_fft=1024, win_length=1024, hop_length=256, n_mels=32)  # another hop
+    extract_features(list_audio(corpus / "train.wav.tsv"), tmp_path / "feats_other", other, progress=False)
+    save_stats(compute_stats([tmp_path / "feats_other"], progress=False), tmp_path / "stale.npz")
+    config = _config(corpus, {"name": "ce"})
+    config.data.stats = str(tmp_path / "stale.npz")
+    with pytest.raises(InputError, match="stale.npz: statistics were computed from features with another config"):
+        ClassificationTask(config, tmp_path / "exp")
+    save_stats(compute_stats([corpus / "feats_train"], progress=False), tmp_path / "fresh.npz")
+    config.data.stats = str(tmp_path / "fresh.npz")
+    assert ClassificationTask(config, tmp_path / "exp2").stats.n_clips > 0

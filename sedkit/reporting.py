@@ -271,7 +271,10 @@ def _sed_markdown(results: List[SystemResult], paper: Dict[str, float], title: s
                  "-" if reference is None else f"{reference:.1f}", _minutes(result.train_minutes)]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Values in %, mean ± standard deviation over seeds (population std). Event-based F1: collar 0.2 s, "
-              "offset 20 % of the reference length (sed_eval's definition, as the paper). PSDS: threshold-free "
+              "offset 20 % of the reference length (sed_eval's definition, as the paper; a class without estimates "
+              "counts 0, as DESED_task asks). Segment-based F1: 1 s segments, sed_eval's default (a class without "
+              "estimated segments is left out of the mean, so a system that never detects a class can score higher "
+              "here than one that detects it badly). PSDS: threshold-free "
               "(sed_scores_eval's), dtc = gtc = 0.7, alpha_st 1, max_efpr 100 per hour. Scored model: the network "
               "and checkpoint decoded (best.pt: the best validation score on the model-selection set, never the "
               "reported one) and its training step. Δ: difference of the means to the baseline in points, with the "

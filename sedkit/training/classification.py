@@ -155,6 +155,13 @@ class ClassificationTask:
             modules["criterion"] = MrKD(net, len(self.classes), mrkd, round(kappa_epochs * self.steps_per_epoch()))
         self.modules = nn.ModuleDict(modules)
 
+    def no_weight_decay(self) -> List[nn.Parameter]:
+        """MrKD's FCN phi is trained without weight decay whatever optim.weight_decay says (sedkit's choice:
+        the paper regularises the student, phi only combines its backups)."""
+        criterion = self.modules["criterion"] if "criterion" in self.modules else None
+        fcn = getattr(criterion, "fcn", None)
+        return list(fcn.parameters()) if fcn is not None else []
+
     @property
     def model(self) -> nn.Module:
         return self.modules

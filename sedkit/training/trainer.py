@@ -146,11 +146,16 @@ class Trainer:
         self.is_main = self.rank == 0
         self.model = task.model.to(self.device)
         self.parameters = [p for p in self.model.parameters() if p.requires_grad]
+        # Parameters the task exempts from weight decay (MrKD's FCN phi) get a group of their own.
+        exempt = {id(p) for p in getattr(task, "no_weight_decay", lambda: [])()}
+        groups = [{"params": [p for p in self.parameters if id(p) not in exempt]}]
+        if exempt:
+            groups.append({"params": [p for p in self.parameters if id(p) in exempt], "weight_decay": 0.0})
         if optim.optimizer == "adam":
-            self.optimizer = torch.optim.Adam(self.parameters, lr=optim.lr, betas=tuple(optim.betas),
+            self.optimizer = torch.optim.Adam(groups, lr=optim.lr, betas=tuple(optim.betas),
                                               weight_decay=optim.weight_decay)
         else:
-            self.optimizer = torch.optim.SGD(self.parameters, lr=optim.lr, momentum=optim.momentum,
+            self.optimizer = torch.optim.SGD(groups, lr=optim.lr, momentum=optim.momentum,
                                              nesterov=optim.nesterov, weight_decay=optim.weight_decay)
         self.scaler = torch.amp.GradScaler("cuda", enabled=run.amp and self.device.type == "cuda")
         self.epoch, self.step, self.best_score, self.history = 0, 0, -math.inf, []

@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -124,3 +125,79 @@ def test_mrkd_fcn_trained_by_kl_only():
     assert g is None  # Table 4 "CE": the KL target is detached, phi learns from CE(z_ens, y)
     plain = MrKD(student, 3, MrKDConfig(fcn_layers=0, knowledge_adjustment=False), kappa_steps=1)
     assert plain.fcn is None and torch.isfinite(plain(student(x)["logits"], y, x)["loss"])
+
+
+class _Linear(torch.nn.Module):
+    def __init__(self, weight):
+        super().__init__()
+        self.linear = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=False)
+        with torch.no_grad():
+            self.linear.weight.copy_(weight)
+
+    def forward(self, x):
+        return {"logits": self.linear(x)}
+
+
+def _mrkd_with_backups(config):
+    """An MrKD whose three backups are distinct linear maps (weights w_i = i * W / 2)."""
+    weight = torch.tensor([[1.0, -0.5], [0.3, 0.8], [-0.7, 0.2]], dtype=torch.float64)
+    criterion = MrKD(_Linear(weight), 3, config, kappa_steps=10).double()
+    for i, backup in enumerate(criterion.backups):
+        with torch.no_grad():
+            backup.linear.weight.copy_(weight * (i + 1) / 2)
+    return criterion, weight
+
+
+def test_mrkd_plain_is_eq_6_the_mean_of_per_backup_kl_terms():
+    """Eq. 6 written out in numpy: (1 - a) CE + a tau^2 (1/n) sum_i KL(p(z_i; tau) || p(theta; tau)); the
+    averaged-logits form (plain_target: mean_logits) differs, by value and gradient."""
+    x = torch.tensor([[0.5, 1.0], [-1.0, 0.4]], dtype=torch.float64)
+    labels = torch.tensor([0, 2])
+    config = MrKDConfig(n_backups=3, alpha=0.5, tau=3.0, fcn_layers=0, knowledge_adjustment=False)
+    criterion, weight = _mrkd_with_backups(config)
+    student = torch.tensor([[0.2, 0.9, -0.4], [1.1, 0.0, 0.3]], dtype=torch.float64, requires_grad=True)
+    ours = criterion(student, labels, x)["loss"]
+
+    def softmax(z, tau):
+        e = np.exp(z / tau - (z / tau).max(1, keepdims=True))
+        return e / e.sum(1, keepdims=True)
+
+    z = student.detach().numpy()
+    backups = [x.numpy() @ (weight.numpy() * (i + 1) / 2).T for i in range(3)]
+    kls = [np.mean(np.sum(softmax(b, 3.0) * (np.log(softmax(b, 3.0)) - np.log(softmax(z, 3.0))), axis=1))
+           for b in backups]
+    ce = np.mean(-np.log(softmax(z, 1.0)[np.arange(2), labels.numpy()]))
+    assert float(ours) == pytest.approx(0.5 * ce + 0.5 * 9.0 * np.mean(kls), abs=1e-9)
+    ours.backward()
+    grad_eq6 = student.grad.clone()
+    criterion_mean, _ = _mrkd_with_backups(MrKDConfig(n_backups=3, alpha=0.5, tau=3.0, fcn_layers=0,
+                                                      knowledge_adjustment=False, plain_target="mean_logits"))
+    student.grad = None
+    criterion_mean(student, labels, x)["loss"].backward()
+    assert (student.grad - grad_eq6).abs().max() > 1e-3  # the two readings train differently
+
+
+def test_mrkd_fcn_depth_and_no_weight_decay_on_phi():
+    criterion = MrKD(_Linear(torch.ones(3, 2)), 3, MrKDConfig(n_backups=2, fcn_layers=4), kappa_steps=5)
+    linears = [m for m in criterion.fcn if isinstance(m, torch.nn.Linear)]
+    assert len(linears) == 4 and linears[0].in_features == 6 and linears[-1].out_features == 3
+    assert sum(isinstance(m, torch.nn.ReLU) for m in criterion.fcn) == 3
+
+
+def test_trainer_exempts_what_the_task_names_from_weight_decay():
+    from sedkit.training.trainer import OptimConfig, RunConfig, Trainer
+
+    class Task:
+        def __init__(self):
+            self.model = torch.nn.ModuleDict({"net": torch.nn.Linear(2, 2), "phi": torch.nn.Linear(2, 2)})
+
+        def no_weight_decay(self):
+            return list(self.model["phi"].parameters())
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        trainer = Trainer(Task(), OptimConfig(optimizer="sgd", lr=0.1, weight_decay=0.01), RunConfig(device="cpu"),
+                          folder, config={})
+    decays = sorted((g["weight_decay"], len(g["params"])) for g in trainer.optimizer.param_groups)
+    assert decays == [(0.0, 2), (0.01, 2)]

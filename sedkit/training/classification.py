@@ -25,7 +25,7 @@ from sedkit.training.checkpoint import (checkpoint_statistics, feature_config, n
 from sedkit.training.distill import cutnmix as cnm
 from sedkit.training.distill.lsr import LSRConfig, lsr_family_loss
 from sedkit.training.distill.mrkd import MrKD, MrKDConfig
-from sedkit.training.distill.unikd import FrozenEnsemble, UniKDConfig, unikd_step_loss
+from sedkit.training.distill.unikd import FrozenEnsemble, UniKDConfig, renormalisation, unikd_step_loss
 from sedkit.training.trainer import OptimConfig, RunConfig
 
 __all__ = ["ClassificationDataConfig", "CriterionConfig", "ClassificationExperimentConfig", "ClassificationTask",
@@ -140,7 +140,11 @@ class ClassificationTask:
             u = config.criterion.unikd
             if not u.teacher_checkpoints:
                 raise InputError("criterion.unikd.teacher_checkpoints: give the frozen teachers' checkpoints")
-            modules["teachers"] = FrozenEnsemble([load_classifier(p, self.classes)[0] for p in u.teacher_checkpoints])
+            # Each teacher with its own normalisation statistics (from its checkpoint), not the student's.
+            loaded = [load_classifier(p, self.classes) for p in u.teacher_checkpoints]
+            modules["teachers"] = FrozenEnsemble(
+                [net for net, _ in loaded],
+                [renormalisation(self.stats, checkpoint_statistics(state)) for _, state in loaded])
             self.unlabeled, self.teacher_cache = None, {}
             if u.unlabeled != "none":
                 if not (d.unlabeled_features and d.unlabeled_labels):

@@ -18,14 +18,15 @@ Unlabelled data (Eqs. 4-5): ``yhat = mean_i p_i``; ``L_d`` as above; the teacher
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Literal
+from typing import Dict, List, Literal, Optional, Tuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 __all__ = ["teacher_weights", "unikd_labeled_loss", "unikd_unlabeled_loss", "teacher_disagreement", "UniKDConfig",
-           "FrozenEnsemble", "unikd_step_loss"]
+           "FrozenEnsemble", "unikd_step_loss", "renormalisation"]
 
 
 @dataclass
@@ -52,12 +53,23 @@ class UniKDConfig:
 
 
 class FrozenEnsemble(nn.Module):
-    """Frozen teachers (always eval mode, no gradients) -> probabilities (B, N, C)."""
+    """Frozen teachers (always eval mode, no gradients) -> probabilities (B, N, C).
 
-    def __init__(self, teachers: List[nn.Module]):
+    Each teacher sees the features normalised with the statistics it was trained with: ``renormalise``
+    gives, per teacher, (scale, shift) over the mel axis turning the student's normalised input into the
+    teacher's, ``x * scale + shift`` with scale = std_student / std_teacher and shift = (mean_student -
+    mean_teacher) / std_teacher (:func:`renormalisation`). Without it every teacher gets the input as it is.
+    """
+
+    def __init__(self, teachers: List[nn.Module], renormalise: Optional[List[Tuple[np.ndarray, np.ndarray]]] = None):
         super().__init__()
         self.teachers = nn.ModuleList(teachers)
         self.teachers.requires_grad_(False)
+        if renormalise is not None:
+            self.register_buffer("scale", torch.from_numpy(np.stack([s for s, _ in renormalise])).float())
+            self.register_buffer("shift", torch.from_numpy(np.stack([b for _, b in renormalise])).float())
+        else:
+            self.scale = self.shift = None
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -66,7 +78,20 @@ class FrozenEnsemble(nn.Module):
 
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.stack([torch.softmax(t(x)["logits"], dim=1) for t in self.teachers], dim=1)
+        probs = []
+        for index, teacher in enumerate(self.teachers):
+            own = x if self.scale is None else x * self.scale[index] + self.shift[index]
+            probs.append(torch.softmax(teacher(own)["logits"], dim=1))
+        return torch.stack(probs, dim=1)
+
+
+def renormalisation(student_stats, teacher_stats) -> Tuple[np.ndarray, np.ndarray]:
+    """(scale, shift) with ``x_student * scale + shift = (raw - mean_teacher) / std_teacher`` for
+    ``x_student = (raw - mean_student) / std_student``."""
+    scale = np.asarray(student_stats.std, dtype=np.float64) / np.asarray(teacher_stats.std, dtype=np.float64)
+    shift = (np.asarray(student_stats.mean, dtype=np.float64) - np.asarray(teacher_stats.mean, dtype=np.float64)) \
+        / np.asarray(teacher_stats.std, dtype=np.float64)
+    return scale, shift
 
 
 def unikd_step_loss(config: UniKDConfig, student_l: torch.Tensor, teachers_l: torch.Tensor, labels: torch.Tensor,

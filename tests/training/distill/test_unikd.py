@@ -52,3 +52,38 @@ def test_unlabeled_loss_and_gradients_only_into_student():
     assert float(terms["loss"].detach()) == pytest.approx(float(manual.detach()), rel=1e-6)
     terms["loss"].backward()
     assert z.grad is not None
+
+
+def test_each_teacher_sees_its_own_normalisation():
+    """A teacher given the student-normalised input through FrozenEnsemble computes exactly what it computes on
+    the raw features normalised with its own statistics (from its checkpoint), not the student's."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from sedkit.training.distill.unikd import FrozenEnsemble, renormalisation
+
+    class Teacher(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(4, 3)
+
+        def forward(self, x):
+            return {"logits": self.linear(x.mean(dim=1))}
+
+    rng = np.random.default_rng(0)
+    raw = torch.tensor(rng.normal(5.0, 3.0, (2, 6, 4)), dtype=torch.float32)  # (B, T, mel)
+    student = SimpleNamespace(mean=np.array([5.0, 4.0, 6.0, 5.5]), std=np.array([3.0, 2.0, 4.0, 1.0]))
+    teachers = [SimpleNamespace(mean=np.array([1.0, 2.0, 3.0, 4.0]), std=np.array([1.0, 0.5, 2.0, 4.0])),
+                SimpleNamespace(mean=student.mean, std=student.std)]
+    nets = [Teacher(), Teacher()]
+    ensemble = FrozenEnsemble(nets, [renormalisation(student, t) for t in teachers])
+    x_student = (raw - torch.tensor(student.mean, dtype=torch.float32)) / torch.tensor(student.std, dtype=torch.float32)
+    probs = ensemble(x_student)
+    for index, (net, stats) in enumerate(zip(nets, teachers)):
+        own = (raw - torch.tensor(stats.mean, dtype=torch.float32)) / torch.tensor(stats.std, dtype=torch.float32)
+        expected = torch.softmax(net(own)["logits"], dim=1)
+        torch.testing.assert_close(probs[:, index], expected, atol=1e-5, rtol=1e-5)
+    # with the student's statistics the first teacher would see something else
+    wrong = torch.softmax(nets[0](x_student)["logits"], dim=1)
+    assert (wrong - probs[:, 0]).abs().max() > 1e-2

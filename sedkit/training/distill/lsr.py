@@ -15,6 +15,7 @@ batch. CE is always at tau = 1.
 - ``lsr_os_tc`` (Eq. 11): (1 - alpha) CE + alpha **tau** KL(p' || p(z; tau)), p' of Eq. 9 used as it is (no
   softmax). Eq. 11 prints KL(p(tau) || p'), but its gradient (Eq. 14), (1/tau)(p_m(tau) - p'_m), is that of
   KL(p' || p(tau)): sedkit puts the target first. The gradient on the logits is alpha (p(tau) - p').
+  ``tc_factor: tau2`` multiplies the KL by tau^2 instead of tau (the paper's Fig. 8 compares the two).
 
 Defaults where the paper gives none (sedkit's choices, listed in docs/papers.md): alpha 0.1; tau 2; gamma 0.25
 for M = 10 (keep gamma > 1/M); Tf-KD tau_teacher 20, tau_student 1, gamma 0.9, multiplier 1.
@@ -39,6 +40,7 @@ class LSRConfig:
     tau_student: float = 1.0
     tfkd_gamma: float = 0.9
     multiplier: float = 1.0
+    tc_factor: Literal["tau", "tau2"] = "tau"  # LSR-OS-TC's factor on its KL term (Eq. 11: tau; Fig. 8: tau^2)
 
 
 def kl_div(target: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
@@ -75,7 +77,8 @@ def lsr_family_loss(name: Literal["ce", "lsr", "tfkd", "lsr_os", "lsr_os_tc"], l
         return {"ce": ce, "kd": kd, "loss": (1 - a) * ce + a * config.tau ** 2 * kd}
     if name == "lsr_os_tc":
         kd = kl_div(handmade_teacher(labels, n_classes, config.gamma), log_p_tau)
-        return {"ce": ce, "kd": kd, "loss": (1 - a) * ce + a * config.tau * kd}
+        factor = config.tau if config.tc_factor == "tau" else config.tau ** 2
+        return {"ce": ce, "kd": kd, "loss": (1 - a) * ce + a * factor * kd}
     raise ValueError(f"unknown criterion {name!r}")
 
 

@@ -36,6 +36,9 @@ class UniKDConfig:
     ``labeled``: ``ce`` (student CE only), ``plain`` (CE + soft CE against the plain teacher average:
     KD-Labeled), ``weighted`` (Eq. 3). ``unlabeled``: ``none``, ``plain`` (soft CE against the teacher
     average: KD-Unlabeled), ``weighted`` (Eq. 5). UniKD is ``weighted`` + ``weighted`` (the default).
+    ``teacher_weights`` / ``loss_factor`` switch the two weighting mechanisms of Eq. 3 separately (the
+    paper's Fig. 3): the per-teacher weights of Eqs. 1-2 (off: the teachers' plain mean) and the factor
+    1 / (1 + mean_i L_i) (off: 1).
     ``teacher_checkpoints``: the N frozen teachers (same task, e.g. N seeds on the labelled half).
     ``cache_teachers``: the teachers are frozen and in eval mode and no augmentation touches UniKD's batches
     (no mixup, fixed crops), so each clip's teacher probabilities never change: with ``true`` (default) they
@@ -46,6 +49,8 @@ class UniKDConfig:
 
     teacher_checkpoints: List[str] = field(default_factory=list)
     weighting: Literal["softmax", "inverse", "complement"] = "softmax"
+    teacher_weights: bool = True  # Eq. 1-2: teachers weighted by their loss (false: plain mean, Fig. 3)
+    loss_factor: bool = True  # Eq. 3: L_d divided by 1 + mean_i L_i (false: factor 1, Fig. 3)
     lambda_disagreement: float = 10.0
     labeled: Literal["ce", "plain", "weighted"] = "weighted"
     unlabeled: Literal["none", "plain", "weighted"] = "weighted"
@@ -99,7 +104,8 @@ def unikd_step_loss(config: UniKDConfig, student_l: torch.Tensor, teachers_l: to
     """mean over the labelled batch (Eq. 3 or a baseline) + mean over the unlabelled batch (Eq. 5 or a baseline)."""
     terms: Dict[str, torch.Tensor] = {}
     if config.labeled == "weighted":
-        labeled = unikd_labeled_loss(student_l, teachers_l, labels, config.weighting)
+        labeled = unikd_labeled_loss(student_l, teachers_l, labels, config.weighting, config.teacher_weights,
+                                     config.loss_factor)
         terms["labeled"] = labeled["loss"]
     else:
         terms["labeled"] = F.cross_entropy(student_l, labels)
@@ -131,16 +137,18 @@ def teacher_weights(losses: torch.Tensor,
 
 
 def unikd_labeled_loss(student_logits: torch.Tensor, teacher_probs: torch.Tensor, labels: torch.Tensor,
-                       rule: str = "softmax") -> Dict[str, torch.Tensor]:
-    """Eq. 3 on a labelled batch; ``teacher_probs`` (B, N, C)."""
+                       rule: str = "softmax", weighted: bool = True, factored: bool = True) -> Dict[str, torch.Tensor]:
+    """Eq. 3 on a labelled batch; ``teacher_probs`` (B, N, C). ``weighted`` / ``factored``: the teacher
+    weights of Eqs. 1-2 (else the plain mean) and the factor 1 / (1 + mean_i L_i) (else 1)."""
     teacher_probs = teacher_probs.detach()
+    n_teachers = teacher_probs.shape[1]
     log_student = F.log_softmax(student_logits, dim=1)
     true = teacher_probs.gather(2, labels[:, None, None].expand(-1, teacher_probs.shape[1], 1)).squeeze(2)
     teacher_losses = -torch.log(true.clamp_min(EPS))  # (B, N)
-    weights = teacher_weights(teacher_losses, rule)
+    weights = teacher_weights(teacher_losses, rule) if weighted else torch.full_like(teacher_losses, 1.0 / n_teachers)
     target = (weights[:, :, None] * teacher_probs).sum(dim=1)
     distill = -(target * log_student).sum(dim=1)
-    factor = 1.0 / (1.0 + teacher_losses.mean(dim=1))
+    factor = 1.0 / (1.0 + teacher_losses.mean(dim=1)) if factored else torch.ones_like(distill)
     student_ce = F.nll_loss(log_student, labels, reduction="none")
     return {"L_d": distill.mean(), "L_s": student_ce.mean(), "factor": factor.mean(),
             "loss": (distill * factor + student_ce).mean()}

@@ -73,3 +73,9 @@ def test_tfkd_value_with_both_temperatures():
     expected = (1 - a) * ce(Z, Y) + a * tau_s ** 2 * mult * kl(teacher, softmax(Z, tau_s))
     value, _ = ours("tfkd", alpha=a, tau_teacher=tau_t, tau_student=tau_s, tfkd_gamma=gamma, multiplier=mult)
     assert value == pytest.approx(expected, abs=1e-6)
+
+
+def test_lsr_os_tc_with_the_tau_squared_factor():
+    a, tau, gamma = 0.3, 3.0, 0.4
+    expected = (1 - a) * ce(Z, Y) + a * tau ** 2 * kl(handmade(Y, gamma), softmax(Z, tau))  # Fig. 8's variant
+    assert ours("lsr_os_tc", alpha=a, tau=tau, gamma=gamma, tc_factor="tau2")[0] == pytest.approx(expected, abs=1e-6)

@@ -47,3 +47,17 @@ def test_eq5_unlabelled_total_with_lambda():
     student_ce = float(np.mean(-log_softmax(STUDENT)[np.arange(2), LABELS]))
     assert float(ours["loss"]) == pytest.approx(student_ce + expected_u, abs=1e-9)
     assert disagreement.min() > 0.05  # the teachers disagree: the lambda term matters here
+
+
+@pytest.mark.parametrize("weights, factor", [(False, True), (True, False), (False, False)])
+def test_eq3_mechanisms_switched_off_one_at_a_time(weights, factor):
+    """Fig. 3's ablation: the teacher weights (else the plain mean) and the 1 / (1 + mean L_i) factor (else 1)."""
+    losses = -np.log(TEACHERS[np.arange(2), :, LABELS])
+    w = np.exp(-losses) / np.exp(-losses).sum(axis=1, keepdims=True) if weights else np.full_like(losses, 1 / 3)
+    target = (w[:, :, None] * TEACHERS).sum(axis=1)
+    distill = -(target * log_softmax(STUDENT)).sum(axis=1)
+    scale = 1 / (1 + losses.mean(axis=1)) if factor else np.ones(2)
+    expected = float(np.mean(distill * scale - log_softmax(STUDENT)[np.arange(2), LABELS]))
+    config = UniKDConfig(unlabeled="none", teacher_weights=weights, loss_factor=factor)
+    ours = unikd_step_loss(config, torch.tensor(STUDENT), torch.tensor(TEACHERS), torch.tensor(LABELS), None, None)
+    assert float(ours["loss"]) == pytest.approx(expected, abs=1e-9)

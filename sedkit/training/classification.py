@@ -46,6 +46,8 @@ class ClassificationDataConfig:
     clip_frames: Optional[int] = None
     group_decision: Literal["mean", "vote"] = "mean"
     mixup_alpha: float = 0.0  # > 0: mixup (Zhang et al. 2018) with lambda ~ Beta(alpha, alpha) on every batch
+    distort: bool = False  # the base augmentation of Cut^nMix's views (criterion.cutnmix's shift and masks)
+    #                        on every batch of the other criteria, for Table 1's CE row
 
 
 @dataclass
@@ -153,6 +155,12 @@ class ClassificationTask:
         if d.mixup_alpha > 0 and config.criterion.name in ("cutnmix", "unikd"):
             raise InputError(f"data.mixup_alpha: criterion {config.criterion.name} makes its own batches; "
                              f"mixup applies to ce, the LSR family and mrkd")
+        if d.distort and config.criterion.name == "unikd":
+            raise InputError("data.distort: UniKD's cached teacher outputs need unaugmented batches")
+        c = config.criterion.cutnmix
+        if c.mixing not in ("cutnmix", "cutmix", "none") or c.distortion not in ("per_peer", "shared", "none"):
+            raise InputError(f"criterion.cutnmix: mixing must be cutnmix, cutmix or none and distortion per_peer, "
+                             f"shared or none; got {c.mixing!r}, {c.distortion!r}")
         if config.criterion.name == "mrkd":
             mrkd = config.criterion.mrkd
             kappa_epochs = mrkd.kappa_epochs if mrkd.kappa_epochs is not None else config.run.epochs / 8
@@ -179,6 +187,9 @@ class ClassificationTask:
         for step in range(self.steps_per_epoch()):
             rows = order[step * size:(step + 1) * size][rank::world_size]
             x = np.stack([self.stats.normalise(self.train.matrix(i)) for i in rows])
+            if self.config.data.distort and self.config.criterion.name != "cutnmix":
+                distortion = np.random.default_rng([self.config.run.seed, epoch, step, 19])
+                x = cnm.distort(x, distortion, self.config.criterion.cutnmix)
             batch = {"x": x, "y": self.y[rows], "rows": rows}
             if self.config.criterion.name == "cutnmix":
                 batch = self._peer_views(batch, epoch, step)
@@ -219,7 +230,11 @@ class ClassificationTask:
         """Each peer's distorted copy, then Cut^nMix (shared lambda and partners, a box per peer)."""
         c = self.config.criterion.cutnmix
         rng = np.random.default_rng([self.config.run.seed, epoch, step, 13])
-        views = [torch.from_numpy(cnm.distort(batch["x"], rng, c)) for _ in range(c.peers)]
+        if c.distortion == "per_peer":
+            views = [torch.from_numpy(cnm.distort(batch["x"], rng, c)) for _ in range(c.peers)]
+        else:
+            shared = cnm.distort(batch["x"], rng, c) if c.distortion == "shared" else batch["x"]
+            views = [torch.from_numpy(shared.copy()) for _ in range(c.peers)]
         perm, lam = np.arange(len(batch["y"])), 0.0
         if c.mixing != "none":
             if c.mixing == "cutmix":  # one box for every peer: the same rectangle cut from each view

@@ -228,3 +228,32 @@ def test_stale_statistics_are_refused(corpus, tmp_path):
     save_stats(compute_stats([corpus / "feats_train"], progress=False), tmp_path / "fresh.npz")
     config.data.stats = str(tmp_path / "fresh.npz")
     assert ClassificationTask(config, tmp_path / "exp2").stats.n_clips > 0
+
+
+@pytest.mark.parametrize("criterion, data", [
+    ({"name": "ce"}, {"distort": True}),
+    ({"name": "cutnmix", "cutnmix": {"mixing": "none", "distortion": "shared", "mmd": False,
+                                     "peer_teacher": False}}, {}),
+    ({"name": "cutnmix", "cutnmix": {"peers": 1, "mixing": "cutmix", "distortion": "shared", "mmd": False,
+                                     "peer_teacher": False}}, {}),
+])
+def test_table1_rows_share_the_base_augmentation(corpus, tmp_path, criterion, data):
+    """CE gets the base augmentation; DML's peers see one and the same view; the single-network CutMix row
+    trains one network on mixed clips."""
+    config = _config(corpus, criterion, epochs=1)
+    for key, value in data.items():
+        setattr(config.data, key, value)
+    task = ClassificationTask(config, tmp_path / "exp")
+    batch = next(iter(task.batches(0)))
+    clean = np.stack([task.stats.normalise(task.train.matrix(i)) for i in np.random.default_rng(
+        [config.run.seed, 0]).permutation(len(task.y))[:config.data.batch_size]])
+    if criterion["name"] == "ce":
+        assert batch["x"].shape == clean.shape and not np.array_equal(batch["x"], clean)  # augmented
+        assert np.count_nonzero(batch["x"] == 0.0) > 0  # the masks
+    else:
+        views = batch["x"]
+        assert views.shape[0] == criterion["cutnmix"].get("peers", 2)
+        if views.shape[0] == 2:
+            np.testing.assert_array_equal(views[0], views[1])  # "identically the same batch"
+    Trainer(task, config.optim, config.run, tmp_path / "exp", to_dict(config)).fit()
+    assert np.isfinite(task.validate(torch.device("cpu"))["accuracy"])

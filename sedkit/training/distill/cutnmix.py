@@ -104,9 +104,12 @@ class CutnMixConfig:
     gamma 0.1, lambda ~ Beta(1, 1)). Switches give the paper's ablations: Table 1's DML is
     ``mixing: none, mmd: false, peer_teacher: false``; DML + CutMix is ``mixing: cutmix`` (one box for all
     peers); the full method ``mixing: cutnmix`` with both terms; Table 2's rows toggle ``mmd`` and
-    ``peer_teacher``. Each peer sees its own distortion of the batch: a random circular time shift of up to
+    ``peer_teacher``. The base augmentation (:func:`distort`) is a random circular time shift of up to
     ``shift_fraction`` of the clip and ``masks`` time and frequency masks (SpecAugment-like) of up to
-    ``mask_fraction`` of each axis, drawn per peer."""
+    ``mask_fraction`` of each axis; ``distortion: per_peer`` draws it for each peer (Cut^nMix's own rows:
+    every peer sees its own view), ``shared`` once for the batch and feeds that same view to every peer (the
+    paper's DML and DML + CutMix rows: "identically the same batch"), ``none`` not at all. The CE baseline gets
+    the same base augmentation with ``data.distort: true``, so every row of Table 1 is augmented alike."""
 
     peers: int = 2
     tau: float = 3.0
@@ -114,6 +117,7 @@ class CutnMixConfig:
     beta: float = 0.3
     gamma: float = 0.1
     mixing: str = "cutnmix"  # cutnmix | cutmix | none
+    distortion: str = "per_peer"  # per_peer | shared | none
     beta_alpha: float = 1.0
     mmd: bool = True
     peer_teacher: bool = True

@@ -17,6 +17,26 @@ def test_confs_load_strictly():
             assert config.model_name == "cpresnet"
 
 
+def _parameters(configs) -> int:
+    from sedkit.config import from_dict, load_config
+    from sedkit.models.registry import get
+    from sedkit.training.classification import ClassificationExperimentConfig
+
+    config = load_config(ClassificationExperimentConfig, configs)
+    model_class, model_config_class = get(config.model_name)
+    net = model_class(from_dict(model_config_class, {**config.model, "n_classes": 10}))
+    return sum(p.numel() for p in net.parameters())
+
+
+def test_model_sizes_are_the_papers():
+    """MrKD (Sec. 4.3): CP-ResNet of 3.57 M parameters on DCASE 2018 task 1 (within 2 %); DCASE 2020 task 1b:
+    the small model of the task's 500 KB budget (0.25 M parameters in float16, so at most 256 000)."""
+    full = _parameters([RECIPE / "conf" / "train.yaml"])
+    assert abs(full - 3.57e6) <= 0.02 * 3.57e6, full
+    small = _parameters([RECIPE / "conf" / "train.yaml", RECIPE / "conf" / "model_tau2020_3class.yaml"])
+    assert 0.2e6 <= small <= 256_000, small
+
+
 def test_mini_run_and_bad_root(tmp_path, copy_recipe, run_recipe):
     recipe = copy_recipe(tmp_path, "dcase2018_task1/asc1")
     run_recipe(recipe, "--mini_scale", "0.07", "--methods", "ce mrkd", "--mixup", "false true", "--seeds", "1",

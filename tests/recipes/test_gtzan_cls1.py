@@ -20,6 +20,21 @@ def test_confs_load_strictly():
                 assert load_config(ClassificationExperimentConfig, [RECIPE / "conf" / base, method, model]).criterion
 
 
+def test_model_sizes_are_the_papers():
+    """LSR-OS-TC's GTZAN models (Sec. 5.3): nnet1 0.46 M and nnet2 1.25 M parameters, each within 2 %."""
+    from sedkit.config import from_dict, load_config
+    from sedkit.models.registry import get
+    from sedkit.training.classification import ClassificationExperimentConfig
+
+    for model, target in (("nnet1", 0.46e6), ("nnet2", 1.25e6)):
+        config = load_config(ClassificationExperimentConfig, [RECIPE / "conf" / "train.yaml",
+                                                              RECIPE / "conf" / "models" / f"{model}.yaml"])
+        model_class, model_config_class = get(config.model_name)
+        net = model_class(from_dict(model_config_class, {**config.model, "n_classes": 10}))
+        count = sum(p.numel() for p in net.parameters())
+        assert abs(count - target) <= 0.02 * target, (model, count)
+
+
 def test_mini_run_rerun_and_bad_root(tmp_path, copy_recipe, run_recipe):
     recipe = copy_recipe(tmp_path, "gtzan/cls1")
     first = run_recipe(recipe, *TINY)

@@ -32,15 +32,18 @@ results=RESULTS.md      # results table written by stage 4
 
 [ -n "$asc_root" ] && mini=false
 if [ "$mini" != true ] && [ -z "$asc_root" ]; then echo "$0: --mini false needs --asc_root DIR" >&2; exit 2; fi
+model_conf=""  # a model config on top of the training config, where the corpus asks for one
 case "$asc_corpus" in
   tut2018) corpus_name="TUT ASC 2018 dev"; paper=(--paper conf/paper_results.yaml)
            paper_note=" Paper column: DCASE 2018 task 1 accuracy (%), Table 7." ;;
   tau2020_3class) corpus_name="TAU ASC 2020 3Class dev"; paper=()
-                  paper_note=" No paper column (the MrKD paper has no DCASE 2020 task 1b numbers)." ;;
+                  paper_note=" No paper column (the MrKD paper has no DCASE 2020 task 1b numbers)."
+                  model_conf=conf/model_tau2020_3class.yaml ;;  # the task's 500 KB budget
   *) echo "$0: --asc_corpus must be tut2018 or tau2020_3class, not '$asc_corpus'" >&2; exit 2 ;;
 esac
 if [ "$mini" = true ]; then
   features_conf=conf/features_mini.yaml; train_conf=conf/train_mini.yaml; corpus="mini (scale $mini_scale)"
+  model_conf=""  # the mini model (conf/train_mini.yaml) whatever the corpus
 else
   features_conf=conf/features.yaml; train_conf=conf/train.yaml; corpus="$corpus_name ($asc_root)"
   sedkit prepare-corpus "$asc_corpus" "$asc_root" "$data" >/dev/null  # checks the layout first, fails fast
@@ -71,7 +74,8 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
         alpha=0.0; [ "$mix" = true ] && alpha=0.2
         jobs_slot
         log "Stage 2: train $tag: $train_conf + conf/methods/$method.yaml (mixup alpha $alpha) -> $exp/$tag"
-        jobs_run "$exp/$tag/console.log" sedkit train --config "$train_conf" --config "conf/methods/$method.yaml" \
+        jobs_run "$exp/$tag/console.log" sedkit train --config "$train_conf" ${model_conf:+--config "$model_conf"} \
+          --config "conf/methods/$method.yaml" \
           --exp-dir "$exp/$tag" data.train_features="$dump/all" data.train_labels="$data/train.tsv" \
           data.valid_features="$dump/all" data.valid_labels="$data/valid.tsv" data.mixup_alpha="$alpha" \
           run.seed="$seed" run.device="$device" $jobs_threads $train_args

@@ -18,6 +18,7 @@ nj=2                    # parallel jobs for data and features
 train_args=""           # extra section.key=value overrides for sedkit train
 train_jobs=1            # trainings run at once on the CPU (each gets nproc/train_jobs threads; log in exp/<run>/)
 device=cpu              # cpu, cuda or auto
+score_checkpoint=last  # checkpoint scored on test, best (on validation) or last: the MrKD paper reports the last epoch (Sec. 4.1)
 data=data               # corpus tables
 dump=dump               # features
 exp=exp                 # experiments
@@ -25,6 +26,7 @@ results_note=""         # an extra line for the results file (say how the runs i
 results=RESULTS.md      # results table written by stage 4
 
 . utils/parse_options.sh
+case "$score_checkpoint" in best|last) ;; *) echo "$0: --score_checkpoint $score_checkpoint: best or last" >&2; exit 2 ;; esac
 . utils/log.sh
 . utils/train_jobs.sh
 . utils/mini_classification.sh
@@ -90,8 +92,8 @@ if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
     for mix in $mixup; do
       for seed in $seeds; do
         tag="$(tag_of "$method" "$mix")_seed${seed}"
-        log "Stage 3: test scoring: $exp/$tag/checkpoints/best.pt on $data/test.tsv -> $exp/$tag/eval_test"
-        sedkit classify --checkpoint "$exp/$tag/checkpoints/best.pt" --features "$dump/all" --labels "$data/test.tsv" \
+        log "Stage 3: test scoring: $exp/$tag/checkpoints/$score_checkpoint.pt on $data/test.tsv -> $exp/$tag/eval_test"
+        sedkit classify --checkpoint "$exp/$tag/checkpoints/$score_checkpoint.pt" --features "$dump/all" --labels "$data/test.tsv" \
           --out "$exp/$tag/eval_test" --device "$device"
       done
     done

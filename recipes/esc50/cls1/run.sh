@@ -21,6 +21,7 @@ nj=2                    # parallel jobs for data and features
 train_args=""           # extra section.key=value overrides for sedkit train
 train_jobs=1            # trainings run at once on the CPU (each gets nproc/train_jobs threads; log in exp/<run>/)
 device=cpu              # cpu, cuda or auto
+score_checkpoint=last  # checkpoint scored on test, best (on validation) or last: Cut^nMix trains a fixed schedule (no validation set on CIFAR); UniKD tunes on validation, not epochs
 data=data               # corpus tables
 dump=dump               # features
 exp=exp                 # experiments
@@ -28,6 +29,7 @@ results_note=""         # an extra line for the results file (say how the runs i
 results=RESULTS.md      # results written by stage 5
 
 . utils/parse_options.sh
+case "$score_checkpoint" in best|last) ;; *) echo "$0: --score_checkpoint $score_checkpoint: best or last" >&2; exit 2 ;; esac
 . utils/log.sh
 . utils/train_jobs.sh
 . utils/mini_classification.sh
@@ -78,7 +80,7 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
   jobs_wait
 fi
 
-teacher_checkpoints="[$(for t in $teachers; do printf '%s,' "$exp/teacher_seed$t/checkpoints/best.pt"; done | sed 's/,$//')]"
+teacher_checkpoints="[$(for t in $teachers; do printf '%s,' "$exp/teacher_seed$t/checkpoints/$score_checkpoint.pt"; done | sed 's/,$//')]"
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
   jobs_start "$train_jobs"
   for t in $teachers; do
@@ -106,11 +108,11 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   for tag in $(for m in $cutnmix_methods $unikd_methods; do for s in $seeds; do echo "${m}_seed$s"; done; done) \
              $(for t in $teachers; do echo "teacher_seed$t"; done); do
     log "Stage 4: test scoring: $exp/$tag -> $exp/$tag/eval_test"
-    sedkit classify --checkpoint "$exp/$tag/checkpoints/best.pt" --features "$dump/all" --labels "$data/test.tsv" \
+    sedkit classify --checkpoint "$exp/$tag/checkpoints/$score_checkpoint.pt" --features "$dump/all" --labels "$data/test.tsv" \
       --out "$exp/$tag/eval_test" --device "$device"
   done
   log "Stage 4: test scoring: the teacher ensemble (mean probabilities) -> $exp/ensemble_seed0/eval_test"
-  sedkit classify --checkpoint $(for t in $teachers; do echo "$exp/teacher_seed$t/checkpoints/best.pt"; done) \
+  sedkit classify --checkpoint $(for t in $teachers; do echo "$exp/teacher_seed$t/checkpoints/$score_checkpoint.pt"; done) \
     --features "$dump/all" --labels "$data/test.tsv" --out "$exp/ensemble_seed0/eval_test" --device "$device"
 fi
 

@@ -17,6 +17,7 @@ nj=2                    # parallel jobs for data and features
 train_args=""           # extra section.key=value overrides for sedkit train
 train_jobs=1            # trainings run at once on the CPU (each gets nproc/train_jobs threads; log in exp/<run>/)
 device=cpu              # cpu, cuda or auto
+score_checkpoint=best  # checkpoint scored on test, best (on validation) or last: the LSR-OS-TC paper keeps a validation split (Sec. 5.3): the best epoch on it
 data=data               # corpus tables
 dump=dump               # features
 exp=exp                 # experiments
@@ -24,6 +25,7 @@ results_note=""         # an extra line for the results file (say how the runs i
 results=RESULTS.md      # results table written by stage 4
 
 . utils/parse_options.sh
+case "$score_checkpoint" in best|last) ;; *) echo "$0: --score_checkpoint $score_checkpoint: best or last" >&2; exit 2 ;; esac
 . utils/log.sh
 . utils/train_jobs.sh
 . utils/mini_classification.sh
@@ -78,8 +80,8 @@ if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
     for model in $models; do
       for seed in $seeds; do
         tag="${method}_${model}_seed${seed}"
-        log "Stage 3: test scoring: $exp/$tag/checkpoints/best.pt on $data/test.tsv -> $exp/$tag/eval_test"
-        sedkit classify --checkpoint "$exp/$tag/checkpoints/best.pt" --features "$dump/all" --labels "$data/test.tsv" \
+        log "Stage 3: test scoring: $exp/$tag/checkpoints/$score_checkpoint.pt on $data/test.tsv -> $exp/$tag/eval_test"
+        sedkit classify --checkpoint "$exp/$tag/checkpoints/$score_checkpoint.pt" --features "$dump/all" --labels "$data/test.tsv" \
           --out "$exp/$tag/eval_test" --device "$device"
       done
     done

@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="split seed (gtzan, tut2018, tau2020_3class)")
     parser.add_argument("--test-fold", type=int, default=5, help="esc50: test fold (default 5)")
     parser.add_argument("--valid-fold", type=int, default=4, help="esc50: validation fold (default 4)")
+    parser.add_argument("--valid-share", type=float, default=0.1,
+                        help="tut2018, tau2020_3class: share of the training locations held out for validation "
+                             "(default 0.1; 0: none, every training clip trains)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,9 +32,9 @@ def run(args: argparse.Namespace) -> int:
     if args.corpus == "gtzan":
         counts = corpora.prepare_gtzan(args.root, args.output, seed=args.seed)
     elif args.corpus == "tut2018":
-        counts = corpora.prepare_tut2018(args.root, args.output, seed=args.seed)
+        counts = corpora.prepare_tut2018(args.root, args.output, seed=args.seed, valid_share=args.valid_share)
     elif args.corpus == "tau2020_3class":
-        counts = corpora.prepare_tau2020_3class(args.root, args.output, seed=args.seed)
+        counts = corpora.prepare_tau2020_3class(args.root, args.output, seed=args.seed, valid_share=args.valid_share)
     else:
         counts = corpora.prepare_esc50(args.root, args.output, args.test_fold, args.valid_fold)
     print(f"{args.output}: {', '.join(f'{k} {v} clips' for k, v in counts.items())}")

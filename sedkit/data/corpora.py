@@ -113,7 +113,10 @@ def _location(relative: str) -> str:
 def _prepare_scenes(root: Path, out: str | Path, corpus: str, extension: str, seed: int,
                     valid_share: float) -> Dict[str, int]:
     """The DCASE acoustic scene layouts: ``audio/``, ``meta.csv`` and the official fold 1 of
-    ``evaluation_setup/`` (train / evaluate = test); ``valid_share`` of the training locations held out."""
+    ``evaluation_setup/`` (train / evaluate = test); ``valid_share`` of the training locations held out (0: none,
+    every training clip trains, the papers' protocol where no validation set is needed)."""
+    if not 0 <= valid_share < 1:
+        raise InputError(f"valid share must be in [0, 1), got {valid_share}")
     setup = [f"evaluation_setup/fold1_train.{extension}", f"evaluation_setup/fold1_evaluate.{extension}"]
     _require(root, ["audio", "meta.csv"] + setup, corpus)
     meta = {}
@@ -135,7 +138,8 @@ def _prepare_scenes(root: Path, out: str | Path, corpus: str, extension: str, se
     train, test = listed(Path(setup[0]).name), listed(Path(setup[1]).name)
     locations = sorted({meta.get(f, (None, _location(f)))[1] for f, _ in train})
     rng = np.random.default_rng(seed)
-    held = set(rng.choice(locations, size=max(1, round(valid_share * len(locations))), replace=False).tolist())
+    n_held = max(1, round(valid_share * len(locations))) if valid_share > 0 else 0
+    held = set(rng.choice(locations, size=n_held, replace=False).tolist())
     wav_rows, splits = [], {"train": [], "valid": [], "test": []}
     for part, rows in (("train", train), ("test", test)):
         for relative, label in rows:

@@ -44,7 +44,11 @@ def test_tut2018_official_split_and_locations(tmp_path):
     (root / "evaluation_setup" / "fold1_train.txt").write_text("\n".join(train) + "\n")
     (root / "evaluation_setup" / "fold1_evaluate.txt").write_text("\n".join(test) + "\n")
     counts = prepare_tut2018(root, tmp_path / "out")
-    assert counts["test"] == 10 and counts["train"] + counts["valid"] == 30 and counts["valid"] > 0
+    assert counts["test"] == 10 and counts["train"] + counts["valid"] == 30 and counts["valid"] == 3  # 1 of 10 loc.
+    # The MrKD paper's protocol: every clip of fold 1's training list trains, no hold-out.
+    assert prepare_tut2018(root, tmp_path / "all", valid_share=0.0) == {"train": 30, "valid": 0, "test": 10}
+    with pytest.raises(InputError, match="valid share must be in"):
+        prepare_tut2018(root, tmp_path / "bad", valid_share=1.0)
     with pytest.raises(InputError, match="missing meta.csv"):
         (root / "meta.csv").unlink()
         prepare_tut2018(root, tmp_path / "out")

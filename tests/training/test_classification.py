@@ -257,3 +257,14 @@ def test_table1_rows_share_the_base_augmentation(corpus, tmp_path, criterion, da
             np.testing.assert_array_equal(views[0], views[1])  # "identically the same batch"
     Trainer(task, config.optim, config.run, tmp_path / "exp", to_dict(config)).fit()
     assert np.isfinite(task.validate(torch.device("cpu"))["accuracy"])
+
+
+def test_training_without_a_validation_set_keeps_the_last_checkpoint(corpus, tmp_path):
+    """The papers' protocol where nothing needs validating (asc1 --valid_share 0): every epoch trains, last.pt
+    is written and scored, no best.pt is chosen."""
+    config = _config(corpus, {"name": "ce"}, epochs=1)
+    config.data.valid_features = config.data.valid_labels = None
+    task = ClassificationTask(config, tmp_path)
+    last = Trainer(task, config.optim, config.run, tmp_path, to_dict(config)).fit()
+    assert not any(k.startswith("val_") for k in last)
+    assert (tmp_path / "checkpoints" / "last.pt").exists() and not (tmp_path / "checkpoints" / "best.pt").exists()

@@ -19,6 +19,8 @@ train_args=""           # extra section.key=value overrides for sedkit train
 train_jobs=1            # trainings run at once on the CPU (each gets nproc/train_jobs threads; log in exp/<run>/)
 device=cpu              # cpu, cuda or auto
 score_checkpoint=last  # checkpoint scored on test, best (on validation) or last: the MrKD paper reports the last epoch (Sec. 4.1)
+valid_share=0           # real corpus: training locations held out for validation; 0 (the paper's protocol): every
+                        # fold-1 training clip trains and nothing is validated (needs --score_checkpoint last)
 data=data               # corpus tables
 dump=dump               # features
 exp=exp                 # experiments
@@ -27,6 +29,9 @@ results=RESULTS.md      # results table written by stage 4
 
 . utils/parse_options.sh
 case "$score_checkpoint" in best|last) ;; *) echo "$0: --score_checkpoint $score_checkpoint: best or last" >&2; exit 2 ;; esac
+if [ -n "$asc_root" ] && [ "$valid_share" = 0 ] && [ "$score_checkpoint" = best ]; then
+  echo "$0: --score_checkpoint best needs a validation set: give --valid_share (e.g. 0.1)" >&2; exit 2
+fi
 . utils/log.sh
 . utils/train_jobs.sh
 . utils/mini_classification.sh
@@ -48,7 +53,7 @@ if [ "$mini" = true ]; then
   model_conf=""  # the mini model (conf/train_mini.yaml) whatever the corpus
 else
   features_conf=conf/features.yaml; train_conf=conf/train.yaml; corpus="$corpus_name ($asc_root)"
-  sedkit prepare-corpus "$asc_corpus" "$asc_root" "$data" >/dev/null  # checks the layout first, fails fast
+  sedkit prepare-corpus "$asc_corpus" "$asc_root" "$data" --valid-share "$valid_share" >/dev/null  # fails fast
 fi
 for name in $methods; do [ -f "conf/methods/$name.yaml" ] || { echo "$0: unknown method $name" >&2; exit 2; }; done
 tag_of() { [ "$2" = true ] && echo "${1}_mixup" || echo "$1"; }
@@ -58,7 +63,7 @@ if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
     mini_classification_data "$data" "$mini_scale" "$nj"
   else
     log "Stage 0: data: $asc_root ($asc_corpus) -> $data/{wav.tsv,train.tsv,valid.tsv,test.tsv} (official fold 1)"
-    sedkit prepare-corpus "$asc_corpus" "$asc_root" "$data"
+    sedkit prepare-corpus "$asc_corpus" "$asc_root" "$data" --valid-share "$valid_share"
   fi
 fi
 
@@ -68,6 +73,12 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
 fi
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
+  # Validate only where there is a validation set (none under the paper's protocol, --valid_share 0).
+  valid_args=""
+  if [ "$(wc -l < "$data/valid.tsv")" -gt 1 ]; then
+    valid_args="data.valid_features=$dump/all data.valid_labels=$data/valid.tsv"
+  fi
+  log "Stage 2: validation: ${valid_args:-none (all training clips train; the last checkpoint is scored)}"
   jobs_start "$train_jobs"
   for method in $methods; do
     for mix in $mixup; do
@@ -79,7 +90,7 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
         jobs_run "$exp/$tag/console.log" sedkit train --config "$train_conf" ${model_conf:+--config "$model_conf"} \
           --config "conf/methods/$method.yaml" \
           --exp-dir "$exp/$tag" data.train_features="$dump/all" data.train_labels="$data/train.tsv" \
-          data.valid_features="$dump/all" data.valid_labels="$data/valid.tsv" data.mixup_alpha="$alpha" \
+          $valid_args data.mixup_alpha="$alpha" \
           run.seed="$seed" run.device="$device" $jobs_threads $train_args
       done
     done

@@ -376,8 +376,6 @@ def _add_tagging_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_tagging(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from sedkit.metrics.common import resolve_classes
     from sedkit.metrics.tagging import clip_scores, read_tags, tag_matrix, tagging_metrics
 
@@ -415,19 +413,9 @@ def _run_tagging(args: argparse.Namespace) -> int:
                   f"{100 * result.macro['roc_auc']:.2f} %")
     weights = _bootstrap_weights(args, len(files))
     if weights is not None and scores is not None:
-        from sedkit.metrics.bootstrap import summarize
-        from sedkit.metrics.tagging import add_ranking
+        from sedkit.metrics.tagging import ranking_bootstrap
 
-        order = np.argsort(np.asarray(files, dtype=object), kind="stable")
-        inverse = np.empty_like(order)
-        inverse[order] = np.arange(order.shape[0])
-        ranked = {"average_precision": [], "roc_auc": []}
-        for row in weights:
-            probe = type(result)(list(classes), {c: {} for c in classes}, {}, {}, len(files))
-            add_ranking(probe, reference, scores, row[inverse])
-            for key in ranked:
-                ranked[key].append(probe.macro[key])
-        result.extra["ranking_bootstrap"] = {key: summarize(np.array(v)) for key, v in ranked.items()}
+        result.extra["ranking_bootstrap"] = ranking_bootstrap(reference, scores, files, weights)
     code = _finish(result, args, title)
     if scores is not None:
         width = max(len("class"), *(len(c) for c in classes))

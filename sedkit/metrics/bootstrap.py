@@ -31,9 +31,9 @@ import numpy as np
 
 from sedkit.errors import InputError
 
-__all__ = ["ClipCounts", "resample_weights", "fold_weights", "bootstrap_weights", "macro_f1_from_counts",
-           "bootstrap_macro_f1", "bootstrap_metrics", "summarize", "paired_difference", "DEFAULT_RESAMPLES",
-           "DEFAULT_SEED", "SCHEMES"]
+__all__ = ["ClipCounts", "resample_weights", "fold_weights", "bootstrap_weights", "weights_in_order",
+           "macro_f1_from_counts", "bootstrap_macro_f1", "bootstrap_metrics", "summarize", "paired_difference",
+           "DEFAULT_RESAMPLES", "DEFAULT_SEED", "SCHEMES"]
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_SEED = 0
@@ -131,6 +131,14 @@ def bootstrap_weights(n_clips: int, n_resamples: int, seed: int = DEFAULT_SEED, 
                              f"--bootstrap-folds {n_folds} (n_folds x n_iterations resamples)")
         return fold_weights(n_clips, n_folds, n_resamples // n_folds)
     raise InputError(f"bootstrap scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
+
+
+def weights_in_order(weights: np.ndarray, files: Sequence[str]) -> np.ndarray:
+    """Resample weights (resamples, clips in sorted filename order) reordered to ``files``' order."""
+    if weights.ndim != 2 or weights.shape[1] != len(files):
+        raise InputError(f"bootstrap weights cover {weights.shape[-1]} files, the evaluation {len(files)}")
+    rank = {name: index for index, name in enumerate(sorted(files))}
+    return weights[:, [rank[name] for name in files]]
 
 
 def summarize(values: np.ndarray, level: float = 0.95) -> Dict[str, Optional[float]]:

@@ -318,25 +318,12 @@ def psds_from_operating_points(gt: GroundTruth, detections: Sequence[EncodedEven
         return no_reference_result(dict(dtc=dtc, gtc=gtc, cttc=cttc, alpha_ct=alpha_ct, alpha_st=alpha_st,
                                         max_efpr=100.0 if max_efpr is None else max_efpr), method, len(detections))
     names = list(names) if names is not None else [f"point {k + 1}" for k in range(len(detections))]
-    n_classes = len(gt.classes)
-    per_hour = SECONDS_PER_HOUR / gt.total_duration
-    tpr = np.zeros((n_classes, len(detections) + 1))  # the last column is the origin psds_eval adds
-    efpr = np.zeros_like(tpr)
-    points = []
-    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # nanmean of a class without cross-trigger rates
-        for k, det in enumerate(detections):
-            tp, fp, ct = operating_point_counts(det, gt, dtc, gtc, cttc)
-            tpr[:, k] = tp / gt.n_ref
-            ct_rate = ct * SECONDS_PER_HOUR / gt.ref_duration[None, :]
-            np.fill_diagonal(ct_rate, np.nan)
-            cross = np.nanmean(ct_rate, axis=1) if n_classes > 1 else np.zeros(n_classes)
-            efpr[:, k] = fp * per_hour + alpha_ct * cross
-            f1 = intersection_f1(tp, fp, gt.n_ref)
-            points.append(_point_json(names[k], gt.classes, tpr[:, k], fp * per_hour, ct_rate, efpr[:, k], f1))
-    x, y = psd_roc_from_rates(tpr, efpr, alpha_st)
-    limit = float(x.max()) if max_efpr is None else float(max_efpr)
-    value = area_up_to(x, y, limit) / limit if limit > 0 else math.nan
+    counts = [operating_point_counts(det, gt, dtc, gtc, cttc) for det in detections]
+    value, x, y, limit, tpr, efpr, rates = _psds_of_points(counts, gt.n_ref, gt.ref_duration, gt.total_duration,
+                                                           alpha_ct, alpha_st, max_efpr)
+    points = [_point_json(names[k], gt.classes, tpr[:, k], fpr, ct_rate, efpr[:, k],
+                          intersection_f1(counts[k][0], counts[k][1], gt.n_ref))
+              for k, (fpr, ct_rate) in enumerate(rates)]
     class_roc = {c: (efpr[i], tpr[i]) for i, c in enumerate(gt.classes)}
     parameters = dict(dtc=dtc, gtc=gtc, cttc=cttc, alpha_ct=alpha_ct, alpha_st=alpha_st, max_efpr=limit)
     result = PSDSResult(value, x, y, list(gt.classes), class_roc, parameters, method, len(detections))
@@ -350,12 +337,11 @@ def psds_bootstrap_operating_points(gt: GroundTruth, detections: Sequence[Encode
     """psds_eval's PSDS on each resample of the files (``weights``: (resamples, files), files in sorted
     filename order): every count, reference event and duration weighted by its file's multiplicity, so
     the detections are matched once."""
-    order = {name: index for index, name in enumerate(sorted(gt.files))}
-    if weights.ndim != 2 or weights.shape[1] != len(gt.files):
-        raise InputError(f"bootstrap weights cover {weights.shape[-1]} files, the evaluation {len(gt.files)}")
+    from sedkit.metrics.bootstrap import weights_in_order
+
+    weights = weights_in_order(weights, gt.files)
     if not gt.classes:
         return np.zeros(weights.shape[0])
-    weights = weights[:, [order[name] for name in gt.files]]
     counts = [operating_point_counts(det, gt, dtc, gtc, cttc, per_file=True) for det in detections]
     n_classes = len(gt.classes)
     ref = gt.events
@@ -364,21 +350,37 @@ def psds_bootstrap_operating_points(gt: GroundTruth, detections: Sequence[Encode
         event_weight = w[ref.file]
         n_ref = np.bincount(ref.label, weights=event_weight, minlength=n_classes)
         ref_duration = np.bincount(ref.label, weights=event_weight * (ref.offset - ref.onset), minlength=n_classes)
-        tpr = np.zeros((n_classes, len(detections) + 1))
-        efpr = np.zeros_like(tpr)
-        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            for k, (tp, fp, ct) in enumerate(counts):
-                tpr[:, k] = (w @ tp) / n_ref
-                ct_rate = np.tensordot(w, ct, axes=1) * SECONDS_PER_HOUR / ref_duration[None, :]
-                np.fill_diagonal(ct_rate, np.nan)
-                cross = np.nanmean(ct_rate, axis=1) if n_classes > 1 else np.zeros(n_classes)
-                efpr[:, k] = (w @ fp) * SECONDS_PER_HOUR / float(w @ gt.durations) + alpha_ct * cross
-        present = n_ref > 0  # a class the resample does not draw has no TPR: left out, as psds_eval would
-        x, y = psd_roc_from_rates(tpr[present], efpr[present], alpha_st)
-        limit = float(x.max()) if max_efpr is None else float(max_efpr)
-        values[b] = area_up_to(x, y, limit) / limit if limit > 0 else math.nan
+        drawn = [(w @ tp, w @ fp, np.tensordot(w, ct, axes=1)) for tp, fp, ct in counts]
+        # a class the resample does not draw has no TPR: left out, as psds_eval would
+        values[b] = _psds_of_points(drawn, n_ref, ref_duration, float(w @ gt.durations), alpha_ct, alpha_st,
+                                    max_efpr, present=n_ref > 0)[0]
     return values
+
+
+def _psds_of_points(counts, n_ref: np.ndarray, ref_duration: np.ndarray, total_duration: float, alpha_ct: float,
+                    alpha_st: float, max_efpr: Optional[float], present: Optional[np.ndarray] = None):
+    """PSDS from each point's (TP, FP, CT) counts per class, as psds_eval: (value, eFPR grid, eTPR, the area's
+    limit, TPR and eFPR per (class, point) with the origin as last column, per point (FPR, CT rates) per hour).
+    ``present``: the classes the PSD-ROC averages over (default all)."""
+    n_classes = n_ref.shape[0]
+    per_hour = SECONDS_PER_HOUR / total_duration
+    tpr = np.zeros((n_classes, len(counts) + 1))  # the last column is the origin psds_eval adds
+    efpr = np.zeros_like(tpr)
+    rates = []
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # nanmean of a class without cross-trigger rates
+        for k, (tp, fp, ct) in enumerate(counts):
+            tpr[:, k] = tp / n_ref
+            ct_rate = ct * SECONDS_PER_HOUR / ref_duration[None, :]
+            np.fill_diagonal(ct_rate, np.nan)
+            cross = np.nanmean(ct_rate, axis=1) if n_classes > 1 else np.zeros(n_classes)
+            efpr[:, k] = fp * per_hour + alpha_ct * cross
+            rates.append((fp * per_hour, ct_rate))
+    keep = slice(None) if present is None else present
+    x, y = psd_roc_from_rates(tpr[keep], efpr[keep], alpha_st)
+    limit = float(x.max()) if max_efpr is None else float(max_efpr)
+    value = area_up_to(x, y, limit) / limit if limit > 0 else math.nan
+    return value, x, y, limit, tpr, efpr, rates
 
 
 def _number(value: float):

@@ -349,10 +349,9 @@ def psds_bootstrap(gt: GroundTruth, scores_dir: str | Path, weights: np.ndarray,
     """
     from tqdm import tqdm
 
-    order = {name: index for index, name in enumerate(sorted(gt.files))}
-    if weights.ndim != 2 or weights.shape[1] != len(gt.files):
-        raise InputError(f"bootstrap weights cover {weights.shape[-1]} files, the evaluation {len(gt.files)}")
-    weights = weights[:, [order[name] for name in gt.files]]  # -> the ground truth's file order
+    from sedkit.metrics.bootstrap import weights_in_order
+
+    weights = weights_in_order(weights, gt.files)  # -> the ground truth's file order
     start, end, file, scores = read_score_folder(scores_dir, gt, all_classes)
     deltas = class_statistics(start, end, file, scores, gt, dtc, gtc, cttc if alpha_ct > 0 else None, raw=True)
     n_classes = len(gt.classes)

@@ -168,11 +168,31 @@ def tagging_metrics(reference: np.ndarray, estimated: np.ndarray, files: Sequenc
     return result
 
 
-def add_ranking(result, reference: np.ndarray, scores: np.ndarray, weights: Optional[np.ndarray] = None) -> None:
+_RANKING = (("average_precision", average_precision), ("roc_auc", roc_auc))
+
+
+def _ranking(reference: np.ndarray, scores: np.ndarray, weights: Optional[np.ndarray] = None):
+    """{metric: (per-class values, their NaN-ignoring mean)} for AP and ROC AUC."""
+    out = {}
+    for key, function in _RANKING:
+        values = [function(scores[:, c], reference[:, c], weights) for c in range(scores.shape[1])]
+        finite = [v for v in values if not math.isnan(v)]
+        out[key] = (values, float(np.mean(finite)) if finite else math.nan)
+    return out
+
+
+def add_ranking(result, reference: np.ndarray, scores: np.ndarray) -> None:
     """Per-class AP and ROC AUC into ``result.per_class``, their NaN-ignoring means into ``result.macro``."""
-    for key, function in (("average_precision", average_precision), ("roc_auc", roc_auc)):
-        values = [function(scores[:, c], reference[:, c], weights) for c in range(len(result.classes))]
+    for key, (values, mean) in _ranking(reference, scores).items():
         for name, value in zip(result.classes, values):
             result.per_class[name][key] = value
-        finite = [v for v in values if not math.isnan(v)]
-        result.macro[key] = float(np.mean(finite)) if finite else math.nan
+        result.macro[key] = mean
+
+
+def ranking_bootstrap(reference: np.ndarray, scores: np.ndarray, files: Sequence[str], weights: np.ndarray):
+    """Mean AP and mean ROC AUC on each resample (``weights`` over the clips in sorted filename order),
+    summarized (:func:`sedkit.metrics.bootstrap.summarize`)."""
+    from sedkit.metrics.bootstrap import summarize, weights_in_order
+
+    means = [_ranking(reference, scores, row) for row in weights_in_order(weights, files)]
+    return {key: summarize(np.array([m[key][1] for m in means])) for key, _ in _RANKING}

@@ -31,11 +31,11 @@ def one(system: str, device: str, steps: int, warmup: int, attention: str) -> di
     import torch
 
     from sedkit.models.crnn import CRNN, CRNNConfig
-    from sedkit.training.mmt_da import SEDSystem, SystemConfig
+    from sedkit.training.mmt_da import SystemConfig, build_system
 
     torch.manual_seed(0)
     dev = torch.device(device)
-    model = SEDSystem(SystemConfig(name=system), lambda: CRNN(CRNNConfig(attention=attention))).to(dev)
+    model = build_system(SystemConfig(name=system), lambda: CRNN(CRNNConfig(attention=attention))).to(dev)
     model.train()
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
     kinds = ["strong"] * 6 + ["weak"] * 6 + ["unlabel"] * 12

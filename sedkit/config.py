@@ -163,11 +163,16 @@ def from_dict(cls: Type[T], data: Mapping[str, Any], where: str = "") -> T:
     """Build dataclass ``cls`` from ``data``, rejecting unknown keys and ill-typed values.
 
     Missing keys take the dataclass defaults. The dataclass's ``__post_init__`` runs afterwards and may
-    raise :class:`ConfigError` for cross-field checks.
+    raise :class:`ConfigError` for cross-field checks. A dataclass whose field types depend on a choice made
+    in the same mapping (``model:`` typed by ``model_name``, from the model registry) gives them with a static
+    method ``config_field_types(data) -> {field: type}``.
     """
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls!r} is not a dataclass")
     hints = typing.get_type_hints(cls)
+    chosen = getattr(cls, "config_field_types", None)
+    if chosen is not None:  # fields typed by a registry choice in the same mapping (model by model_name)
+        hints.update(chosen(data))
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     prefix = f"{where}." if where else ""
     unknown = [k for k in data if k not in fields]

@@ -15,7 +15,7 @@ import math
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -24,14 +24,32 @@ from sedkit.metrics.bootstrap import (DEFAULT_RESAMPLES, DEFAULT_SEED, ClipCount
                                       paired_difference, resample_weights, same_clips)
 
 __all__ = ["SystemResult", "collect_results", "results_markdown", "training_minutes", "write_results",
-           "validation_gain"]
+           "validation_gain", "run_folder", "scored_folder", "keep_scores"]
 
 SED_COLUMNS = (("event macro F1", "event", ("macro", "f1")), ("event micro F1", "event", ("micro", "f1")),
                ("segment macro F1", "segment", ("macro", "f1")), ("PSDS", "psds", ("psds",)))
 CLASSIFICATION_COLUMNS = (("clip error", "metrics", ("clip_error",)), ("group error", "metrics", ("group_error",)),
                           ("accuracy", "metrics", ("accuracy",)))
-KINDS = {"sed": (SED_COLUMNS, "decode_{set}", "event.json"),
-         "classification": (CLASSIFICATION_COLUMNS, "eval_{set}", "metrics.json")}
+# The run-folder naming, defined here only (recipes' stage 8 and utils/keep_scores.sh use it through the CLI):
+# EXP/<system>_seed<k>/ is a run; in it, the scored model's outputs on a set are decode_<set>/ (SED) or
+# eval_<set>/ (classification), with event.json / metrics.json once scored; decode_<set>_<network>/ holds
+# another network of the same run (its decode_*/model.yaml names it).
+RUN_FOLDER = "{system}_seed{seed}"
+SCORED_FOLDERS = {"sed": ("decode_{set}", "event.json"), "classification": ("eval_{set}", "metrics.json")}
+KINDS = {"sed": (SED_COLUMNS, *SCORED_FOLDERS["sed"]),
+         "classification": (CLASSIFICATION_COLUMNS, *SCORED_FOLDERS["classification"])}
+
+
+def run_folder(system: str, seed: int) -> str:
+    """The folder name of one run: ``<system>_seed<k>``."""
+    return RUN_FOLDER.format(system=system, seed=seed)
+
+
+def scored_folder(kind: str, scored_set: str, network: Optional[str] = None) -> str:
+    """The folder of a run's scores on ``scored_set``: ``decode_<set>`` (``_<network>`` for another network)
+    or ``eval_<set>``."""
+    name = SCORED_FOLDERS[kind][0].format(set=scored_set)
+    return f"{name}_{network}" if network else name
 
 
 @dataclass
@@ -85,7 +103,7 @@ def _peer_columns(exp_dir: Path, systems: Sequence[str], seeds: Sequence[int], f
     peers = 0
     for system in systems:
         for seed in seeds:
-            path = exp_dir / f"{system}_seed{seed}" / folder / "metrics.json"
+            path = exp_dir / run_folder(system, seed) / folder / "metrics.json"
             if path.exists():
                 peers = max(peers, len(json.loads(path.read_text()).get("peers", {}).get("accuracy", [])))
     if not peers:
@@ -106,7 +124,7 @@ def collect_results(exp_dir: str | Path, systems: Sequence[str], seeds: Sequence
         values = {name: [] for name, _, _ in columns}
         runs, found, minutes = [], [], []
         for seed in seeds:
-            run = Path(exp_dir) / f"{system}_seed{seed}" / folder.format(set=decode_set)
+            run = Path(exp_dir) / run_folder(system, seed) / folder.format(set=decode_set)
             if not (run / marker).exists():
                 continue
             found.append(seed)
@@ -144,8 +162,9 @@ def _sed_details(result: SystemResult, columns, decode_set: str) -> None:
         replicates = (psds.get("bootstrap") or {}).get("values")
         result.psds_replicates.append(None if replicates is None else np.asarray(replicates, dtype=np.float64))
         result.validation_gains.append(validation_gain(run.parent))
-        for other in sorted(run.parent.glob(f"decode_{decode_set}_*")):
-            network = other.name[len(f"decode_{decode_set}_"):]
+        prefix = scored_folder("sed", decode_set) + "_"
+        for other in sorted(run.parent.glob(f"{prefix}*")):
+            network = other.name[len(prefix):]
             if not (other / "event.json").exists():
                 continue
             scores = result.networks.setdefault(network, {name: [] for name, _, _ in columns})
@@ -349,3 +368,50 @@ def write_results(path: str | Path, results: List[SystemResult], paper: Dict[str
     with atomic_write(path) as handle:
         handle.write(text)
     return best.system
+
+
+def _scored_dirs(run: Path) -> List[Path]:
+    """The folders of ``run`` holding scores (decode_* with event.json, eval_* with metrics.json)."""
+    found = []
+    for template, marker in SCORED_FOLDERS.values():
+        prefix = template.split("{")[0]
+        found += [d for d in sorted(run.glob(f"{prefix}*")) if d.is_dir() and (d / marker).exists()]
+    return found
+
+
+def _other_network(scored: Path, siblings: Sequence[Path]) -> bool:
+    """Whether ``scored`` is another network's folder (``decode_<set>_<network>`` beside ``decode_<set>``),
+    not the scored model's."""
+    return any(scored.name.startswith(f"{other.name}_") for other in siblings if other != scored)
+
+
+def keep_scores(exp_dir: str | Path, dest: str | Path) -> Tuple[List[str], List[str]]:
+    """Copy what RESULTS.md is written from, for every scored run of ``exp_dir``, into ``dest`` in the same
+    layout (docs/recipes.md, "What results_mini keeps"): config.yaml, metrics.csv, every scored folder's JSON
+    and YAML files, and the plots (PNG) of the scored model's folders only; no checkpoints, features, frame
+    scores, logs, text tables or other networks' plots. Folders without scores are left out, scored folders
+    without a training run (an ensemble of other runs' checkpoints) are kept. Returns (kept runs, runs with a
+    config.yaml but no scores yet)."""
+    exp_dir, dest = Path(exp_dir), Path(dest)
+    if not exp_dir.is_dir():
+        raise InputError(f"{exp_dir}: no such experiment folder")
+    kept, unscored = [], []
+    for run in sorted(p for p in exp_dir.iterdir() if p.is_dir()):
+        scored = _scored_dirs(run)
+        if not scored:
+            if (run / "config.yaml").exists():
+                unscored.append(run.name)
+            continue
+        target = dest / run.name
+        target.mkdir(parents=True, exist_ok=True)
+        for name in ("config.yaml", "metrics.csv"):
+            if (run / name).exists():
+                shutil.copy2(run / name, target / name)
+        for folder in scored:
+            keep = {".json", ".yaml"} | (set() if _other_network(folder, scored) else {".png"})
+            (target / folder.name).mkdir(exist_ok=True)
+            for path in sorted(folder.iterdir()):
+                if path.is_file() and path.suffix in keep:
+                    shutil.copy2(path, target / folder.name / path.name)
+        kept.append(run.name)
+    return kept, unscored

@@ -1,9 +1,12 @@
-"""Prepare a classification corpus you already have: GTZAN, TUT Urban Acoustic Scenes 2018 (DCASE 2018 task 1),
-TAU Urban Acoustic Scenes 2020 3Class (DCASE 2020 task 1b), ESC-50. Writes OUT/wav.tsv (input of
-`sedkit features`) and OUT/{train,valid,test}.tsv (filename, label, group) with the papers' protocols (see
-docs/classification.md). The layout is checked first.
+"""Prepare a corpus you already have: DESED 2020 (DCASE 2020 task 4, SED), GTZAN, TUT Urban Acoustic Scenes 2018
+(DCASE 2018 task 1), TAU Urban Acoustic Scenes 2020 3Class (DCASE 2020 task 1b), ESC-50. The layout is checked
+first (one line naming what is missing, exit 2). desed writes OUT/<set>/ (train_synth, train_weak,
+train_unlabel, validation and the held-out validation_synth: audio link, strong.tsv or weak.tsv, durations.tsv)
+and OUT/classes.txt (docs/recipes.md); the others write OUT/wav.tsv (input of `sedkit features`) and
+OUT/{train,valid,test}.tsv (filename, label, group) with the papers' protocols (docs/classification.md).
 
 examples:
+  sedkit prepare-corpus desed /data/DESED data
   sedkit prepare-corpus gtzan /data/GTZAN data/gtzan
   sedkit prepare-corpus tut2018 /data/TUT-urban-acoustic-scenes-2018-development data/asc
   sedkit prepare-corpus tau2020_3class /data/TAU-urban-acoustic-scenes-2020-3class-development data/asc
@@ -15,7 +18,7 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("corpus", choices=("gtzan", "tut2018", "tau2020_3class", "esc50"))
+    parser.add_argument("corpus", choices=("desed", "gtzan", "tut2018", "tau2020_3class", "esc50"))
     parser.add_argument("root", metavar="ROOT", help="the corpus as distributed")
     parser.add_argument("output", metavar="OUT", help="folder for the tables")
     parser.add_argument("--seed", type=int, default=0, help="split seed (gtzan, tut2018, tau2020_3class)")
@@ -29,7 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from sedkit.data import corpora
 
-    if args.corpus == "gtzan":
+    if args.corpus == "desed":
+        counts = corpora.prepare_desed(args.root, args.output)
+    elif args.corpus == "gtzan":
         counts = corpora.prepare_gtzan(args.root, args.output, seed=args.seed)
     elif args.corpus == "tut2018":
         counts = corpora.prepare_tut2018(args.root, args.output, seed=args.seed, valid_share=args.valid_share)

@@ -61,3 +61,32 @@ def run(args: argparse.Namespace) -> int:
     print(open(args.out).read())
     print(f"{args.out}: {len(results)} systems; best {best}")
     return 0
+
+
+class keep:  # noqa: N801  (the `sedkit results keep` subcommand)
+    """Keep the scores of every scored run of EXP in DEST, in the same layout: config.yaml, metrics.csv, the
+    scores as JSON (and the YAML beside them) and the plots of the scored model, so that `sedkit results` (a
+    recipe's stage 8) can write RESULTS.md from runs made in several sittings or on several machines, and the
+    numbers can be committed next to it. No checkpoints, features, frame scores, logs, text tables or other
+    networks' plots (docs/recipes.md, "What results_mini keeps"). recipes/utils/keep_scores.sh calls this.
+
+    example:
+      sedkit results keep exp results_mini
+    """
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("exp", metavar="EXP", help="experiment folder of a recipe (EXP/<system>_seed<k>/...)")
+        parser.add_argument("dest", metavar="DEST", help="where to keep the scores (same layout)")
+
+    @staticmethod
+    def run(args: argparse.Namespace) -> int:
+        import sys
+
+        from sedkit.reporting import keep_scores
+
+        kept, unscored = keep_scores(args.exp, args.dest)
+        for name in unscored:
+            print(f"sedkit results keep: {args.exp.rstrip('/')}/{name}: not scored yet, left out", file=sys.stderr)
+        print(f"sedkit results keep: kept the scores of {len(kept)} runs of {args.exp} in {args.dest}", file=sys.stderr)
+        return 0

@@ -1,7 +1,12 @@
-"""Preparing classification corpora the user already has: GTZAN, TUT / TAU Urban Acoustic Scenes, ESC-50.
+"""Preparing corpora the user already has: DESED 2020 (SED), GTZAN, TUT / TAU Urban Acoustic Scenes, ESC-50.
+
+Every corpus is prepared here, as a library function (``sedkit prepare-corpus NAME ROOT OUT``), not in a
+recipe's ``local/``: Kaldi keeps corpus preparation in ``local/`` scripts, but a function is tested with the
+rest of sedkit (tests/data/test_corpora.py, on fake layouts) and serves every recipe and user script alike.
 
 Each ``prepare_*`` reads a corpus as distributed (nothing is downloaded), checks its layout first (one error
-naming what is missing) and writes into ``out``:
+naming what is missing) and writes into ``out``. :func:`prepare_desed` writes the SED recipe's sets (below);
+the classification corpora write:
 
 - ``wav.tsv``: ``filename  path  start_s  duration_s`` (start/duration empty for whole files), the input of
   ``sedkit features``;
@@ -22,6 +27,13 @@ Protocols:
   ``evaluation_setup/fold1_train.csv`` / ``fold1_evaluate.csv`` and 3 classes (indoor, outdoor,
   transportation); the same location-held-out validation. Where ``meta.csv`` has no ``identifier``, the
   location is read from the file name (``airport-barcelona-0-0-a.wav`` -> ``barcelona-0``), as dcase_util does.
+- **DESED 2020** (the MMT-DA paper's data, DCASE 2020 task 4): ``out/<set>/`` for train_synth (synthetic20
+  soundscapes, strong labels), train_weak, train_unlabel (unlabel_in_domain) and validation (strong labels,
+  the set results are reported on), each with an ``audio`` link to the corpus folder, ``strong.tsv`` or
+  ``weak.tsv``, and ``durations.tsv`` where the scorers need clip lengths; ``out/classes.txt`` the 10 classes.
+  validation_synth, the model-selection set, is every 10th synthetic20 soundscape (sorted by name), held out
+  of train_synth: DESED 2020 has no synthetic validation set, and selecting on the real validation set would
+  select on the set that is reported.
 - **ESC-50**: ``meta/esc50.csv``; ``test_fold`` (default 5) is the test set, ``valid_fold`` (default 4) the
   validation set, the other three folds train (run five times with each fold as test for the usual 5-fold
   protocol).
@@ -38,7 +50,8 @@ import numpy as np
 from sedkit.errors import InputError
 from sedkit.io import write_tsv
 
-__all__ = ["GTZAN_GENRES", "prepare_gtzan", "prepare_tut2018", "prepare_tau2020_3class", "prepare_esc50",
+__all__ = ["GTZAN_GENRES", "DESED_SETS", "prepare_desed",
+           "prepare_gtzan", "prepare_tut2018", "prepare_tau2020_3class", "prepare_esc50",
            "split_labeled"]
 
 GTZAN_GENRES = ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock"]
@@ -59,6 +72,67 @@ def _require(root: Path, paths: List[str], corpus: str) -> None:
     missing = [p for p in paths if not (root / p).exists()]
     if missing:
         raise InputError(f"{root}: not the {corpus} layout; missing {', '.join(missing)}")
+
+
+DESED_SETS = {  # set: (audio folder, label table, kind)
+    "train_synth": ("audio/train/synthetic20/soundscapes", "metadata/train/synthetic20/soundscapes.tsv", "strong"),
+    "train_weak": ("audio/train/weak", "metadata/train/weak.tsv", "weak"),
+    "train_unlabel": ("audio/train/unlabel_in_domain", None, None),
+    "validation": ("audio/validation", "metadata/validation/validation.tsv", "strong"),
+}
+
+
+def _link(folder: Path, target: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    link = folder / "audio"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(target)
+
+
+def _durations(folder: Path, audio: Path, names: List[str]) -> None:
+    import soundfile as sf
+
+    write_tsv(folder / "durations.tsv", ("filename", "duration"),
+              [(name, f"{sf.info(str(audio / name)).duration:.3f}") for name in names])
+
+
+def prepare_desed(root: str | Path, out: str | Path) -> Dict[str, int]:
+    """DESED 2020 as distributed (``root`` holds audio/ and metadata/) -> ``out/<set>/`` and
+    ``out/classes.txt``; returns the clips per set (validation_synth included)."""
+    from sedkit.data.soundbank import DESED_CLASSES
+    from sedkit.io import read_events, read_tsv, write_events
+
+    root, out = Path(root).resolve(), Path(out)
+    _require(root, [p for audio, table, _ in DESED_SETS.values() for p in (audio, table) if p], "DESED 2020")
+    counts: Dict[str, int] = {}
+    for name, (audio, table, kind) in DESED_SETS.items():
+        folder = out / name
+        _link(folder, root / audio)
+        if kind == "strong":
+            events = read_events(root / table)
+            rows = list(zip(events.filename, events.onset, events.offset, events.label))
+            files = list(events.files)
+            if name == "train_synth":  # every 10th soundscape: the synthetic model-selection set
+                held_out = set(sorted(events.files)[::10])
+                _link(out / "validation_synth", root / audio)
+                write_events(out / "validation_synth" / "strong.tsv", [r for r in rows if r[0] in held_out],
+                             empty_files=sorted(held_out))
+                _durations(out / "validation_synth", root / audio, sorted(held_out))
+                counts["validation_synth"] = len(held_out)
+                rows = [r for r in rows if r[0] not in held_out]
+                files = [f for f in files if f not in held_out]
+            write_events(folder / "strong.tsv", rows, empty_files=files)
+        elif kind == "weak":
+            rows = read_tsv(root / table, ("filename", "event_labels"))
+            write_tsv(folder / "weak.tsv", ("filename", "event_labels"),
+                      [(r["filename"], r["event_labels"]) for r in rows])
+        clips = sorted(p.name for p in (root / audio).iterdir() if p.suffix.lower() in (".wav", ".flac", ".ogg"))
+        if name == "validation":  # the scorers need each clip's length
+            _durations(folder, root / audio, clips)
+        counts[name] = len(clips) - (counts.get("validation_synth", 0) if name == "train_synth" else 0)
+    (out / "classes.txt").write_text("".join(f"{c}\n" for c in DESED_CLASSES))
+    return counts
 
 
 def prepare_gtzan(root: str | Path, out: str | Path, seed: int = 0, clip_samples: int = 65536,

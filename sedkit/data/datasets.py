@@ -19,7 +19,7 @@ import numpy as np
 from sedkit.data.soundbank import DESED_CLASSES
 from sedkit.errors import InputError
 
-__all__ = ["DataConfig", "FeatureSubset", "SEDTrainData", "load_feature_matrix"]
+__all__ = ["DataConfig", "FeatureSubset", "SEDTrainData", "load_feature_matrix", "ClipTable"]
 
 
 
@@ -98,6 +98,28 @@ class FeatureSubset:
         """Hold every clip in memory (normalised with ``stats`` when given): batches then read no file."""
         matrices = np.stack([load_feature_matrix(path, self.frames) for path in self.paths])
         self.cache = stats.normalise(matrices).astype(np.float32) if stats is not None else matrices
+
+
+class ClipTable:
+    """A classification table (``filename  label [group]``) over a feature folder: the clips' labels, groups
+    (a clip is its own group without a ``group`` column) and matrices (whole, or cut / padded to ``frames``)."""
+
+    def __init__(self, features: str | Path, labels: str | Path, frames: Optional[int], need_label: bool = True):
+        from sedkit.io import read_tsv
+
+        rows = read_tsv(labels, ("filename", "label") if need_label else ("filename",))
+        if not rows:
+            raise InputError(f"{labels}: no rows")
+        self.labels = [row.get("label", "") for row in rows]
+        self.groups = [row.get("group") or row["filename"] for row in rows]
+        self.subset = FeatureSubset(Path(labels).stem, features, frames or 10 ** 9, [row["filename"] for row in rows])
+        self.frames = frames
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def matrix(self, index: int) -> np.ndarray:
+        return np.load(self.subset.paths[index]) if self.frames is None else self.subset.matrix(index)
 
 
 class SEDTrainData:

@@ -29,6 +29,11 @@ def get(name: str) -> Tuple[Type, Type]:
     return _MODELS[name]
 
 
+def model_config_types(name: str) -> type:
+    """The config dataclass of the model registered under ``name`` (the type of an experiment's ``model:``)."""
+    return get(name)[1]
+
+
 def count_parameters(module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 

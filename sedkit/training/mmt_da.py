@@ -1,4 +1,10 @@
-"""The SED training systems of the MMT-DA paper (Table 1 and 2) as one configurable module.
+"""The SED training systems of the MMT-DA paper (Tables 1 and 2), registered by name (``system.name``).
+
+A system is a :class:`SEDSystem` subclass (its networks and its loss terms) plus :class:`SystemTraits`,
+registered with :func:`register_system`; the SED task builds whichever ``system.name`` names
+(:func:`build_system`) and names none itself. The single-student systems share :class:`SingleStudent`, whose
+traits say what they hold; MMT-DA is :class:`MMTDA`. A new system is one registration (traits, and a class
+where its loss is new) plus one config.
 
 | ``system.name`` | networks | loss per batch |
 |---|---|---|
@@ -36,32 +42,48 @@ from torch import nn
 from sedkit.models.grl import DomainClassifier
 from sedkit.training.mean_teacher import consistency_loss, ema_update, make_teacher, sigmoid_rampup
 
-__all__ = ["SystemConfig", "SEDSystem", "SYSTEMS"]
+__all__ = ["SystemConfig", "SEDSystem", "SingleStudent", "MMTDA", "SystemTraits", "register_system", "build_system",
+           "system_names", "system_entry"]
 
 
 
 @dataclass(frozen=True)
-class _Traits:
-    """What a single-student system is made of: an EMA teacher, a domain classifier (GRL) on the student,
-    synthetic clips in the student's batches, and the network it is scored on. ``None``: set by
-    ``system.student_grl`` (fixed_teacher). MMT-DA's two pairs are built apart."""
+class SystemTraits:
+    """What a system is made of: an EMA teacher, a domain classifier (GRL) on the student, synthetic clips in
+    the student's batches, a frozen pretrained teacher, and the network it is scored on. ``None``: set by
+    ``system.student_grl`` (fixed_teacher)."""
 
     ema_teacher: bool
     grl: Optional[bool]
     synthetic: Optional[bool]
     evaluated: str
+    fixed_teacher: bool = False
 
 
-TRAITS: Dict[str, _Traits] = {
-    "mt_real": _Traits(ema_teacher=True, grl=False, synthetic=False, evaluated="teacher"),
-    "mt_total": _Traits(ema_teacher=True, grl=False, synthetic=True, evaluated="teacher"),
-    "da": _Traits(ema_teacher=False, grl=True, synthetic=True, evaluated="student"),
-    "mt_da": _Traits(ema_teacher=True, grl=True, synthetic=True, evaluated="teacher"),
-    "mmt_da": _Traits(ema_teacher=True, grl=True, synthetic=True, evaluated="da_teacher"),
-    "fixed_teacher": _Traits(ema_teacher=False, grl=None, synthetic=None, evaluated="student"),
-    "supervised": _Traits(ema_teacher=False, grl=False, synthetic=True, evaluated="student"),
-}
-SYSTEMS = tuple(TRAITS)
+_REGISTRY: Dict[str, Tuple[type, SystemTraits]] = {}
+
+
+def register_system(name: str, traits: SystemTraits, system_class: Optional[type] = None):
+    """Register a system: ``name`` (``system.name``), its traits, and the class computing its losses (default
+    :class:`SingleStudent`: one student as the traits say). Usable as a class decorator
+    (``@register_system("x", traits)``) or called with the class."""
+    def wrap(cls):
+        _REGISTRY[name] = (cls, traits)
+        return cls
+    return wrap(system_class) if system_class is not None else wrap
+
+
+def system_names() -> List[str]:
+    return sorted(_REGISTRY)
+
+
+def system_entry(name: str) -> Tuple[type, SystemTraits]:
+    """(class, traits) of the system registered under ``name``."""
+    if name not in _REGISTRY:
+        from sedkit.errors import InputError
+
+        raise InputError(f"system.name: unknown system {name!r}; known: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]
 
 
 @dataclass
@@ -88,7 +110,7 @@ class SystemConfig:
             mmt_da as the paper reports, teacher for mt_*, student for da and fixed_teacher).
     """
 
-    name: Literal[SYSTEMS] = "mmt_da"
+    name: str = "mmt_da"
     w_d: float = 0.05
     grl_weight: float = 1.0
     grl_schedule: Literal["constant", "ganin"] = "constant"
@@ -103,20 +125,32 @@ class SystemConfig:
     student_grl: bool = True
     evaluate: Optional[str] = None
 
+    def __post_init__(self):
+        system_entry(self.name)  # a registered system
+
+    @property
+    def traits(self) -> SystemTraits:
+        return system_entry(self.name)[1]
+
     @property
     def evaluated_network(self) -> str:
-        return self.evaluate or TRAITS[self.name].evaluated
+        return self.evaluate or self.traits.evaluated
 
     @property
     def uses_grl(self) -> bool:
-        grl = TRAITS[self.name].grl
+        grl = self.traits.grl
         return self.student_grl if grl is None else grl
 
     @property
     def sees_synthetic(self) -> bool:
         """Whether the student's batches include synthetic clips (its L_S term)."""
-        synthetic = TRAITS[self.name].synthetic
+        synthetic = self.traits.synthetic
         return self.student_grl if synthetic is None else synthetic
+
+    @property
+    def needs_teacher(self) -> bool:
+        """Whether the system is taught by a frozen pretrained network (``teacher_checkpoint``)."""
+        return self.traits.fixed_teacher
 
 
 def _masked_bce(probs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -126,50 +160,54 @@ def _masked_bce(probs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) 
 
 
 class SEDSystem(nn.Module):
-    """All networks of one system and the computation of its losses on a batch."""
+    """All networks of one system and the computation of its losses on a batch: the shared parts. A system is
+    a subclass that builds its networks (:meth:`build`) and computes its loss terms (:meth:`losses`), registered
+    by :func:`register_system`; :func:`build_system` makes the one ``system.name`` names."""
+
+    teachers_in_eval = ("teacher", "da_teacher", "ssl_teacher", "fixed_teacher")
 
     def __init__(self, config: SystemConfig, build_network, teacher: Optional[nn.Module] = None):
         super().__init__()
         self.config = config
-        nets = nn.ModuleDict()
-        name = config.name
-        if name == "mmt_da":
-            nets["da_student"], nets["ssl_student"] = build_network(), build_network()
-            nets["da_teacher"] = make_teacher(nets["da_student"])
-            nets["ssl_teacher"] = make_teacher(nets["ssl_student"])
-        else:
-            nets["student"] = build_network()
-            if TRAITS[name].ema_teacher:
-                nets["teacher"] = make_teacher(nets["student"])
+        self.nets = nn.ModuleDict()
+        self.build(build_network)
         if config.uses_grl:
-            student = nets["da_student"] if name == "mmt_da" else nets["student"]
-            nets["domain"] = DomainClassifier(student.domain_feature_dim, student.config.domain_hidden,
-                                              student.config.domain_dropout)
-        if name == "fixed_teacher":
+            student = self.nets[self.domain_student]
+            self.nets["domain"] = DomainClassifier(student.domain_feature_dim, student.config.domain_hidden,
+                                                   student.config.domain_dropout)
+        if config.needs_teacher:
             if teacher is None:
-                raise ValueError("fixed_teacher needs a pretrained teacher network")
-            nets["fixed_teacher"] = teacher
+                raise ValueError(f"{config.name} needs a pretrained teacher network")
+            self.nets["fixed_teacher"] = teacher
             for parameter in teacher.parameters():
                 parameter.requires_grad_(False)
-        self.nets = nets
-        if config.evaluated_network not in nets:
+        if config.evaluated_network not in self.nets:
             from sedkit.errors import InputError
 
             raise InputError(f"system.evaluate: {config.name} has no network {config.evaluated_network!r}; "
-                             f"it has {', '.join(n for n in nets if n != 'domain')}")
+                             f"it has {', '.join(n for n in self.nets if n != 'domain')}")
+
+    domain_student = "student"  # the network the domain classifier reads (GRL)
+
+    def build(self, build_network) -> None:
+        """Add the system's networks to ``self.nets`` (``build_network()`` makes one)."""
+        raise NotImplementedError
 
     @property
     def ema_pairs(self) -> List[Tuple[str, str]]:
-        if self.config.name == "mmt_da":
-            return [("da_teacher", "da_student"), ("ssl_teacher", "ssl_student")]
-        return [("teacher", "student")] if "teacher" in self.nets else []
+        """(teacher, student) names of the EMA pairs, updated after every optimiser step."""
+        return []
+
+    def losses(self, batch: Dict[str, torch.Tensor], epoch: float, progress: float) -> Dict[str, torch.Tensor]:
+        """Named loss terms and ``loss`` (their weighted total) for one batch."""
+        raise NotImplementedError
 
     def evaluated(self) -> nn.Module:
         return self.nets[self.config.evaluated_network]
 
     def train(self, mode: bool = True):
         super().train(mode)
-        for name in ("teacher", "da_teacher", "ssl_teacher", "fixed_teacher"):
+        for name in self.teachers_in_eval:
             if name in self.nets:
                 self.nets[name].eval()
         return self
@@ -206,39 +244,33 @@ class SEDSystem(nn.Module):
         logits = self.nets["domain"](out["domain_features"], grl)
         return F.binary_cross_entropy_with_logits(logits, batch["is_synthetic"].float())
 
+    def _consistency_rows(self, batch) -> torch.Tensor:
+        """The real clips without strong labels that the consistency terms use (``consistency_on``)."""
+        x_u = batch["is_unlabel"] | (batch["is_weak"] & (self.config.consistency_on == "real_unlabeled"))
+        return x_u & ~batch["is_synthetic"]
+
+
+class SingleStudent(SEDSystem):
+    """One student, with what the traits give it: an EMA teacher, the GRL, synthetic clips, a frozen
+    teacher (mt_real, mt_total, da, mt_da, fixed_teacher, supervised)."""
+
+    def build(self, build_network) -> None:
+        self.nets["student"] = build_network()
+        if self.config.traits.ema_teacher:
+            self.nets["teacher"] = make_teacher(self.nets["student"])
+
+    @property
+    def ema_pairs(self) -> List[Tuple[str, str]]:
+        return [("teacher", "student")] if "teacher" in self.nets else []
+
     def losses(self, batch: Dict[str, torch.Tensor], epoch: float, progress: float) -> Dict[str, torch.Tensor]:
-        """Named loss terms and ``loss`` (their weighted total) for one batch."""
         c = self.config
         w, grl = self.weights(epoch, progress)
-        x = batch["x"]
-        real = ~batch["is_synthetic"]
-        x_u = batch["is_unlabel"] | (batch["is_weak"] & (c.consistency_on == "real_unlabeled"))
-        x_u = x_u & real
+        x, x_u = batch["x"], self._consistency_rows(batch)
         terms: Dict[str, torch.Tensor] = {}
         zero = x.new_zeros(())
-        if c.name == "mmt_da":
-            da_out = self.nets["da_student"](x)
-            real_rows = torch.nonzero(real).squeeze(1)
-            ssl_out = self.nets["ssl_student"](x[real_rows])
-            terms["da_L_S"], terms["da_L_W"] = self._supervised(da_out, batch)
-            terms["da_L_D"] = self._domain(da_out, batch, grl)
-            terms["ssl_L_W"] = self._supervised(ssl_out, batch, real_rows)[1]
-            if bool(x_u.any()):
-                u_rows = torch.nonzero(x_u).squeeze(1)
-                u_in_real = x_u[real_rows]
-                da_teacher = self._teacher_targets("da_teacher", x[u_rows])
-                ssl_teacher = self._teacher_targets("ssl_teacher", x[u_rows])
-                terms["L_MMT"] = self._consistency({k: ssl_out[k][u_in_real] for k in ("frame", "clip")}, da_teacher)
-                terms["L_MMT'"] = self._consistency({k: da_out[k][u_rows] for k in ("frame", "clip")}, ssl_teacher)
-            else:
-                terms["L_MMT"] = terms["L_MMT'"] = zero
-            ssl_total = terms["ssl_L_W"] + w * terms["L_MMT"]  # Eq. 6
-            da_total = terms["da_L_S"] + terms["da_L_W"] + c.w_d * terms["da_L_D"] + w * terms["L_MMT'"]  # Eq. 7
-            terms["loss"] = ssl_total + da_total
-            return terms
-
         sees_synthetic = c.sees_synthetic
-        rows = None if sees_synthetic else torch.nonzero(real).squeeze(1)
+        rows = None if sees_synthetic else torch.nonzero(~batch["is_synthetic"]).squeeze(1)
         out = self.nets["student"](x if rows is None else x[rows])
         terms["L_S"], terms["L_W"] = self._supervised(out, batch, rows)
         total = terms["L_W"] + (terms["L_S"] if sees_synthetic else zero)
@@ -257,3 +289,65 @@ class SEDSystem(nn.Module):
             total = total + w * terms["L_consist"]
         terms["loss"] = total
         return terms
+
+
+class MMTDA(SEDSystem):
+    """Mutual mean teaching (Eqs. 4-7): a DA pair (student and EMA teacher, GRL, synthetic and real clips) and
+    an SSL pair (real clips only), each student taught by the other pair's teacher."""
+
+    domain_student = "da_student"
+
+    def build(self, build_network) -> None:
+        self.nets["da_student"], self.nets["ssl_student"] = build_network(), build_network()
+        self.nets["da_teacher"] = make_teacher(self.nets["da_student"])
+        self.nets["ssl_teacher"] = make_teacher(self.nets["ssl_student"])
+
+    @property
+    def ema_pairs(self) -> List[Tuple[str, str]]:
+        return [("da_teacher", "da_student"), ("ssl_teacher", "ssl_student")]
+
+    def losses(self, batch: Dict[str, torch.Tensor], epoch: float, progress: float) -> Dict[str, torch.Tensor]:
+        c = self.config
+        w, grl = self.weights(epoch, progress)
+        x, x_u = batch["x"], self._consistency_rows(batch)
+        real = ~batch["is_synthetic"]
+        terms: Dict[str, torch.Tensor] = {}
+        zero = x.new_zeros(())
+        da_out = self.nets["da_student"](x)
+        real_rows = torch.nonzero(real).squeeze(1)
+        ssl_out = self.nets["ssl_student"](x[real_rows])
+        terms["da_L_S"], terms["da_L_W"] = self._supervised(da_out, batch)
+        terms["da_L_D"] = self._domain(da_out, batch, grl)
+        terms["ssl_L_W"] = self._supervised(ssl_out, batch, real_rows)[1]
+        if bool(x_u.any()):
+            u_rows = torch.nonzero(x_u).squeeze(1)
+            u_in_real = x_u[real_rows]
+            da_teacher = self._teacher_targets("da_teacher", x[u_rows])
+            ssl_teacher = self._teacher_targets("ssl_teacher", x[u_rows])
+            terms["L_MMT"] = self._consistency({k: ssl_out[k][u_in_real] for k in ("frame", "clip")}, da_teacher)
+            terms["L_MMT'"] = self._consistency({k: da_out[k][u_rows] for k in ("frame", "clip")}, ssl_teacher)
+        else:
+            terms["L_MMT"] = terms["L_MMT'"] = zero
+        ssl_total = terms["ssl_L_W"] + w * terms["L_MMT"]  # Eq. 6
+        da_total = terms["da_L_S"] + terms["da_L_W"] + c.w_d * terms["da_L_D"] + w * terms["L_MMT'"]  # Eq. 7
+        terms["loss"] = ssl_total + da_total
+        return terms
+
+
+def build_system(config: SystemConfig, build_network, teacher: Optional[nn.Module] = None) -> SEDSystem:
+    """The system ``config.name`` with its networks (``build_network()`` makes one; ``teacher``: the frozen
+    pretrained network of a system that needs one)."""
+    return system_entry(config.name)[0](config, build_network, teacher)
+
+
+for _name, _traits in {
+    "mt_real": SystemTraits(ema_teacher=True, grl=False, synthetic=False, evaluated="teacher"),
+    "mt_total": SystemTraits(ema_teacher=True, grl=False, synthetic=True, evaluated="teacher"),
+    "da": SystemTraits(ema_teacher=False, grl=True, synthetic=True, evaluated="student"),
+    "mt_da": SystemTraits(ema_teacher=True, grl=True, synthetic=True, evaluated="teacher"),
+    "fixed_teacher": SystemTraits(ema_teacher=False, grl=None, synthetic=None, evaluated="student",
+                                  fixed_teacher=True),
+    "supervised": SystemTraits(ema_teacher=False, grl=False, synthetic=True, evaluated="student"),
+}.items():
+    register_system(_name, _traits, SingleStudent)
+register_system("mmt_da", SystemTraits(ema_teacher=True, grl=True, synthetic=True, evaluated="da_teacher"), MMTDA)

@@ -12,7 +12,7 @@ import math
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Literal, Optional
+from typing import Any, Dict, List, Literal, Optional
 
 import numpy as np
 import torch
@@ -22,11 +22,13 @@ from sedkit.data.augment import AugmentConfig
 from sedkit.data.datasets import DataConfig, FeatureSubset, SEDTrainData
 from sedkit.data.encoder import LabelEncoder, pooled_frames
 from sedkit.errors import InputError
-from sedkit.models.crnn import CRNN, CRNNConfig
+from sedkit.models.crnn import CRNNConfig
+from sedkit.models.registry import get as get_model
+from sedkit.models.registry import model_config_types
 from sedkit.postprocess.decode import PostprocessConfig
 from sedkit.training.checkpoint import (checkpoint_statistics, feature_config, network_weights, read_checkpoint,
                                        run_statistics)
-from sedkit.training.mmt_da import SEDSystem, SystemConfig
+from sedkit.training.mmt_da import SystemConfig, build_system
 from sedkit.training.trainer import OptimConfig, RunConfig
 
 __all__ = ["SEDExperimentConfig", "SEDTask", "load_sed_network", "predict_frame_probs", "checkpoint_networks"]
@@ -35,14 +37,31 @@ __all__ = ["SEDExperimentConfig", "SEDTask", "load_sed_network", "predict_frame_
 @dataclass
 class SEDExperimentConfig:
     task: Literal["sed"] = "sed"
-    model_name: Literal["crnn"] = "crnn"
+    model_name: str = "crnn"  # a registered SED network (sedkit.models.registry): outputs frame, clip and
+    #                           domain_features, and has domain_feature_dim
     data: DataConfig = field(default_factory=DataConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
-    model: CRNNConfig = field(default_factory=CRNNConfig)
+    model: Any = field(default_factory=CRNNConfig)  # the config class of model_name
     system: SystemConfig = field(default_factory=SystemConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     run: RunConfig = field(default_factory=RunConfig)
     postprocess: PostprocessConfig = field(default_factory=PostprocessConfig)
+
+    @staticmethod
+    def config_field_types(data: dict) -> dict:
+        """``model`` is typed by ``model_name`` (the registry's config class; for :func:`sedkit.config.from_dict`)."""
+        return {"model": model_config_types(data.get("model_name", "crnn"))}
+
+    def __post_init__(self):
+        cls = model_config_types(self.model_name)
+        if not isinstance(self.model, cls):
+            from sedkit.config import from_dict
+
+            self.model = from_dict(cls, self.model if isinstance(self.model, dict) else {}, where="model")
+
+    def build_network(self):
+        """A new network of ``model_name`` with ``model``."""
+        return get_model(self.model_name)[0](self.model)
 
 
 def predict_frame_probs(network: torch.nn.Module, matrices, device: torch.device,
@@ -91,12 +110,12 @@ class SEDTask:
         self.n_out = pooled_frames(d.clip_frames, time_pools)
         self.encoder = LabelEncoder(d.classes, config.model.time_pooling_factor * self.features.frame_hop_s)
         teacher = None
-        if config.system.name == "fixed_teacher":
+        if config.system.needs_teacher:
             if not config.system.teacher_checkpoint:
-                raise InputError("system.teacher_checkpoint is required for fixed_teacher")
+                raise InputError(f"system.teacher_checkpoint is required for {config.system.name}")
             teacher = load_sed_network(config.system.teacher_checkpoint, config.system.teacher_network)[0]
         torch.manual_seed(config.run.seed)  # the initial weights depend on the seed only
-        self.system = SEDSystem(config.system, lambda: CRNN(config.model), teacher)
+        self.system = build_system(config.system, config.build_network, teacher)
         self.data = SEDTrainData(d, self.encoder, self.n_out, self.stats, config.run.seed, config.augment,
                                  self.features.frame_hop_s)
         median_source = d.median_labels or d.synth_labels
@@ -195,7 +214,7 @@ def load_sed_network(checkpoint: str | Path, network: Optional[str] = None):
     config = from_dict(SEDExperimentConfig, state["config"])
     name = network or state.get("extra", {}).get("evaluated_network") or config.system.evaluated_network
     weights = network_weights(state, f"nets.{name}.", path)
-    net = CRNN(config.model)
+    net = config.build_network()
     net.load_state_dict(weights)
     net.eval()
     return net, state

@@ -98,3 +98,65 @@ def test_esc50_folds(tmp_path):
     (root / "audio" / "1-0-A-0.wav").unlink()
     with pytest.raises(InputError, match="1-0-A-0.wav: missing"):
         prepare_esc50(root, tmp_path / "out")
+
+
+def test_desed_sets_and_synthetic_model_selection_set(tmp_path):
+    """DESED 2020 as distributed -> the SED recipe's sets; every 10th synthetic soundscape (sorted) is held out
+    of train_synth as validation_synth, with its labels and durations."""
+    from sedkit.data.corpora import prepare_desed
+    from sedkit.data.soundbank import DESED_CLASSES
+    from sedkit.io import read_events
+
+    root = tmp_path / "DESED"
+    synth = [f"synth_{k:02d}.wav" for k in range(12)]
+    for name in synth:
+        _wav(root / "audio/train/synthetic20/soundscapes" / name, 1.0, 16000)
+    for folder, n in (("weak", 2), ("unlabel_in_domain", 3)):
+        for k in range(n):
+            _wav(root / f"audio/train/{folder}/{folder}_{k}.wav", 1.0, 16000)
+    _wav(root / "audio/validation/val_0.wav", 2.5, 16000)
+    _wav(root / "audio/validation/val_1.wav", 10.0, 16000)
+    (root / "metadata/train/synthetic20").mkdir(parents=True)
+    (root / "metadata/validation").mkdir(parents=True)
+    (root / "metadata/train/synthetic20/soundscapes.tsv").write_text(
+        "filename\tonset\toffset\tevent_label\n" + "".join(f"{n}\t0.1\t0.5\tDog\n" for n in synth))
+    (root / "metadata/train/weak.tsv").write_text("filename\tevent_labels\nweak_0.wav\tCat\nweak_1.wav\tDog,Cat\n")
+    (root / "metadata/validation/validation.tsv").write_text(
+        "filename\tonset\toffset\tevent_label\nval_0.wav\t0.0\t1.0\tSpeech\nval_1.wav\t\t\t\n")
+    with pytest.raises(InputError, match="not the DESED 2020 layout; missing audio/train/weak"):
+        import shutil
+
+        broken = tmp_path / "broken"
+        shutil.copytree(root, broken)
+        shutil.rmtree(broken / "audio/train/weak")
+        prepare_desed(broken, tmp_path / "no")
+    assert not (tmp_path / "no").exists()  # nothing written
+
+    out = tmp_path / "data"
+    counts = prepare_desed(root, out)
+    assert counts == {"validation_synth": 2, "train_synth": 10, "train_weak": 2, "train_unlabel": 3, "validation": 2}
+    held = read_events(out / "validation_synth/strong.tsv")
+    assert held.files == ["synth_00.wav", "synth_10.wav"]  # every 10th, sorted by name
+    assert set(read_events(out / "train_synth/strong.tsv").files) == set(synth) - set(held.files)
+    durations = read_tsv(out / "validation/durations.tsv", ("filename", "duration"))
+    assert [(r["filename"], r["duration"]) for r in durations] == [("val_0.wav", "2.500"), ("val_1.wav", "10.000")]
+    assert read_events(out / "validation/strong.tsv").files == ["val_0.wav", "val_1.wav"]  # the empty clip kept
+    assert (out / "train_weak/audio").resolve() == (root / "audio/train/weak").resolve()
+    assert (out / "classes.txt").read_text().split() == DESED_CLASSES
+
+
+def test_split_labeled_command_keeps_groups_whole(tmp_path, capsys):
+    from sedkit.cli.main import main
+
+    rows = "".join(f"c{k}.wav\t{'ab'[k % 2]}\tg{k // 4}{'ab'[k % 2]}\n" for k in range(16))
+    (tmp_path / "train.tsv").write_text("filename\tlabel\tgroup\n" + rows)
+    assert main(["split-labeled", str(tmp_path / "train.tsv"), str(tmp_path / "l.tsv"), str(tmp_path / "u.tsv")]) == 0
+    labeled = read_tsv(tmp_path / "l.tsv", ("filename", "label", "group"))
+    unlabeled = read_tsv(tmp_path / "u.tsv", ("filename", "label", "group"))
+    # 4 groups of 2 clips per class: 2 groups of each class labelled, no group split
+    assert len(labeled) == len(unlabeled) == 8
+    assert not ({r["group"] for r in labeled} & {r["group"] for r in unlabeled})
+    assert sorted(r["label"] for r in labeled) == ["a"] * 4 + ["b"] * 4
+    assert main(["split-labeled", str(tmp_path / "train.tsv"), str(tmp_path / "l.tsv"), str(tmp_path / "u.tsv"),
+                 "--share", "1.5"]) == 2
+    assert "--share must be in (0, 1)" in capsys.readouterr().err

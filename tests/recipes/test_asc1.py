@@ -18,13 +18,15 @@ def test_confs_load_strictly():
 
 
 def _parameters(configs) -> int:
-    from sedkit.config import from_dict, load_config
+    import dataclasses
+
+    from sedkit.config import load_config
     from sedkit.models.registry import get
     from sedkit.training.classification import ClassificationExperimentConfig
 
     config = load_config(ClassificationExperimentConfig, configs)
-    model_class, model_config_class = get(config.model_name)
-    net = model_class(from_dict(model_config_class, {**config.model, "n_classes": 10}))
+    model_class, _ = get(config.model_name)
+    net = model_class(dataclasses.replace(config.model, n_classes=10))
     return sum(p.numel() for p in net.parameters())
 
 

@@ -1,10 +1,13 @@
 """recipes/utils/keep_scores.sh: the small outputs of scored runs, in the same layout; no checkpoints."""
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 from sedkit.reporting import collect_results
 
 SCRIPT = Path(__file__).resolve().parents[2] / "recipes" / "utils" / "keep_scores.sh"
+ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # sedkit
 
 
 def test_keeps_scored_runs_without_checkpoints(tmp_path):
@@ -32,7 +35,8 @@ def test_keeps_scored_runs_without_checkpoints(tmp_path):
     ensemble.mkdir(parents=True)
     (ensemble / "metrics.json").write_text('{"accuracy": 0.5}')
     (exp / "notes").mkdir()  # neither a run nor scored: skipped silently
-    result = subprocess.run(["bash", str(SCRIPT), str(exp), str(tmp_path / "kept")], capture_output=True, text=True)
+    result = subprocess.run(["bash", str(SCRIPT), str(exp), str(tmp_path / "kept")], capture_output=True, text=True,
+                            env=ENV)
     assert result.returncode == 0, result.stderr
     assert "da_seed2: not scored yet, left out" in result.stderr and "kept the scores of 2 runs" in result.stderr
     assert (tmp_path / "kept" / "ensemble_seed0" / "eval_test" / "metrics.json").exists()
@@ -52,5 +56,6 @@ def test_keeps_scored_runs_without_checkpoints(tmp_path):
 
 def test_missing_experiment_folder(tmp_path):
     result = subprocess.run(["bash", str(SCRIPT), str(tmp_path / "nope"), str(tmp_path / "kept")],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env=ENV)
     assert result.returncode == 2 and "no such experiment folder" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "kept").exists()

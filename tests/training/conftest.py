@@ -1,4 +1,5 @@
-"""A tiny SED corpus in feature form: tone/noise bursts, log-mel at 16 bands, all four subsets."""
+"""Training fixtures: a tiny SED corpus in feature form (tone/noise bursts, log-mel at 16 bands, all four
+subsets) and a tiny generated classification corpus."""
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,39 @@ def tiny_config(root: Path, **sections):
     for section, values in sections.items():
         config[section] = {**config.get(section, {}), **values}
     return from_dict(SEDExperimentConfig, config)
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory):
+    """A tiny generated classification corpus (train and valid tables, log-mel folders feats_train / feats_valid)."""
+    from sedkit.data.mini_corpus import make_mini_classification_corpus
+    from sedkit.features.extract import extract_features, list_audio
+    from sedkit.features.logmel import LogMelConfig
+    from sedkit.io import read_tsv, write_tsv
+
+    root = tmp_path_factory.mktemp("cls")
+    counts = make_mini_classification_corpus(root, scale=0.07, progress=False)
+    assert counts["train"] > 0 and counts["valid"] > 0
+    config = LogMelConfig(n_fft=1024, win_length=1024, hop_length=512, n_mels=32)
+    for split in ("train", "valid"):
+        rows = read_tsv(root / f"{split}.tsv", ("filename", "label", "group"))
+        assert all(r["group"] and r["label"] in r["group"] for r in rows)
+        write_tsv(root / f"{split}.wav.tsv", ("filename", "path"), [(r["filename"],
+                                                                     f"audio/{r['filename']}") for r in rows])
+        extract_features(list_audio(root / f"{split}.wav.tsv"), root / f"feats_{split}", config, progress=False)
+    return root
+
+
+def classification_config(root, criterion, **run):
+    """A classification config on the ``corpus`` fixture with ``criterion`` (its section as a dict)."""
+    from sedkit.training.classification import ClassificationExperimentConfig
+
+    return from_dict(ClassificationExperimentConfig, {
+        "model": {"channels": [8, 16], "hidden": 16},
+        "data": {"train_features": str(root / "feats_train"), "train_labels": str(root / "train.tsv"),
+                 "valid_features": str(root / "feats_valid"), "valid_labels": str(root / "valid.tsv"),
+                 "batch_size": 8},
+        "criterion": criterion,
+        "optim": {"optimizer": "adam", "lr": 0.003, "schedule": "constant"},
+        "run": {"epochs": 3, "device": "cpu", **run},
+    })

@@ -3,43 +3,10 @@ import numpy as np
 import pytest
 import torch
 
-from sedkit.config import from_dict, to_dict
-from sedkit.training.classification import ClassificationExperimentConfig, ClassificationTask, group_decisions
+from sedkit.config import to_dict
+from sedkit.training.classification import ClassificationTask, group_decisions
 from sedkit.training.trainer import Trainer
-
-pytest.importorskip("scaper")
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    from sedkit.data.mini_corpus import make_mini_classification_corpus
-    from sedkit.features.extract import extract_features, list_audio
-    from sedkit.features.logmel import LogMelConfig
-    from sedkit.io import read_tsv, write_tsv
-
-    root = tmp_path_factory.mktemp("cls")
-    counts = make_mini_classification_corpus(root, scale=0.07, progress=False)
-    assert counts["train"] > 0 and counts["valid"] > 0
-    config = LogMelConfig(n_fft=1024, win_length=1024, hop_length=512, n_mels=32)
-    for split in ("train", "valid"):
-        rows = read_tsv(root / f"{split}.tsv", ("filename", "label", "group"))
-        assert all(r["group"] and r["label"] in r["group"] for r in rows)
-        write_tsv(root / f"{split}.wav.tsv", ("filename", "path"), [(r["filename"],
-                                                                     f"audio/{r['filename']}") for r in rows])
-        extract_features(list_audio(root / f"{split}.wav.tsv"), root / f"feats_{split}", config, progress=False)
-    return root
-
-
-def _config(root, criterion, **run):
-    return from_dict(ClassificationExperimentConfig, {
-        "model": {"channels": [8, 16], "hidden": 16},
-        "data": {"train_features": str(root / "feats_train"), "train_labels": str(root / "train.tsv"),
-                 "valid_features": str(root / "feats_valid"), "valid_labels": str(root / "valid.tsv"),
-                 "batch_size": 8},
-        "criterion": criterion,
-        "optim": {"optimizer": "adam", "lr": 0.003, "schedule": "constant"},
-        "run": {"epochs": 3, "device": "cpu", **run},
-    })
+from tests.training.conftest import classification_config as _config
 
 
 def _loss_on_first_batch(task):
@@ -128,11 +95,11 @@ def test_classify_scores_every_cutnmix_peer(corpus, tmp_path, capsys):
     assert metrics["peers"]["mean_accuracy"] == pytest.approx(np.mean(peers))
     # peer 3 is its own network: scoring it alone gives its listed accuracy
     from sedkit.features.stats import FeatureStats
-    from sedkit.training.classification import _Table
+    from sedkit.data.datasets import ClipTable
 
     net, state = load_classifier(checkpoint, module="peer3")
     stats = FeatureStats(np.asarray(state["extra"]["stats_mean"]), np.asarray(state["extra"]["stats_std"]), 0, 0, "")
-    table = _Table(str(corpus / "feats_valid"), str(corpus / "valid.tsv"), None)
+    table = ClipTable(corpus / "feats_valid", corpus / "valid.tsv", None)
     truth = np.array([state["extra"]["classes"].index(label) for label in table.labels])
     probs = clip_probabilities(net, table, stats, torch.device("cpu"))
     assert float((probs.argmax(1) == truth).mean()) == pytest.approx(peers[2])
@@ -183,7 +150,7 @@ def test_unikd_teacher_outputs_are_cached_once_and_equal_the_teachers(corpus, tm
                             for epoch in range(2) for b in task.batches(epoch)]
     steps = len(losses["live"])
     assert steps >= 4 and calls["live"] == 2 * steps  # labelled + unlabelled batch at every step
-    n_train, n_unlabeled, size = len(task.train.subset), len(task.unlabeled.subset), task.config.data.batch_size
+    n_train, n_unlabeled, size = len(task.train.subset), len(task.criterion.unlabeled), task.config.data.batch_size
     assert calls["cached"] == -(-n_train // size) + -(-n_unlabeled // size)  # once per clip, in batches
     assert np.allclose(losses["cached"], losses["live"], rtol=1e-5, atol=1e-6)
 
@@ -193,7 +160,8 @@ def test_mixup_with_cutnmix_or_unikd_is_refused(corpus, tmp_path, teachers):
 
     for config in (_config(corpus, {"name": "cutnmix"}), _unikd_config(corpus, teachers)):
         config.data.mixup_alpha = 0.2
-        with pytest.raises(InputError, match="mixup applies to ce, the LSR family and mrkd"):
+        with pytest.raises(InputError,
+                           match="makes its own batches; mixup applies to ce, lsr, lsr_os, lsr_os_tc, mrkd, tfkd"):
             ClassificationTask(config, tmp_path / "exp")
 
 

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from sedkit.models.crnn import CRNN, CRNNConfig
 from sedkit.training.mean_teacher import consistency_loss, ema_update, make_teacher, sigmoid_rampup
-from sedkit.training.mmt_da import SEDSystem, SystemConfig
+from sedkit.training.mmt_da import SystemConfig, build_system
 
 TINY = CRNNConfig(n_classes=3, n_mels=16, channels=[4, 4], pooling=[(2, 4), (2, 4)], rnn_hidden=4, rnn_layers=1,
                   conv_dropout=0.0, head_dropout=0.0, domain_dropout=0.0)
@@ -63,7 +63,7 @@ def _batch(seed=0):
 def _system(name, **kwargs):
     torch.manual_seed(1)
     teacher = CRNN(TINY) if name == "fixed_teacher" else None
-    system = SEDSystem(SystemConfig(name=name, consistency_rampup_epochs=0, **kwargs), lambda: CRNN(TINY), teacher)
+    system = build_system(SystemConfig(name=name, consistency_rampup_epochs=0, **kwargs), lambda: CRNN(TINY), teacher)
     system.train()
     return system
 

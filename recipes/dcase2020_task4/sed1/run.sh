@@ -39,7 +39,10 @@ if [ "$mini" != true ] && [ -z "$desed_root$soundbank_dir" ]; then
   echo "$0: --mini false needs --desed_root DIR or --soundbank_dir DIR" >&2; exit 2
 fi
 if [ -n "$desed_root" ]; then
-  python local/check_desed.py "$desed_root"      # fails fast, one line, before any work
+  # fails fast, one line, before any work (the layout is checked before anything is written)
+  if ! err=$(sedkit prepare-corpus desed "$desed_root" "$data" 2>&1 >/dev/null); then
+    echo "$0: --desed_root: ${err#*error: }" >&2; exit 2
+  fi
 fi
 for system in $systems; do
   [ -f "conf/systems/$system.yaml" ] || { echo "$0: unknown system $system (conf/systems/$system.yaml)" >&2; exit 2; }
@@ -66,8 +69,7 @@ sets="train_synth train_weak train_unlabel validation validation_synth"
 if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
   log "Stage 0: data: ${desed_root:-generated corpus} -> $data/{${sets// /,}}"
   if [ -n "$desed_root" ]; then
-    python local/prepare_desed.py "$desed_root" "$data"
-    python -c 'from sedkit.data.soundbank import DESED_CLASSES; print("\n".join(DESED_CLASSES))' > "$data/classes.txt"
+    sedkit prepare-corpus desed "$desed_root" "$data"
   else
     mkdir -p "$data"
   fi

@@ -57,8 +57,7 @@ if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
     sedkit prepare-corpus esc50 "$esc50_root" "$data" --test-fold "$test_fold" --valid-fold "$valid_fold"
   fi
   log "Stage 0: data: $data/train.tsv -> $data/{labeled,unlabeled}.tsv (share $labeled_share, by group)"
-  python ../../../data_prep/split_labeled.py "$data/train.tsv" "$data/labeled.tsv" "$data/unlabeled.tsv" \
-    --share "$labeled_share"
+  sedkit split-labeled "$data/train.tsv" "$data/labeled.tsv" "$data/unlabeled.tsv" --share "$labeled_share"
 fi
 
 if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then

@@ -22,17 +22,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import List, Sequence, Tuple
+from typing import Dict, List, Literal, Sequence, Tuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sedkit.data.augment import distort
+from sedkit.errors import InputError
+from sedkit.training.criteria import Criterion, register
 from sedkit.training.distill.lsr import kl_div
 
 __all__ = ["cutnmix", "mixed_cross_entropy", "dml_losses", "mmd_losses", "PeerTeacher", "peer_teacher_losses",
-           "CutnMixConfig", "distort"]
+           "CutnMixConfig", "distort", "CutnMix"]
 
 
 def _box(rng: np.random.Generator, lam: float, height: int, width: int) -> Tuple[int, int, int, int]:
@@ -104,8 +107,8 @@ class CutnMixConfig:
     gamma 0.1, lambda ~ Beta(1, 1)). Switches give the paper's ablations: Table 1's DML is
     ``mixing: none, mmd: false, peer_teacher: false``; DML + CutMix is ``mixing: cutmix`` (one box for all
     peers); the full method ``mixing: cutnmix`` with both terms; Table 2's rows toggle ``mmd`` and
-    ``peer_teacher``. The base augmentation (:func:`distort`) is a random circular time shift of up to
-    ``shift_fraction`` of the clip and ``masks`` time and frequency masks (SpecAugment-like) of up to
+    ``peer_teacher``. The base augmentation (:func:`sedkit.data.augment.distort`) is a random circular time
+    shift of up to ``shift_fraction`` of the clip and ``masks`` time and frequency masks (SpecAugment-like) of up to
     ``mask_fraction`` of each axis; ``distortion: per_peer`` draws it for each peer (Cut^nMix's own rows:
     every peer sees its own view), ``shared`` once for the batch and feeds that same view to every peer (the
     paper's DML and DML + CutMix rows: "identically the same batch"), ``none`` not at all. The CE baseline gets
@@ -116,8 +119,8 @@ class CutnMixConfig:
     alpha: float = 0.6
     beta: float = 0.3
     gamma: float = 0.1
-    mixing: str = "cutnmix"  # cutnmix | cutmix | none
-    distortion: str = "per_peer"  # per_peer | shared | none
+    mixing: Literal["cutnmix", "cutmix", "none"] = "cutnmix"
+    distortion: Literal["per_peer", "shared", "none"] = "per_peer"
     beta_alpha: float = 1.0
     mmd: bool = True
     peer_teacher: bool = True
@@ -126,18 +129,76 @@ class CutnMixConfig:
     mask_fraction: float = 0.1
 
 
-def distort(x: np.ndarray, rng: np.random.Generator, config: CutnMixConfig) -> np.ndarray:
-    """A peer's own view of a batch (B, T, F): circular time shift and time/frequency masks per clip."""
-    out = x.copy()
-    frames, bins = x.shape[1], x.shape[2]
-    for clip in out:
-        clip[:] = np.roll(clip, int(rng.integers(-int(config.shift_fraction * frames),
-                                                 int(config.shift_fraction * frames) + 1)), axis=0)
-        for _ in range(config.masks):
-            width = int(rng.integers(0, int(config.mask_fraction * frames) + 1))
-            start = int(rng.integers(0, frames - width + 1))
-            clip[start:start + width] = 0.0
-            width = int(rng.integers(0, int(config.mask_fraction * bins) + 1))
-            start = int(rng.integers(0, bins - width + 1))
-            clip[:, start:start + width] = 0.0
-    return out
+@register("cutnmix", section="cutnmix", config_class=CutnMixConfig)
+class CutnMix(Criterion):
+    """Cut^nMix online distillation as a classification method: ``net`` is peer 1 (what ``sedkit classify``
+    scores), ``peer2`` ... ``peerJ`` the others, ``peer_teacher`` g on their features. Each batch becomes the
+    peers' views (:meth:`prepare_batch`); validation and ``sedkit classify`` report every peer and their mean.
+    Makes its own batches: no ``data.mixup_alpha``, no ``data.distort`` (``distortion`` is its own)."""
+
+    mixup = False
+    distort = False
+
+    def __init__(self, name, config: CutnMixConfig, context):
+        super().__init__(name, config, context)
+        if config.peers < 1:
+            raise InputError(f"criterion.cutnmix.peers: at least 1, got {config.peers}")
+        self.peers = {f"peer{index}": context.build_network() for index in range(2, config.peers + 1)}
+        with torch.no_grad():
+            dim = context.net(torch.zeros(1, *context.train.matrix(0).shape))["features"].shape[1]
+        self.peer_teacher = PeerTeacher(config.peers, dim, context.n_classes)
+
+    def modules(self) -> Dict[str, nn.Module]:
+        return {**self.peers, "peer_teacher": self.peer_teacher}
+
+    @classmethod
+    def scored_modules(cls, config: CutnMixConfig) -> List[str]:
+        return ["net"] + [f"peer{index}" for index in range(2, config.peers + 1)]
+
+    def prepare_batch(self, batch: dict, epoch: int, step: int) -> dict:
+        """Each peer's view (distorted per ``distortion``), then the mixing (one lambda and partner order for
+        all peers; a box per peer for Cut^nMix, one box for all for CutMix)."""
+        c = self.config
+        rng = np.random.default_rng([self.context.run.seed, epoch, step, 13])
+        if c.distortion == "per_peer":
+            views = [torch.from_numpy(distort(batch["x"], rng, c)) for _ in range(c.peers)]
+        else:
+            shared = distort(batch["x"], rng, c) if c.distortion == "shared" else batch["x"]
+            views = [torch.from_numpy(shared.copy()) for _ in range(c.peers)]
+        perm, lam = np.arange(len(batch["y"])), 0.0
+        if c.mixing != "none":
+            if c.mixing == "cutmix":  # one box for every peer: the same rectangle cut from each view
+                _, perm_t, lam, boxes = cutnmix(views[:1], rng, c.beta_alpha)
+                top, left, h, w = boxes[0]
+                for view in views:
+                    view[:, top:top + h, left:left + w] = view[perm_t, top:top + h, left:left + w]
+            else:
+                views, perm_t, lam, _ = cutnmix(views, rng, c.beta_alpha)
+            perm = perm_t.numpy()
+        return {"x": np.stack([v.numpy() for v in views]), "y": batch["y"], "perm": perm, "lam": np.float32(lam)}
+
+    def loss(self, batch: dict, device) -> Dict[str, torch.Tensor]:
+        """Eq. 8 summed over the peers, plus the peer teacher's own CE; terms reported per peer (mean)."""
+        c = self.config
+        y, perm = self.tensors(batch, device, "y", "perm")
+        lam = float(batch["lam"])
+        peers = [self.context.net] + list(self.peers.values())
+        outs = [peer(torch.from_numpy(batch["x"][j]).to(device)) for j, peer in enumerate(peers)]
+        logits, features = [o["logits"] for o in outs], [o["features"] for o in outs]
+        terms: Dict[str, torch.Tensor] = {}
+        ce = [mixed_cross_entropy(z, y, perm, lam) for z in logits]
+        dml = dml_losses(logits, c.tau) if c.peers > 1 else [torch.zeros((), device=device)] * c.peers
+        total = sum(ce) + c.alpha * sum(dml)
+        terms["ce"], terms["dml"] = sum(ce) / c.peers, sum(dml) / c.peers
+        if c.mmd and c.peers > 1:
+            mmd = mmd_losses(features)
+            terms["mmd"] = sum(mmd) / c.peers
+            total = total + c.beta * sum(mmd)
+        if c.peer_teacher:
+            z_pt = self.peer_teacher(features)
+            terms["pt_ce"] = mixed_cross_entropy(z_pt, y, perm, lam)
+            pt = peer_teacher_losses(z_pt, logits, c.tau)
+            terms["pt"] = sum(pt) / c.peers
+            total = total + c.gamma * sum(pt) + terms["pt_ce"]
+        terms["loss"] = total
+        return terms

@@ -28,7 +28,9 @@ from typing import Dict, Literal
 import torch
 import torch.nn.functional as F
 
-__all__ = ["LSRConfig", "kl_div", "handmade_teacher", "lsr_family_loss"]
+from sedkit.training.criteria import Criterion, register
+
+__all__ = ["LSRConfig", "kl_div", "handmade_teacher", "lsr_family_loss", "LSRFamily"]
 
 
 @dataclass
@@ -82,3 +84,20 @@ def lsr_family_loss(name: Literal["ce", "lsr", "tfkd", "lsr_os", "lsr_os_tc"], l
     raise ValueError(f"unknown criterion {name!r}")
 
 
+
+
+@register("ce", "lsr", "tfkd", "lsr_os", "lsr_os_tc", section="lsr", config_class=LSRConfig)
+class LSRFamily(Criterion):
+    """CE and the LSR family: a loss of the network's logits and the labels alone. With mixup (``y_b``,
+    ``lam``) the loss of the mixed target is the mixture of the two labels' losses, every criterion here being
+    linear in its target."""
+
+    def loss(self, batch, device) -> Dict[str, torch.Tensor]:
+        x, y = self.tensors(batch, device, "x", "y")
+        logits = self.context.net(x)["logits"]
+        terms = lsr_family_loss(self.name, logits, y, self.config)
+        if "y_b" not in batch:
+            return terms
+        other = lsr_family_loss(self.name, logits, self.tensors(batch, device, "y_b")[0], self.config)
+        lam = float(batch["lam"])
+        return {key: lam * terms[key] + (1 - lam) * other[key] for key in terms}

@@ -32,9 +32,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sedkit.training.criteria import Criterion, register
 from sedkit.training.distill.lsr import kl_div
 
-__all__ = ["MrKDConfig", "MrKD", "knowledge_adjustment"]
+__all__ = ["MrKDConfig", "MrKD", "knowledge_adjustment", "MrKDCriterion"]
 
 
 @dataclass
@@ -135,3 +136,29 @@ class MrKD(nn.Module):
             loss = loss + terms["fcn_ce"]
         terms["loss"] = loss
         return terms
+
+
+@register("mrkd", section="mrkd", config_class=MrKDConfig)
+class MrKDCriterion(Criterion):
+    """MrKD as a classification method: the :class:`MrKD` module (backups and FCN, checkpoint module
+    ``criterion``), its rotation after every optimiser step, its FCN phi without weight decay (sedkit's choice:
+    the paper regularises the student; phi only combines its backups)."""
+
+    def __init__(self, name, config: MrKDConfig, context):
+        super().__init__(name, config, context)
+        kappa_epochs = config.kappa_epochs if config.kappa_epochs is not None else context.run.epochs / 8
+        self.module = MrKD(context.net, context.n_classes, config, round(kappa_epochs * context.steps_per_epoch))
+
+    def modules(self):
+        return {"criterion": self.module}
+
+    def loss(self, batch, device) -> Dict[str, torch.Tensor]:
+        x, y = self.tensors(batch, device, "x", "y")
+        y_b = self.tensors(batch, device, "y_b")[0] if "y_b" in batch else None
+        return self.module(self.context.net(x)["logits"], y, x, y_b, float(batch.get("lam", 1.0)))
+
+    def after_optimizer_step(self, step: int) -> None:
+        self.module.maybe_rotate(self.context.net, step + 1)
+
+    def no_weight_decay(self):
+        return list(self.module.fcn.parameters()) if self.module.fcn is not None else []

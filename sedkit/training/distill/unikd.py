@@ -25,8 +25,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sedkit.errors import InputError
+from sedkit.training.criteria import Criterion, register
+
 __all__ = ["teacher_weights", "unikd_labeled_loss", "unikd_unlabeled_loss", "teacher_disagreement", "UniKDConfig",
-           "FrozenEnsemble", "unikd_step_loss", "renormalisation"]
+           "FrozenEnsemble", "unikd_step_loss", "renormalisation", "UniKD"]
 
 
 @dataclass
@@ -174,3 +177,68 @@ def unikd_unlabeled_loss(student_logits: torch.Tensor, teacher_probs: torch.Tens
     distill = -(target * F.log_softmax(student_logits, dim=1)).sum(dim=1)
     disagreement = teacher_disagreement(teacher_probs)
     return {"L_d": distill.mean(), "L_p": disagreement.mean(), "loss": ((1.0 + lam * disagreement) * distill).mean()}
+
+
+@register("unikd", section="unikd", config_class=UniKDConfig)
+class UniKD(Criterion):
+    """UniKD as a classification method: the frozen teachers (checkpoint module ``teachers``, each with its
+    own normalisation statistics), an unlabelled clip per labelled one in every batch (``data.unlabeled_*``),
+    the teachers' probabilities cached per clip (``cache_teachers``). Makes its own batches: no mixup, no
+    ``data.distort`` (the cache needs unaugmented clips)."""
+
+    mixup = False
+    distort = False
+
+    def __init__(self, name, config: UniKDConfig, context):
+        from sedkit.data.datasets import ClipTable
+        from sedkit.training.checkpoint import checkpoint_statistics
+        from sedkit.training.classification import load_classifier
+
+        super().__init__(name, config, context)
+        if not config.teacher_checkpoints:
+            raise InputError("criterion.unikd.teacher_checkpoints: give the frozen teachers' checkpoints")
+        loaded = [load_classifier(path, context.classes) for path in config.teacher_checkpoints]
+        self.teachers = FrozenEnsemble([net for net, _ in loaded],
+                                       [renormalisation(context.stats, checkpoint_statistics(state))
+                                        for _, state in loaded])
+        self.unlabeled, self.cache = None, {}
+        if config.unlabeled != "none":
+            d = context.data
+            if not (d.unlabeled_features and d.unlabeled_labels):
+                raise InputError("UniKD on unlabelled data needs data.unlabeled_features and data.unlabeled_labels")
+            self.unlabeled = ClipTable(d.unlabeled_features, d.unlabeled_labels, d.clip_frames, need_label=False)
+
+    def modules(self) -> Dict[str, nn.Module]:
+        return {"teachers": self.teachers}
+
+    def prepare_batch(self, batch: dict, epoch: int, step: int) -> dict:
+        if self.unlabeled is None:
+            return batch
+        pick = np.random.default_rng([self.context.run.seed, epoch, step, 17]).integers(
+            0, len(self.unlabeled), len(batch["rows"]))
+        stats = self.context.stats
+        return {**batch, "x_u": np.stack([stats.normalise(self.unlabeled.matrix(int(i))) for i in pick]),
+                "rows_u": pick}
+
+    def _teacher_probs(self, part: str, rows: np.ndarray, x: torch.Tensor) -> torch.Tensor:
+        """Teacher probabilities (B, N, C) of the clips ``rows`` of ``part`` (labeled / unlabeled): looked up
+        in a per-run cache filled on first use, or computed from ``x`` when caching is off."""
+        if not self.config.cache_teachers:
+            return self.teachers(x)
+        if part not in self.cache:
+            table = self.context.train if part == "labeled" else self.unlabeled
+            size, chunks = self.context.data.batch_size, []
+            for start in range(0, len(table), size):
+                block = np.stack([self.context.stats.normalise(table.matrix(i))
+                                  for i in range(start, min(start + size, len(table)))])
+                chunks.append(self.teachers(torch.from_numpy(block).to(x.device)))
+            self.cache[part] = torch.cat(chunks)
+        return self.cache[part][torch.from_numpy(np.asarray(rows)).to(x.device)]
+
+    def loss(self, batch: dict, device) -> Dict[str, torch.Tensor]:
+        x, y = self.tensors(batch, device, "x", "y")
+        net = self.context.net
+        x_u = self.tensors(batch, device, "x_u")[0] if "x_u" in batch else None
+        return unikd_step_loss(self.config, net(x)["logits"], self._teacher_probs("labeled", batch["rows"], x), y,
+                               None if x_u is None else net(x_u)["logits"],
+                               None if x_u is None else self._teacher_probs("unlabeled", batch["rows_u"], x_u))

@@ -1,0 +1,112 @@
+"""Adding a method: a new classification criterion and a new SED system, each one registration plus one
+config, trained one step by the unchanged task classes."""
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from sedkit.config import dump_yaml, from_dict, to_dict
+from sedkit.training import criteria, mmt_da
+from tests.training.conftest import classification_config, tiny_config
+
+
+@dataclass
+class ScaledCEConfig:
+    weight: float = 1.0
+
+
+@pytest.fixture
+def toy_criterion(monkeypatch):
+    """A toy method, ``weight`` x CE, registered for this test only."""
+    criteria.criterion_names()  # the built-in ones first, so that the copies below hold them
+    monkeypatch.setattr(criteria, "_CRITERIA", dict(criteria._CRITERIA))
+    monkeypatch.setattr(criteria, "_SECTIONS", dict(criteria._SECTIONS))
+
+    @criteria.register("scaled_ce", section="scaled_ce", config_class=ScaledCEConfig)
+    class ScaledCE(criteria.Criterion):
+        mixup = False
+
+        def loss(self, batch, device):
+            x, y = self.tensors(batch, device, "x", "y")
+            ce = F.cross_entropy(self.context.net(x)["logits"], y)
+            return {"ce": ce, "loss": self.config.weight * ce}
+
+    return ScaledCE
+
+
+def test_a_new_criterion_is_one_registration_and_one_config(corpus, tmp_path, toy_criterion):
+    from sedkit.training.classification import ClassificationExperimentConfig, ClassificationTask
+    from sedkit.training.trainer import Trainer
+
+    config = classification_config(corpus, {"name": "scaled_ce", "scaled_ce": {"weight": 2.5}}, epochs=1)
+    assert config.criterion.scaled_ce.weight == 2.5
+    assert "scaled_ce:\n    weight: 2.5" in dump_yaml(to_dict(config))  # typed, shown by --dump-config
+    with pytest.raises(Exception, match="unknown key criterion.scaled_ce.wieght"):
+        classification_config(corpus, {"name": "scaled_ce", "scaled_ce": {"wieght": 1.0}})
+    with pytest.raises(Exception, match="data.mixup_alpha: criterion scaled_ce makes its own batches"):
+        bad = classification_config(corpus, {"name": "scaled_ce"})
+        bad.data.mixup_alpha = 0.2
+        ClassificationTask(bad, tmp_path / "bad")
+
+    task = ClassificationTask(config, tmp_path / "exp")
+    batch = next(iter(task.batches(0)))
+    task.model.eval()
+    with torch.no_grad():
+        terms = task.training_step(batch, 0.0, 0.0, torch.device("cpu"))
+        logits = task.modules["net"](torch.from_numpy(batch["x"]))["logits"]
+        expected = -torch.log_softmax(logits, 1)[torch.arange(len(batch["y"])), torch.from_numpy(batch["y"])].mean()
+    assert float(terms["loss"]) == pytest.approx(2.5 * float(expected), rel=1e-6)
+
+    before = [p.detach().clone() for p in task.modules["net"].parameters()]
+    Trainer(task, config.optim, config.run, tmp_path / "exp", to_dict(config)).fit()
+    assert any(not torch.equal(a, b) for a, b in zip(before, task.modules["net"].parameters()))
+    # the checkpoint loads back through the strict loader and scores with the registered criterion
+    from sedkit.training.classification import evaluate_checkpoint
+
+    metrics = evaluate_checkpoint(tmp_path / "exp/checkpoints/last.pt", corpus / "feats_valid", corpus / "valid.tsv",
+                                  tmp_path / "eval", device="cpu")
+    assert 0.0 <= metrics["accuracy"] <= 1.0 and "peers" not in metrics
+    assert from_dict(ClassificationExperimentConfig, to_dict(config)).criterion.name == "scaled_ce"
+
+
+@pytest.fixture
+def weak_only_system(monkeypatch):
+    """A toy SED system: one student trained on the weak labels alone (clip BCE), registered for this test."""
+    monkeypatch.setattr(mmt_da, "_REGISTRY", dict(mmt_da._REGISTRY))
+
+    @mmt_da.register_system("weak_only", mmt_da.SystemTraits(ema_teacher=False, grl=False, synthetic=False,
+                                                             evaluated="student"))
+    class WeakOnly(mmt_da.SingleStudent):
+        def losses(self, batch, epoch, progress):
+            out = self.nets["student"](batch["x"])
+            weak = batch["is_weak"]
+            l_w = F.binary_cross_entropy(out["clip"][weak], batch["weak"][weak])
+            return {"L_W": l_w, "loss": l_w}
+
+    return WeakOnly
+
+
+def test_a_new_sed_system_is_one_registration_and_one_config(tiny_corpus, tmp_path, weak_only_system):
+    from sedkit.training.sed import SEDTask
+    from sedkit.training.trainer import Trainer
+
+    config = tiny_config(tiny_corpus, system={"name": "weak_only"}, run={"epochs": 1})
+    task = SEDTask(config, tmp_path / "exp")
+    assert isinstance(task.system, weak_only_system) and set(task.system.nets) == {"student"}
+    batch = {k: torch.from_numpy(np.asarray(v)) for k, v in next(iter(task.batches(0))).items()}
+    task.model.eval()
+    with torch.no_grad():
+        terms = task.system.losses(batch, 0.0, 0.0)
+        clip = task.system.nets["student"](batch["x"])["clip"]
+    weak = batch["is_weak"].numpy()
+    p, t = clip.numpy()[weak], batch["weak"].numpy()[weak]
+    expected = -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))  # BCE written out
+    assert weak.sum() > 0 and float(terms["loss"]) == pytest.approx(expected, rel=1e-5)
+
+    before = [p.detach().clone() for p in task.system.nets["student"].parameters()]
+    Trainer(task, config.optim, config.run, tmp_path / "exp", to_dict(config)).fit()
+    assert any(not torch.equal(a, b) for a, b in zip(before, task.system.nets["student"].parameters()))
+    with pytest.raises(Exception, match="unknown system 'weak_onyl'; known: da, fixed_teacher"):
+        tiny_config(tiny_corpus, system={"name": "weak_onyl"})

@@ -14,9 +14,8 @@ from sedkit.data.soundbank import DESED_CLASSES, SoundBankConfig, write_soundban
 from sedkit.io import EventTable
 from sedkit.metrics.event_based import event_based_metrics
 
-pytest.importorskip("scaper")
 
-from sedkit.data.synth import SynthConfig, render_clip, scan_soundbank  # noqa: E402
+from sedkit.data.synth import SynthConfig, render_clip, scan_soundbank
 
 SR = 22050
 

@@ -5,10 +5,7 @@ import soundfile as sf
 from sedkit.errors import InputError
 from sedkit.io import read_events, read_tsv
 from sedkit.data.soundbank import DESED_CLASSES, DURATION_RANGES_S, SoundBankConfig, write_soundbank
-
-scaper = pytest.importorskip("scaper")
-
-from sedkit.data.synth import SynthConfig, scan_soundbank, synthesize  # noqa: E402
+from sedkit.data.synth import SynthConfig, scan_soundbank, synthesize
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import torch
 from sedkit.config import ConfigError
 from sedkit.features.logmel import LogMelConfig, LogMelExtractor, n_frames
 
-librosa = pytest.importorskip("librosa")
+import librosa
 
 
 def _signal(seconds: float, rate: int = 22050, seed: int = 0) -> np.ndarray:

@@ -144,7 +144,7 @@ def test_every_figure_on_a_resample_equals_sed_eval_on_the_duplicated_clips(kind
     clips as copies: every macro and micro figure, S/D/I and (segment) the accuracies."""
     from sedkit.metrics.bootstrap import bootstrap_metrics
     from sedkit.metrics.segment_based import segment_based_metrics
-    from tests.metrics.reference_scorers import sed_eval_event, sed_eval_segment
+    from tests.metrics.conftest import sed_eval_event, sed_eval_segment
 
     files, reference, estimated = random_tables(np.random.default_rng(7), n_files=15)
     durations = {f: 10.0 for f in files}
@@ -188,7 +188,7 @@ def test_every_clip_once_gives_every_figure():
 
 def test_fold_weights_are_sed_scores_evals_resamples():
     """The clip subsets sed_scores_eval's bootstrap_from_deltas hands to its metric, in its order."""
-    pytest.importorskip("sed_scores_eval")
+    import sed_scores_eval  # noqa: F401
     from sed_scores_eval.base_modules.bootstrap import bootstrap_from_deltas
 
     from sedkit.metrics.bootstrap import fold_weights
@@ -203,7 +203,7 @@ def test_fold_weights_are_sed_scores_evals_resamples():
 
 
 def test_psds_folds_match_sed_scores_evals_bootstrapped_psds(tmp_path):
-    pytest.importorskip("sed_scores_eval")
+    import sed_scores_eval  # noqa: F401
     from sed_scores_eval import intersection_based
     from sed_scores_eval.base_modules.io import read_sed_scores
 
@@ -230,7 +230,7 @@ def test_psds_folds_match_sed_scores_evals_bootstrapped_psds(tmp_path):
 
 def test_psds_operating_points_on_a_resample_equals_psds_eval_on_the_copies():
     from sedkit.metrics.psds import encode_detections, psds_bootstrap_operating_points, psds_from_operating_points
-    from tests.metrics.reference_scorers import psds_eval_value
+    from tests.metrics.conftest import psds_eval_value
 
     rng = np.random.default_rng(10)
     files, reference, estimated = random_tables(rng, n_files=20, miss=0.2)

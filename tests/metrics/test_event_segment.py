@@ -6,9 +6,8 @@ from sedkit.io import EventTable, read_events
 from sedkit.metrics.event_based import event_based_metrics
 from sedkit.metrics.matching import max_bipartite_matching
 from sedkit.metrics.segment_based import segment_based_metrics
-from tests.metrics.reference_scorers import assert_same_as_sed_eval, sed_eval_event, sed_eval_segment
+from tests.metrics.conftest import assert_same_as_sed_eval, sed_eval_event, sed_eval_segment
 
-pytest.importorskip("sed_eval")
 
 HEADER = "filename\tonset\toffset\tevent_label\n"
 

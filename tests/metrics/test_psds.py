@@ -9,7 +9,7 @@ from sedkit.metrics.psds import (PSDSWarning, encode_detections, merge_overlaps,
                                  psds_from_operating_points)
 from sedkit.metrics.psds_scores import psds_from_scores
 from tests.metrics.conftest import CLASSES, reference_rows, table, write_score_folder
-from tests.metrics.reference_scorers import psds_eval_value, sed_scores_eval_psds
+from tests.metrics.conftest import psds_eval_value, sed_scores_eval_psds
 
 def operating_points(seed, n_files=25, n_points=7):
     rng = np.random.default_rng(seed)
@@ -45,7 +45,7 @@ def operating_points(seed, n_files=25, n_points=7):
     dict(dtc=0.0, gtc=0.0, cttc=0.0, alpha_ct=0.0, alpha_st=0.0, max_efpr=50.0),
 ])
 def test_operating_points_match_psds_eval(seed, options):
-    pytest.importorskip("psds_eval")
+    import psds_eval  # noqa: F401
     ref, points, durations = operating_points(seed)
     gt = prepare_ground_truth(ref, durations)
     ours = psds_from_operating_points(gt, [encode_detections(p, gt, list(CLASSES)) for p in points], **options)
@@ -85,7 +85,7 @@ def test_merge_keeps_identical_duplicate_detections_and_merges_touching_on_reque
 @pytest.mark.parametrize("options", [dict(), dict(alpha_ct=0.5, alpha_st=0.0),
                                      dict(dtc=0.1, gtc=0.1, alpha_st=0.0, max_efpr=200.0)])
 def test_scores_match_sed_scores_eval(tmp_path, seed, options):
-    pytest.importorskip("sed_scores_eval")
+    import sed_scores_eval  # noqa: F401
     ref, durations = write_score_folder(tmp_path, seed)
     gt = prepare_ground_truth(ref, durations, merge_touching=True)
     ours = psds_from_scores(gt, tmp_path, **options)
@@ -172,7 +172,7 @@ def test_reference_without_events_gives_zero(tmp_path):
 def test_score_files_with_more_columns_than_classes(tmp_path):
     """--classes a b on score files holding a, b, c: PSDS on a and b, equal to sed_scores_eval's on the
     score files cut to those columns."""
-    pytest.importorskip("sed_scores_eval")
+    import sed_scores_eval  # noqa: F401
     from sedkit.io import read_scores
 
     ref, durations = write_score_folder(tmp_path / "full", 5)
@@ -192,7 +192,7 @@ def test_score_files_with_more_columns_than_classes(tmp_path):
 @pytest.mark.parametrize("criteria", [(0.5, 0.5), (0.7, 0.7), (0.1, 0.3)])
 def test_intersection_f1_matches_psds_eval(seed, criteria):
     """Per operating point, psds_eval's compute_macro_f_score (PSDSEval(dtc, gtc, cttc) on that table)."""
-    psds_eval = pytest.importorskip("psds_eval")
+    import psds_eval
     import pandas as pd
 
     dtc, gtc = criteria

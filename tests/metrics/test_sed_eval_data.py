@@ -13,10 +13,7 @@ import pytest
 from sedkit.io import read_events
 from sedkit.metrics.event_based import event_based_metrics
 from sedkit.metrics.segment_based import segment_based_metrics
-from tests.metrics.reference_scorers import (assert_same_as_sed_eval, sed_eval_event, sed_eval_segment,
-                                             zero_score_from_default)
-
-pytest.importorskip("sed_eval")
+from tests.metrics.conftest import assert_same_as_sed_eval, sed_eval_event, sed_eval_segment, zero_score_from_default
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sed_eval"
 RECORDINGS = ["office_snr0_high_v2", "office_snr0_med_v2"]

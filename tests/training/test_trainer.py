@@ -99,7 +99,6 @@ def test_finished_experiment_is_not_overwritten(tiny_corpus, tmp_path):
 
 def test_distributed_matches_single_process(tiny_corpus, tmp_path):
     """2 CPU processes (gloo, each half of every batch) == 1 process on the same global batches."""
-    pytest.importorskip("torch.distributed")
     no_noise = {"norm": "none", "conv_dropout": 0.0, "rnn_dropout": 0.0, "head_dropout": 0.0, "domain_dropout": 0.0}
     config = tiny_config(tiny_corpus, model=no_noise, run={"epochs": 1})
     from sedkit.config import dump_yaml

@@ -271,15 +271,17 @@ def _gap_closed(result: SystemResult, bounds: Optional[Sequence[str]], results: 
 
 
 def _sed_markdown(results: List[SystemResult], paper: Dict[str, float], title: str, notes: Sequence[str],
-                  baseline: Optional[str], bounds: Optional[Sequence[str]], n_resamples: int, seed: int) -> str:
+                  baseline: Optional[str], bounds: Optional[Sequence[str]], n_resamples: int, seed: int,
+                  tables: Optional[Sequence[Tuple[str, Sequence[str]]]] = None) -> str:
     bootstrap = _Bootstrap(results, baseline, n_resamples, seed)
     delta = f"vs {bootstrap.baseline.system}" if bootstrap.baseline else "vs baseline"
     gap_header = f"{bounds[0]}→{bounds[1]} gap closed" if bounds else "gap closed"
     header = ["system", "scored model", "seeds", "event macro F1", f"Δ event F1 {delta} [95 % CI]",
               "event micro F1", "segment macro F1", "PSDS", f"Δ PSDS {delta} [95 % CI]", gap_header,
               "val. gain, last 20 %", "paper (event macro F1)", "train min/run"]
-    lines = [f"# {title}", "", *notes, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for result in results:
+    by_name = {r.system: r for r in results}
+
+    def row(result: SystemResult) -> str:
         reference = paper.get(result.system)
         gains = [g for g in result.validation_gains if not math.isnan(g)]
         cells = [result.system, _model_cell(result.models), " ".join(map(str, result.seeds)),
@@ -288,7 +290,19 @@ def _sed_markdown(results: List[SystemResult], paper: Dict[str, float], title: s
                  _cell(result.values["PSDS"]), bootstrap.cell(result, "PSDS"), _gap_closed(result, bounds, results),
                  _points(float(np.mean(gains)), True) if gains else "-",
                  "-" if reference is None else f"{reference:.1f}", _minutes(result.train_minutes)]
-        lines.append("| " + " | ".join(cells) + " |")
+        return "| " + " | ".join(cells) + " |"
+
+    lines = [f"# {title}", "", *notes]
+    table_head = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    if not tables:
+        lines += ["", *table_head, *(row(r) for r in results)]
+    for name, systems in tables or ():
+        shown = [by_name[s] for s in systems if s in by_name]
+        missing = [s for s in systems if s not in by_name]
+        lines += ["", f"## {name}", ""]
+        lines += [*table_head, *(row(r) for r in shown)] if shown else ["No run of this table is scored yet."]
+        if missing and shown:
+            lines += ["", f"Not scored yet: {', '.join(missing)}."]
     lines += ["", "Values in %, mean ± standard deviation over seeds (population std). Event-based F1: collar 0.2 s, "
               "offset 20 % of the reference length (sed_eval's definition, as the paper; a class without estimates "
               "counts 0, as DESED_task asks). Segment-based F1: 1 s segments, sed_eval's default (a class without "
@@ -320,12 +334,15 @@ def _sed_markdown(results: List[SystemResult], paper: Dict[str, float], title: s
 def results_markdown(results: List[SystemResult], paper: Dict[str, float], title: str,
                      notes: Sequence[str] = (), kind: str = "sed", baseline: Optional[str] = None,
                      bounds: Optional[Sequence[str]] = None, n_resamples: int = DEFAULT_RESAMPLES,
-                     seed: int = DEFAULT_SEED) -> str:
+                     seed: int = DEFAULT_SEED, tables: Optional[Sequence[Tuple[str, Sequence[str]]]] = None) -> str:
     """The results table. SED tables also give, where the runs' files allow: the scored model, paired
     bootstrap CIs of the difference to ``baseline``, the share of the ``bounds`` (lower, upper) gap each
-    system closes, the validation gain over the last 20 % of training, and every network's scores."""
+    system closes, the validation gain over the last 20 % of training, and every network's scores.
+    ``tables`` (SED): (title, systems) of several tables, e.g. one per paper table, each under its own heading
+    (a system may appear in several; systems without results are named under their table); the statistics
+    (bootstrap against ``baseline``, bounds) are over all ``results``."""
     if kind == "sed":
-        return _sed_markdown(results, paper, title, notes, baseline, bounds, n_resamples, seed)
+        return _sed_markdown(results, paper, title, notes, baseline, bounds, n_resamples, seed, tables)
     columns = list(KINDS[kind][0])
     columns += [(name, None, None) for name in (results[0].values if results else {}) if name not in
                 {c[0] for c in columns}]
@@ -349,19 +366,21 @@ def results_markdown(results: List[SystemResult], paper: Dict[str, float], title
 
 def write_results(path: str | Path, results: List[SystemResult], paper: Dict[str, float], title: str,
                   notes: Sequence[str] = (), kind: str = "sed", **statistics) -> Optional[str]:
-    """Write RESULTS.md and copy the best system's first-seed plots beside it; returns the best system."""
+    """Write RESULTS.md and copy the best system's first-seed plots beside it (``<results stem>_<system>_<plot>``);
+    returns the best system."""
     from sedkit.io import atomic_write
 
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     main_column, plots = (("event macro F1", ("f1.png", "psd_roc.png")) if kind == "sed"
                           else ("accuracy", ("confusion.png",)))
     best = max(results, key=lambda r: np.nanmean(r.values[main_column]) if r.values[main_column] else -1)
-    for name in plots:
+    prefix = f"{path.stem}_{best.system}"  # RESULTS_<best>_f1.png beside RESULTS.md, RESULTS_demo_<best>_... beside
+    for name in plots:                     # RESULTS_demo.md: one results file never overwrites another's plots
         source = best.run_dirs[0] / name
         if source.exists():
-            shutil.copyfile(source, path.parent / f"RESULTS_{best.system}_{name}")
-    pictures = [f"![{name}](RESULTS_{best.system}_{name})" for name in plots
-                if (path.parent / f"RESULTS_{best.system}_{name}").exists()]
+            shutil.copyfile(source, path.parent / f"{prefix}_{name}")
+    pictures = [f"![{name}]({prefix}_{name})" for name in plots if (path.parent / f"{prefix}_{name}").exists()]
     text = results_markdown(results, paper, title, notes, kind, **statistics)
     if pictures:
         text += f"\nBest system: **{best.system}** (seed {best.seeds[0]} shown).\n\n" + "\n".join(pictures) + "\n"

@@ -147,3 +147,28 @@ def test_results_cli_baseline_must_be_a_listed_system(tmp_path, capsys):
     assert main(["results", "--exp", str(tmp_path), "--systems", "a b", "--seeds", "1", "--out", out,
                  "--baseline", "a"]) == 0
     assert "Δ event F1 vs a [95 % CI]" in (tmp_path / "R.md").read_text()
+
+
+def test_several_tables_share_the_statistics(tmp_path, capsys):
+    """--tables: one heading per table, a system in two tables gets the same row in both, systems not scored
+    yet are named under their table; a system in no table is refused."""
+    from sedkit.cli.main import main
+
+    for system, macro in (("mt_real", 0.3), ("a", 0.5), ("b", 0.6)):
+        _sed_run(tmp_path, system, 1, macro)
+    (tmp_path / "tables.yaml").write_text('"Table 1: x": [mt_real, a]\n"Table 2: y": [a, b, c]\n"Table 3: z": [d]\n')
+    out = tmp_path / "R.md"
+    args = ["results", "--exp", str(tmp_path), "--seeds", "1", "--out", str(out), "--bootstrap", "10",
+            "--tables", str(tmp_path / "tables.yaml")]
+    assert main([*args, "--systems", "mt_real a b"]) == 0
+    text = out.read_text()
+    sections = text.split("\n## ")
+    assert [s.splitlines()[0] for s in sections[1:4]] == ["Table 1: x", "Table 2: y", "Table 3: z"]
+    rows_a = [line for line in text.splitlines() if line.startswith("| a |")]
+    assert len(rows_a) == 2 and rows_a[0] == rows_a[1] and rows_a[0].startswith("| a | - | 1 | 50.0 | ")
+    assert "| mt_real |" in sections[1] and "| mt_real |" not in sections[2] and "| b |" in sections[2]
+    assert "Not scored yet: c." in sections[2] and "No run of this table is scored yet." in sections[3]
+    assert text.count("Values in %") == 1  # the legend once, after the tables
+    capsys.readouterr()
+    assert main([*args, "--systems", "mt_real a b e"]) == 2
+    assert "--systems e: in none of the tables" in capsys.readouterr().err

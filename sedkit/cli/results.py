@@ -32,6 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bounds", nargs=2, metavar=("LOWER", "UPPER"),
                         help="sed: lower and upper bound systems for the gap-closed column "
                              "(default source_only oracle when both are listed)")
+    parser.add_argument("--tables", metavar="YAML",
+                        help="sed: several tables, one per heading: a YAML mapping of table title to its systems "
+                             "(e.g. one per paper table); the systems among --systems are shown, the others named "
+                             "as not scored yet")
     parser.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
     parser.add_argument("--bootstrap-seed", type=int, default=0, help="seed of the resamples (default 0)")
 
@@ -54,8 +58,20 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"--baseline/--bounds {name}: not among --systems ({args.systems})")
     baseline = args.baseline or ("mt_real" if "mt_real" in systems else None)
     bounds = args.bounds or (["source_only", "oracle"] if {"source_only", "oracle"} <= set(systems) else None)
+    tables = None
+    if args.tables:
+        if args.kind != "sed":
+            raise InputError("--tables: only for --kind sed")
+        layout = load_yaml(args.tables)
+        if not layout or not all(isinstance(v, list) and all(isinstance(s, str) for s in v) for v in layout.values()):
+            raise InputError(f"{args.tables}: expected a mapping of table titles to lists of system names")
+        tables = [(str(title), list(names)) for title, names in layout.items()]
+        outside = [s for s in systems if not any(s in names for _, names in tables)]
+        if outside:
+            raise InputError(f"--systems {outside[0]}: in none of the tables of {args.tables}")
     results = collect_results(args.exp, systems, seeds, args.decode_set, args.kind)
-    statistics = dict(baseline=baseline, bounds=bounds, n_resamples=args.bootstrap, seed=args.bootstrap_seed)
+    statistics = dict(baseline=baseline, bounds=bounds, n_resamples=args.bootstrap, seed=args.bootstrap_seed,
+                      tables=tables)
     best = write_results(args.out, results, paper, args.title, args.note, args.kind,
                          **(statistics if args.kind == "sed" else {}))
     print(open(args.out).read())

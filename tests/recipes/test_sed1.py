@@ -146,3 +146,27 @@ def test_own_sound_bank_with_four_classes(tmp_path, copy_recipe, run_recipe):
     event = json.loads((recipe / "exp" / "da_seed1" / "decode_validation" / "event.json").read_text())
     assert sorted(event["per_class"]) == kept
     assert "| da |" in (recipe / "RESULTS.md").read_text()
+
+
+def test_stage_8_reproduces_the_committed_results_byte_for_byte(tmp_path, copy_recipe, run_recipe, repo):
+    """RESULTS.md is written by stage 8 from the committed kept scores (results_mini/): rerunning the command it
+    records, with its recorded note, gives the same file and the same plots, byte for byte."""
+    import re
+    import shlex
+
+    committed = repo / "recipes" / "dcase2020_task4" / "sed1"
+    text = (committed / "RESULTS.md").read_text()
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("Command: `./run.sh "))
+    args = shlex.split(re.match(r"Command: `\./run\.sh (.*?)`", lines[at]).group(1))
+    note = lines[at + 1]  # --results_note is recorded as '<the line below>'
+    args[args.index("<the line below>")] = note
+    recipe = copy_recipe(tmp_path, "dcase2020_task4/sed1")
+    for path in recipe.glob("RESULTS*"):
+        path.unlink()
+    run_recipe(recipe, *args)
+    assert (recipe / "RESULTS.md").read_text() == text
+    plots = sorted(p.name for p in committed.glob("RESULTS_*.png"))
+    assert plots and plots == sorted(p.name for p in recipe.glob("RESULTS_*.png"))
+    for name in plots:
+        assert (recipe / name).read_bytes() == (committed / name).read_bytes(), name

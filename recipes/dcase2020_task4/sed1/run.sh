@@ -112,7 +112,7 @@ if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
     --plot "$dump/stats.png"
 fi
 
-if [ $stop_stage -ge 4 ]; then
+if [ $stop_stage -ge 4 ] && [ $stage -le 7 ]; then  # training, decoding and scoring need the classes; stage 8 not
   [ -f "$data/classes.txt" ] || { echo "$0: $data/classes.txt missing: run stages 0-1 first" >&2; exit 2; }
   classes="$(tr '\n' ' ' < "$data/classes.txt")"; classes="${classes% }"
 fi
@@ -219,7 +219,7 @@ fi
 if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
   log "Stage 8: results: $exp/*/decode_validation -> $results"
   sedkit results --exp "$exp" --systems "$systems" --seeds "$seeds" --paper conf/paper_results.yaml --bootstrap 1000 \
-    --out "$results" --title "dcase2020_task4/sed1: MMT-DA systems" \
+    --tables conf/tables.yaml --out "$results" --title "dcase2020_task4/sed1: MMT-DA systems" \
     --note "Corpus: $corpus. Configs: $train_conf + conf/systems/<system>.yaml${train_args:+ with $train_args}." \
     --note "Command: \`$command_line\` (systems: $systems; seeds: $seeds)." \
     ${results_note:+--note "$results_note"} \

@@ -119,20 +119,21 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   log "Stage 5: results: $exp/*/eval_test -> $results"
   note1="Corpus: $corpus. Configs: $train_conf + conf/methods/<method>.yaml${train_args:+ with $train_args}. Command: \`$command_line\`."
   note2="Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; this run.sh call (from stage $stage) took $((SECONDS / 60)) min; training time per run: last column.${results_note:+ $results_note}"
+  parts=$(mktemp -d)  # each table written on its own (its plots beside it), then joined into one file
   sedkit results --kind classification --set test --exp "$exp" --systems "$cutnmix_methods" --seeds "$seeds" \
-    --paper conf/paper_results.yaml --out RESULTS_part_cutnmix.md --title "esc50/cls1: Cut^nMix (Tables 1-2)" \
+    --paper conf/paper_results.yaml --out "$parts/cutnmix/RESULTS.md" --title "esc50/cls1: Cut^nMix (Tables 1-2)" \
     --note "$note1" --note "Paper column: ResNet-110 CIFAR-100 top-1 (%) of Tables 1-2 - orientation only, no audio in the paper." \
     --note "$note2" >/dev/null
   sedkit results --kind classification --set test --exp "$exp" --systems "teacher" --seeds "$teachers" \
-    --paper conf/paper_results.yaml --out RESULTS_part_teachers.md --title "teachers" >/dev/null
+    --paper conf/paper_results.yaml --out "$parts/teachers/RESULTS.md" --title "teachers" >/dev/null
   sedkit results --kind classification --set test --exp "$exp" --systems "ensemble $unikd_methods" \
-    --seeds "0 $seeds" --paper conf/paper_results.yaml --out RESULTS_part_unikd.md \
+    --seeds "0 $seeds" --paper conf/paper_results.yaml --out "$parts/unikd/RESULTS.md" \
     --title "esc50/cls1: UniKD (Table 2)" --note "$note1" \
     --note "Teachers: seeds $teachers on $data/labeled.tsv; 'ensemble' averages their probabilities. Paper column: BERT on SST-2 (%) - orientation only." \
     --note "$note2" >/dev/null
-  # One file from the three tables (plots of each part's best system stay beside it).
-  { cat RESULTS_part_cutnmix.md; echo; echo "Single teachers (the UniKD teachers, each scored alone; paper column: SST-2, orientation only):"; echo;
-    sed -n '/^| system/,/^$/p' RESULTS_part_teachers.md; cat RESULTS_part_unikd.md; } > "$results.tmp"
-  mv "$results.tmp" "$results" && rm -f RESULTS_part_*.md RESULTS_teacher_confusion.png  # the teachers table has no plot
+  { cat "$parts/cutnmix/RESULTS.md"; echo; echo "Single teachers (the UniKD teachers, each scored alone; paper column: SST-2, orientation only):"; echo;
+    sed -n '/^| system/,/^$/p' "$parts/teachers/RESULTS.md"; cat "$parts/unikd/RESULTS.md"; } > "$results.tmp"
+  cp "$parts"/cutnmix/RESULTS_*.png "$parts"/unikd/RESULTS_*.png .  # the teachers table shows no plot
+  mv "$results.tmp" "$results" && rm -r "$parts"
   cat "$results"
 fi

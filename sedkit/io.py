@@ -14,14 +14,14 @@ import tempfile
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
-from typing import IO, Iterator, Sequence
+from typing import IO, Iterator, Optional, Sequence
 
 import numpy as np
 
 from sedkit.errors import InputError
 
 __all__ = ["atomic_write", "save_npy", "write_tsv", "read_tsv", "EventTable", "read_events", "read_durations",
-           "write_events"]
+           "write_events", "read_scores", "ScoreFiles", "read_score_files"]
 
 
 def _file_mode() -> int:
@@ -393,6 +393,70 @@ def read_scores(path: str | Path) -> tuple[np.ndarray, list[str], np.ndarray]:
         raise InputError(f"{path}: NaN scores")
     return np.append(onset, offset[-1]), header[2:], values[:, 2:]
 
+
+
+
+@dataclass
+class ScoreFiles:
+    """The score files of some clips (``read_score_files``): per clip, in ``names`` order, its file, its frame
+    timestamps (T + 1,) and its scores (T, classes) of the ``classes`` columns; ``header``: the files' class
+    columns as they are; ``ignored``: the header's columns outside ``classes``."""
+
+    folder: Path
+    names: list
+    paths: list
+    timestamps: list
+    scores: list
+    classes: list
+    header: list
+    ignored: list
+
+    def durations(self) -> dict:
+        """Each clip's length: the end of its last frame."""
+        return {name: float(t[-1]) for name, t in zip(self.names, self.timestamps)}
+
+
+def read_score_files(folder: str | Path, names: Sequence[str], classes: Optional[Sequence[str]] = None,
+                     outside: str = "the reference") -> ScoreFiles:
+    """The score files ``folder/<stem>.tsv`` of the clips ``names`` (``<stem>``: the filename without its
+    extension), read with :func:`read_scores`, keeping the ``classes`` columns in that order (all the header's
+    without ``classes``). Errors (one line, :class:`InputError`): no such folder; a clip without a score file;
+    a score file of no clip in ``names`` (``outside`` says what that list is); a class without a column;
+    files whose columns differ."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such score folder")
+    present = {p.stem: p for p in folder.glob("*.tsv")}
+    stems = [os.path.splitext(name)[0] for name in names]
+    extra = sorted(set(present) - set(stems))
+    if extra:
+        raise InputError(f"{present[extra[0]]}: clip {extra[0]} is not in {outside}")
+    missing = [name for name, stem in zip(names, stems) if stem not in present]
+    if missing:
+        raise InputError(f"{folder}: no score file for {missing[0]}"
+                         f"{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''}")
+    header: Optional[list] = None
+    take: list = []
+    timestamps, blocks, paths = [], [], []
+    for stem in stems:
+        path = present[stem]
+        paths.append(path)
+        stamps, columns, scores = read_scores(path)
+        if header is None:
+            header = columns
+            wanted = list(classes) if classes is not None else list(columns)
+            lacking = [c for c in wanted if c not in columns]
+            if lacking:
+                raise InputError(f"{path}:1: no score column for {', '.join(lacking)}")
+            take = [columns.index(c) for c in wanted]
+        elif columns != header:
+            raise InputError(f"{path}:1: columns differ from the other score files ({', '.join(header)})")
+        timestamps.append(stamps)
+        blocks.append(scores[:, take])
+    header = header or []
+    kept = [header[i] for i in take]
+    return ScoreFiles(folder, list(names), paths, timestamps, blocks, kept, header,
+                      [c for c in header if c not in kept])
 
 def write_scores(path: str | Path, timestamps: np.ndarray, classes: Sequence[str], scores: np.ndarray) -> None:
     """Write one clip's frame scores in sed_scores_eval's format (atomically)."""

@@ -305,12 +305,14 @@ def _run_psds(args: argparse.Namespace) -> int:
                 gt, detections, dtc=args.dtc, gtc=args.gtc, cttc=args.cttc, alpha_ct=args.alpha_ct,
                 alpha_st=args.alpha_st, max_efpr=args.max_efpr, names=args.estimated)
         else:
-            from sedkit.metrics.psds_scores import psds_from_scores
+            from sedkit.metrics.psds_scores import psds_from_scores, score_deltas
 
-            # Without --classes the score files' columns are the class list.
+            # Without --classes the score files' columns are the class list. Read once for the bootstrap too.
+            deltas = score_deltas(gt, args.scores, dtc=args.dtc, gtc=args.gtc, cttc=args.cttc, alpha_ct=args.alpha_ct,
+                                  all_classes=args.classes)
             result = psds_from_scores(gt, args.scores, dtc=args.dtc, gtc=args.gtc, cttc=args.cttc,
                                       alpha_ct=args.alpha_ct, alpha_st=args.alpha_st, max_efpr=args.max_efpr,
-                                      all_classes=args.classes)
+                                      all_classes=args.classes, deltas=deltas)
     weights = _bootstrap_weights(args, len(gt.files))
     if weights is not None:
         from sedkit.metrics.bootstrap import summarize
@@ -322,7 +324,7 @@ def _run_psds(args: argparse.Namespace) -> int:
         else:
             from sedkit.metrics.psds_scores import psds_bootstrap
 
-            values = psds_bootstrap(gt, args.scores, weights, all_classes=args.classes, **criteria)
+            values = psds_bootstrap(gt, args.scores, weights, all_classes=args.classes, deltas=deltas, **criteria)
         summary = summarize(values)
         # "values": the PSDS of every resample, which `sedkit results` pairs across systems.
         result.extra["bootstrap"] = {**_bootstrap_header(args, len(gt.files)), "psds": summary,

@@ -104,7 +104,7 @@ def _best_f1(args: argparse.Namespace, classes) -> dict:
     from pathlib import Path
 
     from sedkit.errors import InputError
-    from sedkit.io import read_events, read_scores
+    from sedkit.io import read_events, read_score_files
     from sedkit.metrics.collar_scores import best_f1_thresholds, collar_statistics
     from sedkit.metrics.psds import prepare_ground_truth
     from sedkit.metrics.psds_scores import read_score_folder
@@ -116,15 +116,14 @@ def _best_f1(args: argparse.Namespace, classes) -> dict:
             raise InputError(f"--{name.replace('_', '-')} must be >= 0")
     reference = read_events(args.reference)
     by_stem = {os.path.splitext(name)[0]: name for name in reference.files}
-    durations = {}
-    for path in sorted(Path(args.scores_dir).glob("*.tsv")):
-        stamps, _, _ = read_scores(path)
-        durations[by_stem.get(path.stem, path.stem + args.audio_ext)] = float(stamps[-1])
-    missing = [name for name in reference.files if name not in durations]
+    names = [by_stem.get(path.stem, path.stem + args.audio_ext) for path in sorted(Path(args.scores_dir).glob("*.tsv"))]
+    scored = set(names)
+    missing = [name for name in reference.files if name not in scored]
     if missing:
         raise InputError(f"{args.reference}: {missing[0]} has no score file in {args.scores_dir}")
-    gt = prepare_ground_truth(reference, durations, classes, merge_touching=True)
-    start, end, file, scores = read_score_folder(args.scores_dir, gt, classes)
+    files = read_score_files(args.scores_dir, names, outside="the score folder's clips")
+    gt = prepare_ground_truth(reference, files.durations(), classes, merge_touching=True)
+    start, end, file, scores = read_score_folder(args.scores_dir, gt, classes, files=files)
     stats = collar_statistics(start, end, file, scores, gt, args.onset_collar, args.offset_collar,
                               args.offset_collar_rate)
     best = best_f1_thresholds(stats, gt.classes)

@@ -28,6 +28,7 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
+from sedkit.metrics.common import expand_ranges
 from sedkit.metrics.matching import max_bipartite_matching
 from sedkit.metrics.psds import GroundTruth
 from sedkit.metrics.psds_scores import _frames, _round, _runs
@@ -44,11 +45,9 @@ def _hits(runs, ref, label: int, onset_collar: float, offset_collar: float, offs
     key = ref.file[members] * span + ref.onset[members]
     run_key = runs.file * span + runs.onset
     slack = onset_collar + 1e-5
-    first = np.searchsorted(key, run_key - slack, side="left")
-    stop = np.searchsorted(key, run_key + slack, side="right")
-    count = np.maximum(stop - first, 0)
-    run = np.repeat(np.arange(runs.a.shape[0]), count)
-    event = members[np.repeat(first, count) + np.arange(run.shape[0]) - np.repeat(np.cumsum(count) - count, count)]
+    run, position = expand_ranges(np.searchsorted(key, run_key - slack, side="left"),
+                                  np.searchsorted(key, run_key + slack, side="right"))
+    event = members[position]
     same_file = runs.file[run] == ref.file[event]
     onset_ok = _round(np.abs(runs.onset[run] - ref.onset[event]) - onset_collar) <= 0
     collar = np.maximum(offset_collar, offset_collar_rate * (ref.offset[event] - ref.onset[event]))

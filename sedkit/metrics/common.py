@@ -113,16 +113,20 @@ def encode_pair(reference: EventTable, estimated: EventTable, classes: Optional[
     return class_list, files, ref, est
 
 
+def expand_ranges(first: np.ndarray, stop: np.ndarray):
+    """Every (i, j) with ``first[i] <= j < stop[i]`` (empty where stop <= first), i-major, j ascending."""
+    count = np.maximum(stop - first, 0)
+    i = np.repeat(np.arange(first.shape[0]), count)
+    j = np.repeat(first, count) + np.arange(i.shape[0]) - np.repeat(np.cumsum(count) - count, count)
+    return i, j
+
+
 def file_pairs(ref: EncodedEvents, est: EncodedEvents, n_files: int):
     """Every (ref, est) index pair within the same file, ref-major then est order (as ``numpy.where``)."""
     est_count = np.bincount(est.file, minlength=n_files)
     est_start = np.concatenate(([0], np.cumsum(est_count)[:-1]))
-    per_ref = est_count[ref.file]
-    total = int(per_ref.sum())
-    pair_ref = np.repeat(np.arange(len(ref)), per_ref)
-    block_start = np.cumsum(per_ref) - per_ref
-    pair_est = est_start[ref.file][pair_ref] + (np.arange(total) - block_start[pair_ref])
-    return pair_ref, pair_est
+    first = est_start[ref.file]
+    return expand_ranges(first, first + est_count[ref.file])
 
 
 def check_empty_system_output(value: str) -> str:

@@ -26,7 +26,6 @@ reference event's coverage is swept over the births and deaths of the nodes that
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple
@@ -34,56 +33,44 @@ from typing import Dict, List, Sequence, Tuple
 import numpy as np
 
 from sedkit.errors import InputError
-from sedkit.io import read_scores
+from sedkit.io import ScoreFiles, read_score_files
+from sedkit.metrics.common import expand_ranges
 from sedkit.metrics.psds import (SECONDS_PER_HOUR, GroundTruth, PSDSResult, area_up_to, no_reference_result,
                                  psd_roc)
 
-__all__ = ["psds_from_scores", "psds_bootstrap", "read_score_folder", "class_statistics", "ClassDeltas"]
+__all__ = ["psds_from_scores", "psds_bootstrap", "read_score_folder", "class_statistics", "ClassDeltas",
+           "score_deltas"]
 
 
-def read_score_folder(folder: str | Path, gt: GroundTruth, all_classes: Sequence[str] | None = None):
-    """Frame scores of every evaluated file from ``folder/<clip>.tsv`` (``<clip>`` = filename stem).
+def read_score_folder(folder: str | Path, gt: GroundTruth, all_classes: Sequence[str] | None = None,
+                      files: ScoreFiles | None = None):
+    """Frame scores of every evaluated file from ``folder/<clip>.tsv`` (``<clip>`` = filename stem), or from
+    ``files`` already read (:func:`sedkit.io.read_score_files`, any clip order).
 
     Returns (frame start times, frame end times, file index per frame, scores of the ground truth's
-    classes with shape (frames, classes)), frames concatenated in file order.
+    classes with shape (frames, classes)), frames concatenated in the ground truth's file order.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(f"{folder}: no such score folder")
-    stems = {os.path.splitext(name)[0]: index for index, name in enumerate(gt.files)}
-    present = {p.stem: p for p in folder.glob("*.tsv")}
-    extra = sorted(set(present) - set(stems))
-    if extra:
-        raise InputError(f"{present[extra[0]]}: clip {extra[0]} is not in the reference (nor in the durations)")
-    missing = [name for name in gt.files if os.path.splitext(name)[0] not in present]
-    if missing:
-        raise InputError(f"{folder}: no score file for {missing[0]}"
-                         f"{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''}")
+    import warnings
+
+    from sedkit.metrics.psds import PSDSWarning
+
+    if files is None:
+        files = read_score_files(folder, gt.files, outside="the reference (nor in the durations)")
+    ignored = [c for c in files.header if all_classes is not None and c not in all_classes]
+    if ignored:
+        warnings.warn(f"{folder}: score columns {', '.join(ignored)} are not in --classes: ignored", PSDSWarning)
+    unused = [c for c in files.header if c not in gt.classes and c not in ignored]
+    if unused:
+        warnings.warn(f"{folder}: no reference events for score columns {', '.join(unused)}; left out of PSDS",
+                      PSDSWarning)
+    lacking = [c for c in gt.classes if c not in files.classes]
+    if lacking:
+        raise InputError(f"{files.paths[0]}:1: no score column for {', '.join(lacking)}")
+    take = [files.classes.index(c) for c in gt.classes]
+    position = {name: i for i, name in enumerate(files.names)}
     starts, ends, file_ids, blocks = [], [], [], []
-    columns: List[str] | None = None
     for index, name in enumerate(gt.files):
-        path = present[os.path.splitext(name)[0]]
-        timestamps, classes, scores = read_scores(path)
-        if columns is None:
-            import warnings
-
-            from sedkit.metrics.psds import PSDSWarning
-
-            columns = classes
-            ignored = [c for c in classes if all_classes is not None and c not in all_classes]
-            if ignored:
-                warnings.warn(f"{folder}: score columns {', '.join(ignored)} are not in --classes: ignored",
-                              PSDSWarning)
-            unused = [c for c in classes if c not in gt.classes and c not in ignored]
-            if unused:
-                warnings.warn(f"{folder}: no reference events for score columns {', '.join(unused)}; "
-                              "left out of PSDS", PSDSWarning)
-            lacking = [c for c in gt.classes if c not in classes]
-            if lacking:
-                raise InputError(f"{path}:1: no score column for {', '.join(lacking)}")
-            take = [classes.index(c) for c in gt.classes]
-        elif classes != columns:
-            raise InputError(f"{path}:1: columns differ from the other score files ({', '.join(columns)})")
+        timestamps, scores = files.timestamps[position[name]], files.scores[position[name]]
         starts.append(timestamps[:-1])
         ends.append(timestamps[1:])
         file_ids.append(np.full(len(scores), index, dtype=np.int64))
@@ -183,11 +170,9 @@ def _overlaps(runs: _Runs, ref, ref_on_code, ref_off_code, n_codes: int, label: 
     members = np.flatnonzero(ref.label == label)  # sorted by (file, onset), disjoint
     key_off = ref.file[members] * n_codes + ref_off_code[members]
     key_on = ref.file[members] * n_codes + ref_on_code[members]
-    first = np.searchsorted(key_off, runs.file * n_codes + runs.on_code, side="right")
-    stop = np.searchsorted(key_on, runs.file * n_codes + runs.off_code, side="left")
-    count = np.maximum(stop - first, 0)
-    run = np.repeat(np.arange(runs.a.shape[0]), count)
-    event = members[np.repeat(first, count) + np.arange(run.shape[0]) - np.repeat(np.cumsum(count) - count, count)]
+    run, position = expand_ranges(np.searchsorted(key_off, runs.file * n_codes + runs.on_code, side="right"),
+                                  np.searchsorted(key_on, runs.file * n_codes + runs.off_code, side="left"))
+    event = members[position]
     overlap = np.maximum(np.minimum(runs.offset[run], ref.offset[event])
                          - np.maximum(runs.onset[run], ref.onset[event]),
                          0.0)
@@ -310,21 +295,40 @@ def _unique_cummax_sort(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float, thre
     return tpr[cut], efpr[cut], thresholds[cut]
 
 
-def psds_from_scores(gt: GroundTruth, scores_dir: str | Path, dtc: float = 0.7, gtc: float = 0.7,
-                     cttc: float = 0.3, alpha_ct: float = 0.0, alpha_st: float = 1.0,
-                     max_efpr: float = 100.0, all_classes: Sequence[str] | None = None) -> PSDSResult:
-    """Threshold-free PSDS (sed_scores_eval's ``intersection_based.psds``) from a folder of score files."""
+def _check_criteria(dtc: float, gtc: float, cttc: float, alpha_ct: float, alpha_st: float = 1.0,
+                    max_efpr: float = 100.0) -> None:
     for name, value in (("dtc", dtc), ("gtc", gtc), ("cttc", cttc), ("alpha_ct", alpha_ct)):
         if not 0 <= value <= 1:
             raise InputError(f"{name} must be in [0, 1], got {value}")
     if alpha_st < 0 or not max_efpr > 0:
         raise InputError("alpha_st must be >= 0 and max_efpr > 0")
+
+
+def score_deltas(gt: GroundTruth, scores_dir: str | Path, dtc: float = 0.7, gtc: float = 0.7, cttc: float = 0.3,
+                 alpha_ct: float = 0.0, all_classes: Sequence[str] | None = None) -> List["ClassDeltas"]:
+    """The score folder read and turned into each class's count changes (:class:`ClassDeltas`, per file):
+    what :func:`psds_from_scores` and :func:`psds_bootstrap` compute from; pass it to both to read once."""
+    _check_criteria(dtc, gtc, cttc, alpha_ct)
     start, end, file, scores = read_score_folder(scores_dir, gt, all_classes)
+    if not gt.classes:
+        return []
+    return class_statistics(start, end, file, scores, gt, dtc, gtc, cttc if alpha_ct > 0 else None, raw=True)
+
+
+def psds_from_scores(gt: GroundTruth, scores_dir: str | Path, dtc: float = 0.7, gtc: float = 0.7,
+                     cttc: float = 0.3, alpha_ct: float = 0.0, alpha_st: float = 1.0,
+                     max_efpr: float = 100.0, all_classes: Sequence[str] | None = None,
+                     deltas: List["ClassDeltas"] | None = None) -> PSDSResult:
+    """Threshold-free PSDS (sed_scores_eval's ``intersection_based.psds``) from a folder of score files (or
+    from its ``deltas``, :func:`score_deltas`, computed with the same criteria)."""
+    _check_criteria(dtc, gtc, cttc, alpha_ct, alpha_st, max_efpr)
+    if deltas is None:
+        deltas = score_deltas(gt, scores_dir, dtc, gtc, cttc, alpha_ct, all_classes)
     parameters = dict(dtc=dtc, gtc=gtc, cttc=cttc, alpha_ct=alpha_ct, alpha_st=alpha_st, max_efpr=max_efpr)
     method = "threshold-free, intersection-based (sed_scores_eval)"
     if not gt.classes:
         return no_reference_result(parameters, method, 0)
-    stats = class_statistics(start, end, file, scores, gt, dtc, gtc, cttc if alpha_ct > 0 else None)
+    stats = [d.counts(len(gt.classes)) for d in deltas]
     value, x, etpr, class_roc, class_thresholds = _psds_from_counts(
         stats, gt.classes, gt.n_ref, gt.total_duration, gt.ref_duration, alpha_ct, alpha_st, max_efpr)
     n_thresholds = int(sum(t.shape[0] for t, *_ in stats))
@@ -340,9 +344,10 @@ def psds_from_scores(gt: GroundTruth, scores_dir: str | Path, dtc: float = 0.7, 
 def psds_bootstrap(gt: GroundTruth, scores_dir: str | Path, weights: np.ndarray, dtc: float = 0.7,
                    gtc: float = 0.7, cttc: float = 0.3, alpha_ct: float = 0.0, alpha_st: float = 1.0,
                    max_efpr: float = 100.0, all_classes: Sequence[str] | None = None,
-                   progress: bool | None = None) -> np.ndarray:
+                   progress: bool | None = None, deltas: List["ClassDeltas"] | None = None) -> np.ndarray:
     """PSDS on each bootstrap resample of the files (``weights``: (resamples, files) multiplicities over the
-    files in sorted filename order, :func:`sedkit.metrics.bootstrap.resample_weights`).
+    files in sorted filename order, :func:`sedkit.metrics.bootstrap.resample_weights`); ``deltas`` as in
+    :func:`psds_from_scores`.
 
     A resample counts each file as often as it is drawn: every count (TP, FP, CT, reference events and
     durations) is summed with the file's multiplicity, so the detections themselves are computed once.
@@ -351,9 +356,10 @@ def psds_bootstrap(gt: GroundTruth, scores_dir: str | Path, weights: np.ndarray,
 
     from sedkit.metrics.bootstrap import weights_in_order
 
+    _check_criteria(dtc, gtc, cttc, alpha_ct, alpha_st, max_efpr)
     weights = weights_in_order(weights, gt.files)  # -> the ground truth's file order
-    start, end, file, scores = read_score_folder(scores_dir, gt, all_classes)
-    deltas = class_statistics(start, end, file, scores, gt, dtc, gtc, cttc if alpha_ct > 0 else None, raw=True)
+    if deltas is None:
+        deltas = score_deltas(gt, scores_dir, dtc, gtc, cttc, alpha_ct, all_classes)
     n_classes = len(gt.classes)
     ref = gt.events
     values = np.empty(weights.shape[0])

@@ -23,14 +23,13 @@ Every count accepts clip weights (the bootstrap's multiplicities).
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from sedkit.errors import InputError
-from sedkit.io import read_events, read_scores, read_tsv
+from sedkit.io import read_events, read_score_files, read_tsv
 
 __all__ = ["read_tags", "tag_matrix", "clip_scores", "tagging_metrics", "average_precision", "roc_auc"]
 
@@ -79,32 +78,8 @@ def clip_scores(folder: str | Path, files: Sequence[str],
     Without ``classes`` the score files' columns are the class list; columns outside ``classes`` are
     ignored (returned second, for a warning).
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(f"{folder}: no such score folder")
-    present = {p.stem: p for p in folder.glob("*.tsv")}
-    stems = {os.path.splitext(name)[0] for name in files}
-    extra = sorted(set(present) - stems)
-    if extra:
-        raise InputError(f"{present[extra[0]]}: clip {extra[0]} is not in the reference")
-    out, columns, take, ignored = [], None, None, []
-    for name in files:
-        stem = os.path.splitext(name)[0]
-        if stem not in present:
-            raise InputError(f"{folder}: no score file for {name}")
-        _, header, scores = read_scores(present[stem])
-        if columns is None:
-            columns = header
-            wanted = list(classes) if classes else header
-            lacking = [c for c in wanted if c not in header]
-            if lacking:
-                raise InputError(f"{present[stem]}:1: no score column for {', '.join(lacking)}")
-            take = [header.index(c) for c in wanted]
-            ignored = [c for c in header if c not in wanted]
-        elif header != columns:
-            raise InputError(f"{present[stem]}:1: columns differ from the other score files ({', '.join(columns)})")
-        out.append(scores[:, take].max(axis=0))
-    return np.stack(out), ignored
+    read = read_score_files(folder, files, classes)
+    return np.stack([scores.max(axis=0) for scores in read.scores]), read.ignored
 
 
 def _ranked(scores: np.ndarray, positive: np.ndarray, weights: np.ndarray):

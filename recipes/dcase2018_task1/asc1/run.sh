@@ -29,6 +29,7 @@ results=RESULTS.md      # results table written by stage 4
 
 . utils/parse_options.sh
 case "$score_checkpoint" in best|last) ;; *) echo "$0: --score_checkpoint $score_checkpoint: best or last" >&2; exit 2 ;; esac
+[ "$score_checkpoint" = last ] && score_note="the last epoch, as the MrKD paper reports, Sec. 4.1" || score_note="the best epoch on the validation set"
 if [ -n "$asc_root" ] && [ "$valid_share" = 0 ] && [ "$score_checkpoint" = best ]; then
   echo "$0: --score_checkpoint best needs a validation set: give --valid_share (e.g. 0.1)" >&2; exit 2
 fi
@@ -120,5 +121,5 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     --note "Corpus: $corpus. Configs: $train_conf + conf/methods/<method>.yaml${train_args:+ with $train_args}." \
     --note "Command: \`$command_line\`.$paper_note" \
     ${results_note:+--note "$results_note"} \
-    --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; this run.sh call (from stage $stage) took $((SECONDS / 60)) min; training time per run: last column."
+    --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; this run.sh call (from stage $stage) took $((SECONDS / 60)) min; training time per run: last column. Scored: each run's checkpoints/$score_checkpoint.pt ($score_note)."
 fi

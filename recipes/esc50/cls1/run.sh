@@ -30,6 +30,7 @@ results=RESULTS.md      # results written by stage 5
 
 . utils/parse_options.sh
 case "$score_checkpoint" in best|last) ;; *) echo "$0: --score_checkpoint $score_checkpoint: best or last" >&2; exit 2 ;; esac
+[ "$score_checkpoint" = last ] && score_note="the last epoch: Cut^nMix trains a fixed schedule" || score_note="the best epoch on the validation fold"
 . utils/log.sh
 . utils/train_jobs.sh
 . utils/mini_classification.sh
@@ -118,7 +119,7 @@ fi
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   log "Stage 5: results: $exp/*/eval_test -> $results"
   note1="Corpus: $corpus. Configs: $train_conf + conf/methods/<method>.yaml${train_args:+ with $train_args}. Command: \`$command_line\`."
-  note2="Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; this run.sh call (from stage $stage) took $((SECONDS / 60)) min; training time per run: last column.${results_note:+ $results_note}"
+  note2="Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; this run.sh call (from stage $stage) took $((SECONDS / 60)) min; training time per run: last column. Scored: each run's checkpoints/$score_checkpoint.pt ($score_note).${results_note:+ $results_note}"
   parts=$(mktemp -d)  # each table written on its own (its plots beside it), then joined into one file
   sedkit results --kind classification --set test --exp "$exp" --systems "$cutnmix_methods" --seeds "$seeds" \
     --paper conf/paper_results.yaml --out "$parts/cutnmix/RESULTS.md" --title "esc50/cls1: Cut^nMix (Tables 1-2)" \

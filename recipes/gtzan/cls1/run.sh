@@ -26,6 +26,7 @@ results=RESULTS.md      # results table written by stage 4
 
 . utils/parse_options.sh
 case "$score_checkpoint" in best|last) ;; *) echo "$0: --score_checkpoint $score_checkpoint: best or last" >&2; exit 2 ;; esac
+[ "$score_checkpoint" = last ] && score_note="the last epoch" || score_note="the best epoch on the validation split, as the LSR-OS-TC paper keeps one (Sec. 5.3)"
 . utils/log.sh
 . utils/train_jobs.sh
 . utils/mini_classification.sh
@@ -97,5 +98,5 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     --note "Corpus: $corpus. Configs: $train_conf + conf/methods/<method>.yaml + conf/models/<model>$suffix.yaml${train_args:+ with $train_args}." \
     --note "Command: \`$command_line\`. Paper column: GTZAN clip error (%), Table 4." \
     ${results_note:+--note "$results_note"} \
-    --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; this run.sh call (from stage $stage) took $((SECONDS / 60)) min; training time per run: last column."
+    --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; this run.sh call (from stage $stage) took $((SECONDS / 60)) min; training time per run: last column. Scored: each run's checkpoints/$score_checkpoint.pt ($score_note)."
 fi

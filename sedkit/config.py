@@ -172,7 +172,12 @@ def from_dict(cls: Type[T], data: Mapping[str, Any], where: str = "") -> T:
     hints = typing.get_type_hints(cls)
     chosen = getattr(cls, "config_field_types", None)
     if chosen is not None:  # fields typed by a registry choice in the same mapping (model by model_name)
-        hints.update(chosen(data))
+        try:
+            hints.update(chosen(data))
+        except ConfigError:
+            raise
+        except InputError as exc:  # an unknown name in the registry
+            raise ConfigError(f"{where + ': ' if where else ''}{exc}") from None
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     prefix = f"{where}." if where else ""
     unknown = [k for k in data if k not in fields]

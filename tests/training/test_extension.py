@@ -110,3 +110,21 @@ def test_a_new_sed_system_is_one_registration_and_one_config(tiny_corpus, tmp_pa
     assert any(not torch.equal(a, b) for a, b in zip(before, task.system.nets["student"].parameters()))
     with pytest.raises(Exception, match="unknown system 'weak_onyl'; known: da, fixed_teacher"):
         tiny_config(tiny_corpus, system={"name": "weak_onyl"})
+
+
+def test_model_sections_are_typed_by_model_name(tmp_path):
+    """``model:`` is the registry's config of ``model_name``: its fields checked strictly, its defaults shown,
+    an unknown name refused with the file named."""
+    from sedkit.config import ConfigError, load_config
+    from sedkit.models.classifiers import CPResNetConfig
+    from sedkit.training.classification import ClassificationExperimentConfig
+
+    path = tmp_path / "c.yaml"
+    path.write_text("task: classification\nmodel_name: cpresnet\nmodel: {base_channels: 8}\n")
+    config = load_config(ClassificationExperimentConfig, path)
+    assert isinstance(config.model, CPResNetConfig) and config.model.base_channels == 8
+    assert to_dict(config)["model"]["rf_blocks"] == CPResNetConfig().rf_blocks  # the defaults, in the dump
+    with pytest.raises(ConfigError, match="unknown key model.channels; valid keys of model: n_classes"):
+        load_config(ClassificationExperimentConfig, path, ["model.channels=[8]"])
+    with pytest.raises(ConfigError, match=r"c.yaml: unknown model 'resnet'; known: cnn, cpresnet, crnn"):
+        load_config(ClassificationExperimentConfig, path, ["model_name=resnet"])

@@ -26,7 +26,7 @@ results=RESULTS.md      # results table written by stage 4
 
 . utils/parse_options.sh
 case "$score_checkpoint" in best|last) ;; *) echo "$0: --score_checkpoint $score_checkpoint: best or last" >&2; exit 2 ;; esac
-[ "$score_checkpoint" = last ] && score_note="the last epoch" || score_note="the best epoch on the validation split, as the LSR-OS-TC paper keeps one (Sec. 5.3)"
+[ "$score_checkpoint" = last ] && score_note="the last epoch" || score_note="the best epoch on the validation split, as the LSR-OS-TC paper keeps one, Sec. 5.3"
 . utils/log.sh
 . utils/train_jobs.sh
 . utils/mini_classification.sh

@@ -32,6 +32,7 @@ __all__ = [
     "apply_overrides",
     "config_digest",
     "merge",
+    "resolve_chosen_fields",
 ]
 
 
@@ -192,6 +193,18 @@ def from_dict(cls: Type[T], data: Mapping[str, Any], where: str = "") -> T:
         raise
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where or cls.__name__}: {exc}") from None
+
+
+def resolve_chosen_fields(obj: Any) -> None:
+    """For a dataclass with ``config_field_types`` (see :func:`from_dict`) built directly rather than loaded:
+    turn each such field that is not yet of its chosen type (a default, ``None`` or a mapping) into it, so that
+    ``Config()`` and ``Config(model_name="x")`` hold the registry's config classes too. Call from
+    ``__post_init__``."""
+    values = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    for name, cls in type(obj).config_field_types(values).items():
+        value = values[name]
+        if not isinstance(value, cls):
+            setattr(obj, name, from_dict(cls, value if isinstance(value, Mapping) else {}, where=name))
 
 
 def to_dict(obj: Any) -> dict:

@@ -116,15 +116,16 @@ def collect_results(exp_dir: str | Path, systems: Sequence[str], seeds: Sequence
                     decode_set: str = "validation", kind: str = "sed") -> List[SystemResult]:
     """Per system, the seeds that were scored and their values. Classification runs of Cut^nMix add the
     columns of :func:`_peer_columns` ("-" for the single-network systems beside them)."""
-    columns, folder, marker = KINDS[kind]
+    columns, _, marker = KINDS[kind]
+    folder = scored_folder(kind, decode_set)
     if kind == "classification":
-        columns = columns + _peer_columns(Path(exp_dir), systems, seeds, folder.format(set=decode_set))
+        columns = columns + _peer_columns(Path(exp_dir), systems, seeds, folder)
     results = []
     for system in systems:
         values = {name: [] for name, _, _ in columns}
         runs, found, minutes = [], [], []
         for seed in seeds:
-            run = Path(exp_dir) / run_folder(system, seed) / folder.format(set=decode_set)
+            run = Path(exp_dir) / run_folder(system, seed) / folder
             if not (run / marker).exists():
                 continue
             found.append(seed)
@@ -139,7 +140,7 @@ def collect_results(exp_dir: str | Path, systems: Sequence[str], seeds: Sequence
                     values[name].append(_get(document, keys))
         if not found:
             raise InputError(f"{exp_dir}: no scored run of {system} "
-                             f"(looked for {system}_seed<k>/{folder.format(set=decode_set)}/{marker})")
+                             f"(looked for {run_folder(system, '<k>')}/{folder}/{marker})")
         result = SystemResult(system, found, values, runs, minutes)
         if kind == "sed":
             _sed_details(result, columns, decode_set)

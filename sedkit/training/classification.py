@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sedkit.config import from_dict
+from sedkit.config import from_dict, resolve_chosen_fields
 from sedkit.data.augment import DistortionConfig, distort
 from sedkit.data.datasets import ClipTable
 from sedkit.errors import InputError
@@ -75,11 +75,7 @@ class ClassificationExperimentConfig:
         return {"model": model_config_types(data.get("model_name", "cnn")), "criterion": criterion_config_class()}
 
     def __post_init__(self):
-        types = self.config_field_types({"model_name": self.model_name})
-        for name, cls in types.items():
-            value = getattr(self, name)
-            if not isinstance(value, cls):
-                setattr(self, name, from_dict(cls, value or {}, where=name))
+        resolve_chosen_fields(self)
 
 
 def clip_probabilities(net: nn.Module, table: ClipTable, stats, device: torch.device) -> np.ndarray:

@@ -66,13 +66,14 @@ class Criterion:
     """One classification method. Subclasses override what their method changes; the defaults are plain
     training of ``net`` (the loss itself, :meth:`loss`, is always the subclass's).
 
-    Class attributes: ``mixup`` (whether ``data.mixup_alpha`` may be used with it: the task then mixes the
-    batches, :func:`~sedkit.data.augment.mixup_clips`, and the loss gets ``y_b`` and ``lam``) and ``distort`` (whether
-    ``data.distort`` may be used: the base augmentation applied to every batch before :meth:`prepare_batch`).
+    Class attributes: ``accepts_mixup`` (whether ``data.mixup_alpha`` may be used with it: the task then mixes
+    the batches, :func:`~sedkit.data.augment.mixup_clips`, and the loss gets ``y_b`` and ``lam``) and
+    ``accepts_distort`` (whether ``data.distort`` may be used: the base augmentation applied to every batch
+    before :meth:`prepare_batch`).
     """
 
-    mixup: ClassVar[bool] = True
-    distort: ClassVar[bool] = True
+    accepts_mixup: ClassVar[bool] = True
+    accepts_distort: ClassVar[bool] = True
 
     def __init__(self, name: str, config: Any, context: CriterionContext):
         self.name, self.config, self.context = name, config, context
@@ -174,11 +175,10 @@ def criterion_config_class() -> type:
 def build_criterion(config: Any, context: CriterionContext) -> Criterion:
     """The criterion ``config.name`` (``config``: the ``criterion:`` section) for a task."""
     cls, section = criterion_class(config.name)
-    criterion = cls(config.name, getattr(config, section), context)
-    data = context.data
-    if data.mixup_alpha > 0 and not cls.mixup:
+    data = context.data  # refused before anything is built (peers, teachers)
+    if data.mixup_alpha > 0 and not cls.accepts_mixup:
         raise InputError(f"data.mixup_alpha: criterion {config.name} makes its own batches; mixup applies to "
-                         f"{', '.join(n for n in criterion_names() if criterion_class(n)[0].mixup)}")
-    if data.distort and not cls.distort:
+                         f"{', '.join(n for n in criterion_names() if criterion_class(n)[0].accepts_mixup)}")
+    if data.distort and not cls.accepts_distort:
         raise InputError(f"data.distort: criterion {config.name} needs unaugmented batches")
-    return criterion
+    return cls(config.name, getattr(config, section), context)

@@ -53,11 +53,9 @@ class SEDExperimentConfig:
         return {"model": model_config_types(data.get("model_name", "crnn"))}
 
     def __post_init__(self):
-        cls = model_config_types(self.model_name)
-        if not isinstance(self.model, cls):
-            from sedkit.config import from_dict
+        from sedkit.config import resolve_chosen_fields
 
-            self.model = from_dict(cls, self.model if isinstance(self.model, dict) else {}, where="model")
+        resolve_chosen_fields(self)
 
     def build_network(self):
         """A new network of ``model_name`` with ``model``."""

@@ -26,7 +26,7 @@ def toy_criterion(monkeypatch):
 
     @criteria.register("scaled_ce", section="scaled_ce", config_class=ScaledCEConfig)
     class ScaledCE(criteria.Criterion):
-        mixup = False
+        accepts_mixup = False
 
         def loss(self, batch, device):
             x, y = self.tensors(batch, device, "x", "y")

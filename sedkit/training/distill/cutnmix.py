@@ -136,8 +136,8 @@ class CutnMix(Criterion):
     peers' views (:meth:`prepare_batch`); validation and ``sedkit classify`` report every peer and their mean.
     Makes its own batches: no ``data.mixup_alpha``, no ``data.distort`` (``distortion`` is its own)."""
 
-    mixup = False
-    distort = False
+    accepts_mixup = False
+    accepts_distort = False
 
     def __init__(self, name, config: CutnMixConfig, context):
         super().__init__(name, config, context)

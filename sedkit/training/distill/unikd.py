@@ -186,8 +186,8 @@ class UniKD(Criterion):
     the teachers' probabilities cached per clip (``cache_teachers``). Makes its own batches: no mixup, no
     ``data.distort`` (the cache needs unaugmented clips)."""
 
-    mixup = False
-    distort = False
+    accepts_mixup = False
+    accepts_distort = False
 
     def __init__(self, name, config: UniKDConfig, context):
         from sedkit.data.datasets import ClipTable

@@ -226,6 +226,7 @@ class Trainer:
         total_epochs = self.run.epochs
         if self.epoch >= total_epochs:
             self.logger.info(f"{self.exp_dir}: already trained for {self.epoch} epochs; nothing to do")
+            self._close_process_group()
             return self.history[-1] if self.history else {}
         steps = self.task.steps_per_epoch()
         trainable = sum(p.numel() for p in self.parameters)
@@ -282,7 +283,22 @@ class Trainer:
                 self.logger.info(f"epoch {self.epoch}: {shown} ({row['time_s']:.1f} s){' *best*' if improved else ''}")
         if self.is_main:
             self._plot_curves()
+        self._close_process_group()
         return self.history[-1]
+
+    def _close_process_group(self) -> None:
+        """Every rank waits for rank 0's last checkpoint, then leaves the process group.
+
+        A rank that reached the interpreter's exit with the group still open could abort there ("terminate called
+        without an active exception": gloo's threads torn down while joinable) while rank 0 still validated.
+        """
+        if self.world <= 1:
+            return
+        import torch.distributed as dist
+
+        if dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()
 
     def _write_metrics(self) -> None:
         keys: List[str] = []

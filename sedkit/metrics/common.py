@@ -79,20 +79,26 @@ def evaluated_files(reference: EventTable, durations: Optional[Dict[str, float]]
     return files
 
 
-def _lookup(names: Sequence[str], index: Dict[str, int]) -> np.ndarray:
-    """Indices of ``names`` in ``index`` (-1 where absent); the loop runs in C (map over dict.get)."""
-    return np.fromiter(map(index.get, names, repeat(-1)), dtype=np.int64, count=len(names))
+def lookup(names: Sequence[str], index: Dict[str, int], missing: int = -1) -> np.ndarray:
+    """Indices of ``names`` in ``index`` (``missing`` where absent); the loop runs in C (map over dict.get)."""
+    return np.fromiter(map(index.get, names, repeat(missing)), dtype=np.int64, count=len(names))
+
+
+def encode_files(table: EventTable, file_index: Dict[str, int], role: str) -> np.ndarray:
+    """Each event's file index; a file not in ``file_index`` is an :class:`InputError` naming file and row."""
+    file = lookup(table.filename, file_index)
+    if (file < 0).any():
+        row = int(np.flatnonzero(file < 0)[0])
+        raise InputError(f"{table.path}:{table.row_numbers[row]}: {role} file {table.filename[row]} "
+                         "is not in the reference (nor in the durations)")
+    return file
 
 
 def encode_events(table: EventTable, file_index: Dict[str, int], class_index: Dict[str, int],
                   role: str) -> EncodedEvents:
     """Map filenames and labels to indices; unknown ones are :class:`InputError` naming file and row."""
-    file = _lookup(table.filename, file_index)
-    if (file < 0).any():
-        row = int(np.flatnonzero(file < 0)[0])
-        raise InputError(f"{table.path}:{table.row_numbers[row]}: {role} file {table.filename[row]} "
-                         "is not in the reference (nor in the durations)")
-    label = _lookup(table.label, class_index)
+    file = encode_files(table, file_index, role)
+    label = lookup(table.label, class_index)
     if (label < 0).any():
         row = int(np.flatnonzero(label < 0)[0])
         raise InputError(f"{table.path}:{table.row_numbers[row]}: label {table.label[row]!r} is not in the "

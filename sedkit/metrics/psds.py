@@ -30,13 +30,15 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
 from sedkit.errors import InputError, InputWarning
 from sedkit.io import EventTable
-from sedkit.metrics.common import EncodedEvents, encode_events, evaluated_files, file_pairs, resolve_classes
+from sedkit.metrics.common import (EncodedEvents, encode_events, encode_files, evaluated_files, expand_ranges, lookup,
+                                   resolve_classes)
 
 __all__ = ["PSDSResult", "GroundTruth", "prepare_ground_truth", "psds_from_operating_points",
            "operating_point_counts", "SECONDS_PER_HOUR", "PSDSWarning", "merge_overlaps",
@@ -59,6 +61,10 @@ class GroundTruth:
     durations: np.ndarray  # seconds per file
     n_ref: np.ndarray  # events per class
     ref_duration: np.ndarray  # seconds of reference events per class
+
+    @cached_property
+    def file_index(self) -> Dict[str, int]:
+        return {name: i for i, name in enumerate(self.files)}
 
     @property
     def total_duration(self) -> float:
@@ -101,42 +107,71 @@ def _drop_zero_length(events: EncodedEvents, files: Sequence[str], what: str) ->
     return events
 
 
+def _is_sorted(*keys: np.ndarray) -> bool:
+    """Whether rows are in lexicographic order of ``keys`` (the first the most significant)."""
+    tied = np.ones(max(len(keys[0]) - 1, 0), dtype=bool)
+    for key in keys:
+        step = np.diff(key)
+        if (step[tied] < 0).any():
+            return False
+        tied &= step == 0
+    return True
+
+
+def _group_order(file: np.ndarray, group: np.ndarray, onset: np.ndarray, offset: np.ndarray) -> Optional[np.ndarray]:
+    """Indices sorting by (group, onset, offset), or None where the events already are so.
+
+    Tables are mostly written in time order within each file (then one stable sort by group, a radix sort
+    where group numbers fit 16 bits, finishes the job) or class by class within each file (nothing to do).
+    """
+    if _is_sorted(group, onset, offset):
+        return None
+    base = None if _is_sorted(file, onset, offset) else np.lexsort((offset, onset))
+    keys = group if base is None else group[base]
+    order = np.argsort(keys.astype(np.uint16) if keys.max() < 2 ** 16 else keys, kind="stable")
+    return order if base is None else base[order]
+
+
 def merge_overlaps(events: EncodedEvents, files: Sequence[str], what: str,
                    keep_identical: bool = False, touching: bool = False) -> EncodedEvents:
-    """Merge same-class events of a file that intersect (``on_b < off_a``); result sorted by (file, onset).
+    """Merge same-class events of a file that intersect (``on_b < off_a``); result sorted by (file, class,
+    onset, offset).
 
     With ``keep_identical``, a group made only of identical copies is kept as it is (psds_eval accepts
     identical duplicate detections and counts each). With ``touching``, events that only touch
     (``on_b == off_a``) are merged too (sed_scores_eval refuses connected reference events).
     """
-    order = np.lexsort((events.offset, events.onset, events.label, events.file))
-    file, label, onset, offset = (a[order] for a in (events.file, events.label, events.onset, events.offset))
-    if len(file):
-        group = file * (int(label.max()) + 1) + label
-        shift = float(offset.max()) + 1.0
-        running_end = np.maximum.accumulate(offset + group * shift) - group * shift
-        new_group = np.ones(len(file), dtype=bool)
-        starts_new = onset[1:] > running_end[:-1] if touching else onset[1:] >= running_end[:-1]
-        new_group[1:] = (group[1:] != group[:-1]) | starts_new
-        run = np.cumsum(new_group) - 1
-        n_runs = int(run[-1]) + 1
-        sizes = np.bincount(run, minlength=n_runs)
-        if (sizes > 1).any():
-            run_on = np.minimum.reduceat(onset, np.flatnonzero(new_group))
-            run_off = np.maximum.reduceat(offset, np.flatnonzero(new_group))
-            identical = (onset == run_on[run]) & (offset == run_off[run])
-            all_identical = np.bincount(run, weights=identical, minlength=n_runs) == sizes
-            merge_run = (sizes > 1) & ~(all_identical & keep_identical)
-            if merge_run.any():
-                first_file = files[int(file[np.flatnonzero(merge_run[run])[0]])]
-                warnings.warn(f"{what}: merged {int(sizes[merge_run].sum())} overlapping same-class events into "
-                              f"{int(merge_run.sum())} (first in {first_file})", PSDSWarning)
-                keep = ~merge_run[run] | new_group
-                onset = np.where(merge_run[run], run_on[run], onset)[keep]
-                offset = np.where(merge_run[run], run_off[run], offset)[keep]
-                file, label = file[keep], label[keep]
-    order = np.lexsort((offset, onset, file))
-    return EncodedEvents(file[order], label[order], onset[order], offset[order])
+    file, label, onset, offset = events.file, events.label, events.onset, events.offset
+    if not len(file):
+        return events
+    group = file * (int(label.max()) + 1) + label
+    order = _group_order(file, group, onset, offset)
+    if order is not None:
+        file, label, onset, offset, group = (a[order] for a in (file, label, onset, offset, group))
+    shift = float(offset.max()) + 1.0
+    running_end = np.maximum.accumulate(offset + group * shift) - group * shift
+    new_group = np.ones(len(file), dtype=bool)
+    starts_new = onset[1:] > running_end[:-1] if touching else onset[1:] >= running_end[:-1]
+    new_group[1:] = (group[1:] != group[:-1]) | starts_new
+    if new_group.all():
+        return EncodedEvents(file, label, onset, offset)
+    run = np.cumsum(new_group) - 1
+    n_runs = int(run[-1]) + 1
+    sizes = np.bincount(run, minlength=n_runs)
+    starts = np.flatnonzero(new_group)
+    run_on = onset[starts]  # sorted by onset within the group: the run's first event starts it
+    run_off = np.maximum.reduceat(offset, starts)
+    identical = (onset == run_on[run]) & (offset == run_off[run])
+    all_identical = np.bincount(run, weights=identical, minlength=n_runs) == sizes
+    merge_run = (sizes > 1) & ~(all_identical & keep_identical)
+    if not merge_run.any():
+        return EncodedEvents(file, label, onset, offset)
+    first_file = files[int(file[np.flatnonzero(merge_run[run])[0]])]
+    warnings.warn(f"{what}: merged {int(sizes[merge_run].sum())} overlapping same-class events into "
+                  f"{int(merge_run.sum())} (first in {first_file})", PSDSWarning)
+    keep = ~merge_run[run] | new_group
+    offset = np.where(merge_run[run], run_off[run], offset)[keep]
+    return EncodedEvents(file[keep], label[keep], onset[keep], offset)
 
 
 def prepare_ground_truth(reference: EventTable, durations: Dict[str, float],
@@ -151,6 +186,8 @@ def prepare_ground_truth(reference: EventTable, durations: Dict[str, float],
     events = encode_events(reference, file_index, {c: i for i, c in enumerate(class_list)}, "reference")
     events = _drop_zero_length(events, files, reference.path)
     events = merge_overlaps(events, files, reference.path, touching=merge_touching)
+    order = np.lexsort((events.offset, events.onset, events.file))  # GroundTruth.events: by (file, onset)
+    events = EncodedEvents(*(a[order] for a in (events.file, events.label, events.onset, events.offset)))
     n_ref = np.bincount(events.label, minlength=len(class_list))
     empty = [c for c, n in zip(class_list, n_ref) if n == 0]
     if empty:
@@ -172,21 +209,17 @@ def encode_detections(table: EventTable, gt: GroundTruth, all_classes: Sequence[
 
     Labels outside ``all_classes`` are ignored with a warning, as psds_eval ignores them.
     """
-    known = set(all_classes)
-    unknown = sorted(set(table.label) - known)
-    if unknown:
-        keep_rows = [i for i, label in enumerate(table.label) if label in known]
-        warnings.warn(f"{table.path}: {len(table.label) - len(keep_rows)} detection(s) with labels not in the "
-                      f"class list ignored, as psds_eval does ({', '.join(unknown)})", PSDSWarning)
-        table = EventTable(table.path, table.files, [table.filename[i] for i in keep_rows],
-                           table.onset[keep_rows], table.offset[keep_rows], [table.label[i] for i in keep_rows],
-                           [table.row_numbers[i] for i in keep_rows])
-    file_index = {name: i for i, name in enumerate(gt.files)}
-    events = encode_events(table, file_index, {c: i for i, c in enumerate(all_classes)}, "estimated")
-    remap = np.array([gt.classes.index(c) if c in gt.classes else -1 for c in all_classes], dtype=np.int64)
-    label = remap[events.label]
-    keep = label >= 0  # detections of classes without reference events play no part, as in psds_eval
-    events = EncodedEvents(events.file[keep], label[keep], events.onset[keep], events.offset[keep])
+    position = {c: i for i, c in enumerate(gt.classes)}
+    # -1: a class without reference events (plays no part, as in psds_eval); -2: not a class at all
+    label = lookup(table.label, {c: position.get(c, -1) for c in all_classes}, missing=-2)
+    unknown = label == -2
+    if unknown.any():
+        names = sorted({table.label[i] for i in np.flatnonzero(unknown).tolist()})
+        warnings.warn(f"{table.path}: {int(unknown.sum())} detection(s) with labels not in the class list "
+                      f"ignored, as psds_eval does ({', '.join(names)})", PSDSWarning)
+    file = encode_files(table, gt.file_index, "estimated")
+    keep = label >= 0
+    events = EncodedEvents(file[keep], label[keep], table.onset[keep], table.offset[keep])
     events = _drop_zero_length(events, gt.files, table.path)
     return merge_overlaps(events, gt.files, table.path, keep_identical=True)
 
@@ -201,22 +234,16 @@ def operating_point_counts(det: EncodedEvents, gt: GroundTruth, dtc: float, gtc:
     n_classes = len(gt.classes)
     n_files = len(gt.files) if per_file else 1
     ref = gt.events
-    pair_det, pair_ref = file_pairs(det, ref, len(gt.files))
-    on_d, off_d = det.onset[pair_det], det.offset[pair_det]
-    on_g, off_g = ref.onset[pair_ref], ref.offset[pair_ref]
-    meet = (on_d < off_g) & (on_g < off_d)
-    pair_det, pair_ref = pair_det[meet], pair_ref[meet]
-    overlap = np.minimum(off_d[meet], off_g[meet]) - np.maximum(on_d[meet], on_g[meet])
+    pair_det, pair_ref = intersecting_pairs(det, ref)
+    overlap = (np.minimum(det.offset[pair_det], ref.offset[pair_ref])
+               - np.maximum(det.onset[pair_det], ref.onset[pair_ref]))
     det_fraction = overlap / (det.offset - det.onset)[pair_det]
     same = det.label[pair_det] == ref.label[pair_ref]
 
-    dtc_sum = np.bincount(pair_det[same], weights=det_fraction[same], minlength=len(det))
-    # `& touches`: with a threshold of 0, psds_eval still needs an actual intersection.
-    dtc_pass = (dtc_sum >= dtc) & (np.bincount(pair_det[same], minlength=len(det)) > 0)
+    dtc_pass = _reaches(pair_det[same], det_fraction[same], len(det), dtc)
     relevant = same & dtc_pass[pair_det]
     ref_fraction = overlap[relevant] / (ref.offset - ref.onset)[pair_ref[relevant]]
-    gtc_sum = np.bincount(pair_ref[relevant], weights=ref_fraction, minlength=len(ref))
-    gtc_pass = (gtc_sum >= gtc) & (np.bincount(pair_ref[relevant], minlength=len(ref)) > 0)
+    gtc_pass = _reaches(pair_ref[relevant], ref_fraction, len(ref), gtc)
     ref_file = ref.file if per_file else np.zeros(len(ref), dtype=np.int64)
     det_file = det.file if per_file else np.zeros(len(det), dtype=np.int64)
     tp = np.bincount(ref_file[gtc_pass] * n_classes + ref.label[gtc_pass],
@@ -228,16 +255,52 @@ def operating_point_counts(det: EncodedEvents, gt: GroundTruth, dtc: float, gtc:
     fp = np.bincount(det_file[counted] * n_classes + det.label[counted],
                      minlength=n_files * n_classes).reshape(n_files, n_classes)
 
-    other = ~same & failed[pair_det]
-    key = pair_det[other] * n_classes + ref.label[pair_ref[other]]
-    ct_sum = np.bincount(key, weights=det_fraction[other], minlength=len(det) * n_classes)
-    hit = np.flatnonzero(ct_sum >= cttc)
-    hit = hit[np.isin(hit, np.unique(key))]  # only (detection, class) pairs that intersect at all
-    ct = np.zeros((n_files, n_classes, n_classes))
-    np.add.at(ct, (det_file[hit // n_classes], det.label[hit // n_classes], hit % n_classes), 1)
+    # cross-triggers: (failed detection, other class) pairs whose class-j reference events cover >= cttc of it
+    other = np.flatnonzero(~same & failed[pair_det])
+    candidate = pair_det[other]  # ascending: pairs come detection by detection
+    first = np.ones(len(candidate), dtype=bool)
+    first[1:] = candidate[1:] != candidate[:-1]
+    compact = np.cumsum(first) - 1  # the candidate detections numbered 0, 1, ...
+    key = compact * n_classes + ref.label[pair_ref[other]]
+    n_keys = (int(compact[-1]) + 1 if len(compact) else 0) * n_classes
+    hit_compact, hit_class = np.divmod(np.flatnonzero(_reaches(key, det_fraction[other], n_keys, cttc)), n_classes)
+    hit_det = candidate[first][hit_compact]
+    ct = np.bincount((det_file[hit_det] * n_classes + det.label[hit_det]) * n_classes + hit_class,
+                     minlength=n_files * n_classes * n_classes)
+    ct = ct.reshape(n_files, n_classes, n_classes).astype(np.float64)
     if per_file:
         return tp, fp, ct
     return tp[0], fp[0], ct[0]
+
+
+def _reaches(index: np.ndarray, fraction: np.ndarray, size: int, criterion: float) -> np.ndarray:
+    """Per item (of ``size``): do its pairs' ``fraction`` values add up to >= ``criterion``? An item without
+    pairs never does, even at a criterion of 0 (psds_eval needs an actual intersection)."""
+    reached = np.bincount(index, weights=fraction, minlength=size) >= criterion
+    if criterion <= 0:
+        reached &= np.bincount(index, minlength=size) > 0
+    return reached
+
+
+def intersecting_pairs(det: EncodedEvents, ref: EncodedEvents):
+    """(det index, ref index) of every detection / reference event pair of one file that intersect
+    (``on_d < off_g`` and ``on_g < off_d``). ``ref`` sorted by (file, onset), ``det`` in any order.
+
+    Each detection's candidates are a range of ``ref`` found by binary search on keys ``file * span + time``
+    (``span`` a power of two above twice the latest time): rounding keeps such keys in order, so the range
+    holds every intersecting event, and only events of the detection's file (other files' keys lie at least
+    ``span / 2`` away); the exact test then keeps those that do intersect.
+    """
+    if not len(det) or not len(ref):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    span = 2.0 ** math.ceil(math.log2(2.0 * max(float(ref.offset.max()), float(det.offset.max())) + 2.0))
+    ref_base, det_base = ref.file * span, det.file * span
+    reach = np.maximum.accumulate(ref_base + ref.offset)  # latest reference offset so far (within the file)
+    first = np.searchsorted(reach, det_base + det.onset, side="left")
+    stop = np.searchsorted(ref_base + ref.onset, det_base + det.offset, side="right")
+    pair_det, pair_ref = expand_ranges(first, stop)
+    meet = (det.onset[pair_det] < ref.offset[pair_ref]) & (ref.onset[pair_ref] < det.offset[pair_det])
+    return pair_det[meet], pair_ref[meet]
 
 
 def _class_step_curve(x_points: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -11,7 +11,8 @@ from sedkit.metrics.psds_scores import psds_from_scores
 from tests.metrics.conftest import CLASSES, reference_rows, table, write_score_folder
 from tests.metrics.conftest import psds_eval_value, sed_scores_eval_psds
 
-def operating_points(seed, n_files=25, n_points=7):
+def operating_points(seed, n_files=25, n_points=7, order="class"):
+    """``order``: the detection rows by (file, class, onset), by (file, onset) or shuffled."""
     rng = np.random.default_rng(seed)
     files = [f"clip{i:02d}.wav" for i in range(n_files)]
     ref_rows = reference_rows(rng, files)
@@ -33,6 +34,10 @@ def operating_points(seed, n_files=25, n_points=7):
             if clean and clean[-1][0] == row[0] and clean[-1][3] == row[3] and row[1] < clean[-1][2]:
                 continue
             clean.append(row)
+        if order == "time":
+            clean.sort(key=lambda r: (r[0], r[1], r[2]))
+        elif order == "shuffled":
+            clean = [clean[i] for i in rng.permutation(len(clean))]
         points.append(table(f"op{threshold:.1f}", files, clean))
     return table("ref", files, ref_rows), points, {name: 10.0 for name in files}
 
@@ -53,6 +58,19 @@ def test_operating_points_match_psds_eval(seed, options):
     assert ours.psds == pytest.approx(theirs.value, abs=1e-6)
     np.testing.assert_allclose(ours.efpr, theirs.plt.xp, atol=1e-6)
     np.testing.assert_allclose(ours.etpr, theirs.plt.yp, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("order", ["time", "shuffled"])
+def test_operating_points_match_psds_eval_in_any_row_order(seed, order):
+    """Rows in time order within each file (sorted by class in one stable pass) or in no order at all."""
+    options = dict(dtc=0.5, gtc=0.5, cttc=0.3, alpha_ct=0.5, alpha_st=1.0, max_efpr=100.0)
+    ref, points, durations = operating_points(seed, order=order)
+    gt = prepare_ground_truth(ref, durations)
+    ours = psds_from_operating_points(gt, [encode_detections(p, gt, list(CLASSES)) for p in points], **options)
+    theirs = psds_eval_value(ref, durations, points, **options)
+    assert ours.psds == pytest.approx(theirs.value, abs=1e-6)
+    np.testing.assert_allclose(ours.efpr, theirs.plt.xp, atol=1e-6)
 
 
 def test_overlapping_reference_events_are_merged_with_a_warning():

@@ -67,3 +67,55 @@ def test_fast_and_row_by_row_event_readers_agree(tmp_path):
                       "a.wav\t2\t1\tDog\n", "a.wav\t1\t2\t\t\n", "a.wav\tnan\t2\tDog\n"):
         path.write_text("filename\tonset\toffset\tevent_label\n" + irregular)
         assert _fast_events(path, path.read_text()) is None, irregular
+
+
+# --- score files: the all-at-once reader and the file-by-file one agree, values and errors ---
+
+def _score_folder(tmp_path, frames=(3, 1, 4)):
+    from sedkit.io import write_scores
+
+    rng = np.random.default_rng(0)
+    names = []
+    for index, n in enumerate(frames):
+        stamps = np.round(np.cumsum(rng.uniform(0.01, 0.1, n + 1)), 6)
+        write_scores(tmp_path / f"c{index}.tsv", stamps, ["x", "y"], rng.uniform(0, 1, (n, 2)))
+        names.append(f"c{index}.wav")
+    return names
+
+
+def test_score_files_read_at_once_equal_file_by_file(tmp_path):
+    from sedkit.io import read_score_files, read_scores
+
+    names = _score_folder(tmp_path)
+    (tmp_path / "c2.tsv").write_text((tmp_path / "c2.tsv").read_text().replace("\n", "\r\n"))  # file by file
+    for files in (read_score_files(tmp_path, names), read_score_files(tmp_path, names, ["y"])):
+        for index, name in enumerate(files.names):
+            stamps, columns, scores = read_scores(tmp_path / f"{name[:-4]}.tsv")
+            np.testing.assert_array_equal(files.timestamps[index], stamps)
+            np.testing.assert_array_equal(files.scores[index], scores[:, [columns.index(c) for c in files.classes]])
+    assert read_score_files(tmp_path, names, ["y"]).scores[1].shape == (1, 1)
+    (tmp_path / "c2.tsv").write_text((tmp_path / "c2.tsv").read_text().replace("\r\n", "\n"))  # all at once
+    files = read_score_files(tmp_path, names)
+    assert [len(t) for t in files.timestamps] == [4, 2, 5]
+    first = (tmp_path / "c1.tsv").read_text().splitlines()[1].split("\t")  # by hand: the second file's first row
+    assert files.timestamps[1][0] == float(first[0]) and files.scores[1][0, 1] == float(first[3])
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda lines: lines[:3] + ["9.0\t9.5\t0.1\t0.2"] + lines[4:], r"c1\.tsv:4: frame onset differs from the previous"),
+    (lambda lines: lines[:2] + ["0.5\t0.6\t0.1"] + lines[3:], r"c1\.tsv:3: expected 4 fields, got 3"),
+    (lambda lines: lines[:2] + ["0.5\t0.6\tx\t0.1"] + lines[3:], r"c1\.tsv:3: non-numeric value"),
+    (lambda lines: lines[:2] + [lines[2].rsplit("\t", 1)[0] + "\tnan"] + lines[3:], r"c1\.tsv: NaN scores"),
+    (lambda lines: lines[:1] + ["0.5\t0.5\t0.1\t0.2"], r"c1\.tsv:2: frame offset must be after its onset"),
+    (lambda lines: ["onset\toffset\tx\tz"] + lines[1:], r"c1\.tsv:1: columns differ from the other score files"),
+    (lambda lines: [], r"c1\.tsv: empty score file"),
+])
+def test_score_file_errors_name_the_file_and_row(tmp_path, edit, message):
+    from sedkit.io import read_score_files
+
+    names = _score_folder(tmp_path, frames=(3, 4, 2))
+    path = tmp_path / "c1.tsv"
+    lines = edit(path.read_text().splitlines())
+    path.write_text("".join(line + "\n" for line in lines))
+    with pytest.raises(InputError, match=message):
+        read_score_files(tmp_path, names)

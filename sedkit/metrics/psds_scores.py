@@ -196,7 +196,9 @@ def _tp_changes(runs: _Runs, passes: np.ndarray, run: np.ndarray, event: np.ndar
     amount = np.concatenate((overlap, -overlap))
     alive = np.isfinite(sweep_u)
     sweep_event, sweep_u, amount = sweep_event[alive], sweep_u[alive], amount[alive]
-    order = np.lexsort((-sweep_u, sweep_event))  # per event, thresholds falling
+    # per event, thresholds (ranks, < span) falling; one integer key
+    span = int(sweep_u.max()) + 1 if sweep_u.size else 1
+    order = np.argsort(sweep_event * span + (span - 1 - sweep_u.astype(np.int64)))
     sweep_event, sweep_u, amount = sweep_event[order], sweep_u[order], amount[order]
     running = np.cumsum(amount)
     event_first = np.ones(sweep_event.shape[0], dtype=bool)
@@ -284,15 +286,17 @@ class ClassDeltas:
 def _unique_cummax_sort(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float, thresholds: np.ndarray):
     """sed_scores_eval's reduction of an ROC to its upper staircase (running maximum, one point per eFPR);
     returns (tpr, efpr, thresholds) of the kept points."""
+    # Points beyond max_efpr come after all others in (efpr, tpr) order, so they change none of the others:
+    # cut first, sort fewer.
+    cut = np.flatnonzero(efpr <= max_efpr)
+    tpr, efpr, thresholds = tpr[cut], efpr[cut], thresholds[cut]
     order = np.lexsort((tpr, efpr))
     tpr, efpr, thresholds = tpr[order], efpr[order], thresholds[order]
     running = np.maximum.accumulate(tpr)
     keep = np.concatenate(([0], np.flatnonzero(running[1:] > running[:-1]) + 1))
     tpr, efpr, thresholds = tpr[keep], efpr[keep], thresholds[keep]
     last_of_each = np.concatenate((np.flatnonzero(efpr[1:] != efpr[:-1]), [efpr.shape[0] - 1]))
-    tpr, efpr, thresholds = tpr[last_of_each], efpr[last_of_each], thresholds[last_of_each]
-    cut = efpr <= max_efpr
-    return tpr[cut], efpr[cut], thresholds[cut]
+    return tpr[last_of_each], efpr[last_of_each], thresholds[last_of_each]
 
 
 def _check_criteria(dtc: float, gtc: float, cttc: float, alpha_ct: float, alpha_st: float = 1.0,

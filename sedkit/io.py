@@ -113,6 +113,11 @@ def read_tsv(path: str | Path, required: Sequence[str]) -> list[dict[str, str]]:
 EVENT_COLUMNS = ("filename", "onset", "offset", "event_label")
 
 
+def lookup(names: Sequence[str], index: dict, missing: int = -1) -> np.ndarray:
+    """Indices of ``names`` in ``index`` (``missing`` where absent); the loop runs in C (map over dict.get)."""
+    return np.fromiter(map(index.get, names, repeat(missing)), dtype=np.int64, count=len(names))
+
+
 @dataclass
 class EventTable:
     """A DCASE strong-label table: ``filename  onset  offset  event_label`` (seconds).
@@ -129,9 +134,22 @@ class EventTable:
     offset: np.ndarray
     label: list[str]
     row_numbers: list[int] = field(default_factory=list)
+    _codes: Optional[tuple] = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.filename)
+
+    def codes(self) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
+        """(the distinct filenames: ``files`` first; each event's file as an index into them; the distinct
+        labels in order of first appearance; each event's label as an index into them), computed once:
+        :func:`read_events` computes them while it reads, so that scoring many tables maps numbers, not
+        strings, to the evaluation's files and classes."""
+        if self._codes is None:
+            names = list(dict.fromkeys([*self.files, *self.filename]))
+            labels = list(dict.fromkeys(self.label))
+            self._codes = (names, lookup(self.filename, {name: i for i, name in enumerate(names)}), labels,
+                           lookup(self.label, {name: i for i, name in enumerate(labels)}))
+        return self._codes
 
     @property
     def labels(self) -> list[str]:
@@ -251,11 +269,11 @@ def read_events(path: str | Path, empty_rows: bool = True) -> EventTable:
     Well-formed tables take a column-wise fast path; anything else the row-by-row checks.
     """
     path = Path(path)
-    if empty_rows:
-        table = _fast_events(path, _read_text(path))
-        if table is not None:
-            return table
-    return _read_event_rows(path, empty_rows)
+    table = _fast_events(path, _read_text(path)) if empty_rows else None
+    if table is None:
+        table = _read_event_rows(path, empty_rows)
+    table.codes()
+    return table
 
 
 def _read_event_rows(path: Path, empty_rows: bool) -> EventTable:

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
 from sedkit.errors import InputError
-from sedkit.io import EventTable
+from sedkit.io import EventTable, lookup
 
 __all__ = ["EncodedEvents", "encode_events", "evaluated_files", "resolve_classes", "MetricResult",
            "rates_from_counts", "file_pairs", "encode_pair", "check_empty_system_output"]
@@ -79,14 +78,10 @@ def evaluated_files(reference: EventTable, durations: Optional[Dict[str, float]]
     return files
 
 
-def lookup(names: Sequence[str], index: Dict[str, int], missing: int = -1) -> np.ndarray:
-    """Indices of ``names`` in ``index`` (``missing`` where absent); the loop runs in C (map over dict.get)."""
-    return np.fromiter(map(index.get, names, repeat(missing)), dtype=np.int64, count=len(names))
-
-
 def encode_files(table: EventTable, file_index: Dict[str, int], role: str) -> np.ndarray:
     """Each event's file index; a file not in ``file_index`` is an :class:`InputError` naming file and row."""
-    file = lookup(table.filename, file_index)
+    names, codes, _, _ = table.codes()
+    file = lookup(names, file_index)[codes]
     if (file < 0).any():
         row = int(np.flatnonzero(file < 0)[0])
         raise InputError(f"{table.path}:{table.row_numbers[row]}: {role} file {table.filename[row]} "
@@ -98,7 +93,8 @@ def encode_events(table: EventTable, file_index: Dict[str, int], class_index: Di
                   role: str) -> EncodedEvents:
     """Map filenames and labels to indices; unknown ones are :class:`InputError` naming file and row."""
     file = encode_files(table, file_index, role)
-    label = lookup(table.label, class_index)
+    _, _, labels, codes = table.codes()
+    label = lookup(labels, class_index)[codes]
     if (label < 0).any():
         row = int(np.flatnonzero(label < 0)[0])
         raise InputError(f"{table.path}:{table.row_numbers[row]}: label {table.label[row]!r} is not in the "
@@ -123,7 +119,7 @@ def expand_ranges(first: np.ndarray, stop: np.ndarray):
     """Every (i, j) with ``first[i] <= j < stop[i]`` (empty where stop <= first), i-major, j ascending."""
     count = np.maximum(stop - first, 0)
     i = np.repeat(np.arange(first.shape[0]), count)
-    j = np.repeat(first, count) + np.arange(i.shape[0]) - np.repeat(np.cumsum(count) - count, count)
+    j = np.arange(i.shape[0]) + (first - (np.cumsum(count) - count))[i]
     return i, j
 
 

@@ -36,8 +36,8 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from sedkit.errors import InputError, InputWarning
-from sedkit.io import EventTable
-from sedkit.metrics.common import (EncodedEvents, encode_events, encode_files, evaluated_files, expand_ranges, lookup,
+from sedkit.io import EventTable, lookup
+from sedkit.metrics.common import (EncodedEvents, encode_events, encode_files, evaluated_files, expand_ranges,
                                    resolve_classes)
 
 __all__ = ["PSDSResult", "GroundTruth", "prepare_ground_truth", "psds_from_operating_points",
@@ -211,7 +211,8 @@ def encode_detections(table: EventTable, gt: GroundTruth, all_classes: Sequence[
     """
     position = {c: i for i, c in enumerate(gt.classes)}
     # -1: a class without reference events (plays no part, as in psds_eval); -2: not a class at all
-    label = lookup(table.label, {c: position.get(c, -1) for c in all_classes}, missing=-2)
+    _, _, labels, codes = table.codes()
+    label = lookup(labels, {c: position.get(c, -1) for c in all_classes}, missing=-2)[codes]
     unknown = label == -2
     if unknown.any():
         names = sorted({table.label[i] for i in np.flatnonzero(unknown).tolist()})

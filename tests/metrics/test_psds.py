@@ -254,3 +254,25 @@ def test_per_operating_point_rates_by_hand():
     # F1 of a: 2 * 1 / (2 * 1 + 1 FN + 1 FP) = 0.5; b has no TP: NaN, out of the mean (psds_eval's 0 / 0).
     assert point["intersection_f1"]["per_class"] == {"a": 0.5, "b": None}
     assert point["intersection_f1"]["macro"] == 0.5
+
+
+def test_intersecting_pairs_equal_every_pair_tested_one_by_one():
+    """The binary-search candidates, exact test after, against all same-file pairs tested one by one
+    (touching is not intersecting; long reference events reach past shorter later ones)."""
+    from sedkit.metrics.common import EncodedEvents
+    from sedkit.metrics.psds import intersecting_pairs
+
+    rng = np.random.default_rng(3)
+    n_files = 6
+    ref_on = np.round(rng.uniform(0, 9, 40), 1)
+    ref = EncodedEvents(rng.integers(0, n_files, 40), rng.integers(0, 3, 40), ref_on,
+                        ref_on + np.round(rng.uniform(0.1, 4, 40), 1))
+    order = np.lexsort((ref.onset, ref.file))
+    ref = EncodedEvents(*(a[order] for a in (ref.file, ref.label, ref.onset, ref.offset)))
+    det_on = np.concatenate((np.round(rng.uniform(0, 9, 60), 1), ref.offset[:5]))  # 5 that only touch
+    det = EncodedEvents(np.concatenate((rng.integers(0, n_files, 60), ref.file[:5])), np.zeros(65, dtype=np.int64),
+                        det_on, det_on + np.round(rng.uniform(0.1, 2, 65), 1))
+    expected = {(d, g) for d in range(65) for g in range(40) if det.file[d] == ref.file[g]
+                and det.onset[d] < ref.offset[g] and ref.onset[g] < det.offset[d]}
+    pair_det, pair_ref = intersecting_pairs(det, ref)
+    assert sorted(zip(pair_det.tolist(), pair_ref.tolist())) == sorted(expected) and len(expected) > 20

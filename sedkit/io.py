@@ -419,24 +419,25 @@ def _read_scores_together(paths: Sequence[Path]) -> Optional[list]:
     (``numpy.loadtxt``), checked for all files together. None at the first irregularity (a file that cannot be
     read, headers that differ, blank lines, carriage returns, ragged or non-numeric rows, frames that are
     empty or not contiguous, NaN), and the caller reads file by file, naming the problem as before."""
-    texts, bodies = [], []
+    first_line: Optional[str] = None
+    bodies = []
     for path in paths:
         try:
             text = path.read_text()
         except (OSError, UnicodeDecodeError):
             return None
         newline = text.find("\n")
-        if newline < 0 or "\r" in text or (texts and text[:newline] != texts[0][:texts[0].find("\n")]):
+        if newline < 0 or "\r" in text or first_line not in (None, text[:newline]):
             return None
+        first_line = text[:newline]
         body = text[newline + 1:]
         body = body[:-1] if body.endswith("\n") else body
         if not body or "\n\n" in body:
             return None
-        texts.append(text)
         bodies.append(body)
-    if not texts:
+    if first_line is None:
         return None
-    header = texts[0][:texts[0].find("\n")].split("\t")
+    header = first_line.split("\t")
     if len(header) < 3 or header[:2] != ["onset", "offset"]:
         return None
     rows = np.array([body.count("\n") + 1 for body in bodies])

@@ -415,38 +415,55 @@ def read_scores(path: str | Path) -> tuple[np.ndarray, list[str], np.ndarray]:
 
 
 def _read_scores_together(paths: Sequence[Path]) -> Optional[list]:
-    """:func:`read_scores` of many well-formed files at once: one parse of all their rows by numpy's C reader
-    (``numpy.loadtxt``), checked for all files together. None at the first irregularity (a file that cannot be
-    read, headers that differ, blank lines, carriage returns, ragged or non-numeric rows, frames that are
-    empty or not contiguous, NaN), and the caller reads file by file, naming the problem as before."""
-    first_line: Optional[str] = None
+    """:func:`read_scores` of many well-formed files at once: their rows (headers cut) joined and parsed in one
+    call of Apache Arrow's C++ CSV reader (``pyarrow.csv``, about 4x numpy's ``loadtxt`` here), checked for all
+    files together. None at the first irregularity (a file that cannot be read, headers that differ, blank
+    lines, carriage returns, ragged or non-numeric rows, frames that are empty or not contiguous, NaN), and the
+    caller reads file by file, naming the problem as before. Arrow's float parsing rounds correctly, as
+    Python's ``float`` does, so both paths give the same numbers (tested)."""
+    import pyarrow
+    import pyarrow.csv as arrow_csv
+
+    first_line: Optional[bytes] = None
     bodies = []
     for path in paths:
         try:
-            text = path.read_text()
-        except (OSError, UnicodeDecodeError):
+            data = path.read_bytes()
+        except OSError:
             return None
-        newline = text.find("\n")
-        if newline < 0 or "\r" in text or first_line not in (None, text[:newline]):
+        if first_line is None:
+            first_line = data[:data.find(b"\n") + 1]
+        if not first_line or not data.startswith(first_line) or len(data) == len(first_line):
             return None
-        first_line = text[:newline]
-        body = text[newline + 1:]
-        body = body[:-1] if body.endswith("\n") else body
-        if not body or "\n\n" in body:
-            return None
-        bodies.append(body)
+        bodies.append(data if data.endswith(b"\n") else data + b"\n")
     if first_line is None:
         return None
-    header = first_line.split("\t")
+    try:
+        header = first_line[:-1].decode().split("\t")
+    except UnicodeDecodeError:
+        return None
     if len(header) < 3 or header[:2] != ["onset", "offset"]:
         return None
-    rows = np.array([body.count("\n") + 1 for body in bodies])
-    try:
-        values = np.loadtxt(io.StringIO("\n".join(bodies)), delimiter="\t", dtype=np.float64, comments=None,
-                            quotechar=None, ndmin=2)
-    except ValueError:
+    rows = np.array([body.count(b"\n") - 1 for body in bodies])
+    joined = b"".join([body[len(first_line):] for body in bodies])
+    if b"\r" in joined:
         return None
-    if values.shape != (int(rows.sum()), len(header)) or np.isnan(values[:, 2:]).any():
+    names = [str(i) for i in range(len(header))]  # Arrow wants distinct column names; a header may repeat one
+    try:
+        table = arrow_csv.read_csv(
+            pyarrow.py_buffer(joined),
+            read_options=arrow_csv.ReadOptions(column_names=names, use_threads=False),
+            parse_options=arrow_csv.ParseOptions(delimiter="\t", quote_char=False, double_quote=False,
+                                                 escape_char=False, newlines_in_values=False,
+                                                 ignore_empty_lines=True),
+            convert_options=arrow_csv.ConvertOptions(column_types={n: pyarrow.float64() for n in names},
+                                                     null_values=[], strings_can_be_null=False))
+    except (pyarrow.ArrowInvalid, ValueError):
+        return None
+    if table.num_rows != int(rows.sum()):  # blank lines (skipped by Arrow) or a header-only file
+        return None
+    values = np.column_stack([column.to_numpy() for column in table.columns])
+    if np.isnan(values[:, 2:]).any():
         return None
     onset, offset = values[:, 0], values[:, 1]
     last = np.cumsum(rows) - 1  # each file's last row

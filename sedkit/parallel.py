@@ -1,7 +1,9 @@
 """Running per-item work in this process or in a pool of workers, and splitting work into shards.
 
 Shared by feature extraction and soundscape synthesis: ``--nj N`` runs N worker processes on one machine,
-``--shard K/N`` lets job K of an N-job cluster array take every N-th item.
+``--shard K/N`` lets job K of an N-job cluster array take every N-th item. Scoring runs its classes on
+threads instead (:func:`thread_map`): its work is large numpy operations, which release the interpreter
+lock, on arrays that worker processes would have to copy.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Callable, Iterator, Sequence, Tuple
 
 from sedkit.errors import InputError
 
-__all__ = ["parse_shard", "shard_items", "worker_results"]
+__all__ = ["parse_shard", "shard_items", "worker_results", "thread_map", "check_jobs"]
 
 
 def parse_shard(text: str) -> Tuple[int, int]:
@@ -56,3 +58,20 @@ def worker_results(function: Callable, items: Sequence, nj: int, initializer: Ca
     chunk = max(1, min(8, len(items) // (4 * nj)))
     with context.Pool(nj, initializer=initializer, initargs=initargs) as pool:
         yield pool.imap_unordered(function, items, chunksize=chunk)
+
+
+def check_jobs(nj: int) -> int:
+    """``nj`` if it is at least 1, else an :class:`InputError` (``--nj``)."""
+    if nj < 1:
+        raise InputError(f"--nj {nj}: must be at least 1")
+    return nj
+
+
+def thread_map(function: Callable, items: Sequence, nj: int) -> list:
+    """``[function(item) for item in items]``, on ``nj`` threads when ``nj`` > 1 (results in item order)."""
+    if nj <= 1 or len(items) <= 1:
+        return [function(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(nj, len(items))) as pool:
+        return list(pool.map(function, items))

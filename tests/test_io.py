@@ -101,6 +101,40 @@ def test_score_files_read_at_once_equal_file_by_file(tmp_path):
     assert files.timestamps[1][0] == float(first[0]) and files.scores[1][0, 1] == float(first[3])
 
 
+def test_score_files_fast_reader_parses_numerals_as_python_does(tmp_path):
+    """The all-at-once reader (Arrow's C++ parser) takes the numerals Python's float takes and gives the same
+    doubles (correct rounding, by hand-written strings); what it refuses goes to the row-by-row reader."""
+    from sedkit.io import _read_scores_together, read_score_files
+
+    numerals = ["+0.5", "5e-1", ".25", "1.", "1E0", "0.1000000000000000055511151231257827", "2.5000000000000004",
+                "7.0e-310", "0.30000000000000004", "-0.0"]
+    rows = [f"{i * 0.5}\t{(i + 1) * 0.5}\t{a}\t{b}" for i, (a, b) in enumerate(zip(numerals, numerals[::-1]))]
+    (tmp_path / "a.tsv").write_text("onset\toffset\tx\ty\n" + "\n".join(rows) + "\n")
+    (tmp_path / "b.tsv").write_text("onset\toffset\tx\ty\n0\t1\t1\t0")  # no final newline
+    together = _read_scores_together([tmp_path / "a.tsv", tmp_path / "b.tsv"])
+    assert together is not None
+    assert together[0][2][:, 0].tolist() == [float(v) for v in numerals]
+    assert together[0][2][:, 1].tolist() == [float(v) for v in numerals[::-1]]
+    assert together[1][0].tolist() == [0.0, 1.0] and together[1][2].tolist() == [[1.0, 0.0]]
+    for odd in (" 0.5", "1e3 ", "NA", "", "0x1p-1", "1_0", "nan"):  # Python's float is the judge
+        (tmp_path / "b.tsv").write_text(f"onset\toffset\tx\ty\n0\t1\t{odd}\t0\n")
+        together = _read_scores_together([tmp_path / "a.tsv", tmp_path / "b.tsv"])
+        try:
+            expected = float(odd)
+        except ValueError:
+            assert together is None
+            with pytest.raises(InputError, match=r"b\.tsv:2: non-numeric value"):
+                read_score_files(tmp_path, ["a.wav", "b.wav"])
+            continue
+        if expected != expected:  # NaN: refused by both
+            assert together is None
+            with pytest.raises(InputError, match=r"b\.tsv: NaN scores"):
+                read_score_files(tmp_path, ["a.wav", "b.wav"])
+            continue
+        assert together is None or together[1][2][0, 0] == expected
+        assert read_score_files(tmp_path, ["a.wav", "b.wav"]).scores[1][0, 0] == expected
+
+
 @pytest.mark.parametrize("edit, message", [
     (lambda lines: lines[:3] + ["9.0\t9.5\t0.1\t0.2"] + lines[4:], r"c1\.tsv:4: frame onset differs from the previous"),
     (lambda lines: lines[:2] + ["0.5\t0.6\t0.1"] + lines[3:], r"c1\.tsv:3: expected 4 fields, got 3"),

@@ -23,7 +23,7 @@ def start_job(config_class: Type, args: argparse.Namespace, positionals: str,
     and --nj and return (config, shard)."""
     from sedkit.config import dump_yaml, load_config, to_dict
     from sedkit.errors import InputError
-    from sedkit.parallel import parse_shard
+    from sedkit.parallel import check_jobs, parse_shard
 
     config = load_config(config_class, args.config, args.overrides)
     if args.dump_config:
@@ -31,6 +31,5 @@ def start_job(config_class: Type, args: argparse.Namespace, positionals: str,
         return None
     if any(value is None for value in values):
         raise InputError(f"{positionals} are required (or --dump-config)")
-    if args.nj < 1:
-        raise InputError(f"--nj {args.nj}: must be at least 1")
+    check_jobs(args.nj)
     return config, parse_shard(args.shard)

@@ -288,11 +288,16 @@ def _add_psds_arguments(parser: argparse.ArgumentParser) -> None:
                         help="eFPR per hour up to which the area runs (default 100)")
     parser.add_argument("--plot", metavar="PNG", help="draw the PSD-ROC curve and the per-class ROCs")
     parser.add_argument("--csv", metavar="OUT.csv", help="write the PSD-ROC (eFPR per hour, eTPR, each class's TPR)")
+    parser.add_argument("--nj", type=int, default=1, metavar="N",
+                        help="--scores: threads over the classes (default 1; same numbers for any N)")
 
 
 def _run_psds(args: argparse.Namespace) -> int:
     from sedkit.io import read_durations, read_events
     from sedkit.metrics import psds as psds_module
+    from sedkit.parallel import check_jobs
+
+    check_jobs(args.nj)
 
     with warnings_to_stderr("eval psds"):
         reference = read_events(args.reference)
@@ -309,10 +314,10 @@ def _run_psds(args: argparse.Namespace) -> int:
 
             # Without --classes the score files' columns are the class list. Read once for the bootstrap too.
             deltas = score_deltas(gt, args.scores, dtc=args.dtc, gtc=args.gtc, cttc=args.cttc, alpha_ct=args.alpha_ct,
-                                  all_classes=args.classes)
+                                  all_classes=args.classes, jobs=args.nj)
             result = psds_from_scores(gt, args.scores, dtc=args.dtc, gtc=args.gtc, cttc=args.cttc,
                                       alpha_ct=args.alpha_ct, alpha_st=args.alpha_st, max_efpr=args.max_efpr,
-                                      all_classes=args.classes, deltas=deltas)
+                                      all_classes=args.classes, deltas=deltas, jobs=args.nj)
     weights = _bootstrap_weights(args, len(gt.files))
     if weights is not None:
         from sedkit.metrics.bootstrap import summarize
@@ -324,7 +329,8 @@ def _run_psds(args: argparse.Namespace) -> int:
         else:
             from sedkit.metrics.psds_scores import psds_bootstrap
 
-            values = psds_bootstrap(gt, args.scores, weights, all_classes=args.classes, deltas=deltas, **criteria)
+            values = psds_bootstrap(gt, args.scores, weights, all_classes=args.classes, deltas=deltas, jobs=args.nj,
+                                    **criteria)
         summary = summarize(values)
         # "values": the PSDS of every resample, which `sedkit results` pairs across systems.
         result.extra["bootstrap"] = {**_bootstrap_header(args, len(gt.files)), "psds": summary,

@@ -93,7 +93,7 @@ def collar_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, scor
                       offset_collar_rate: float = 0.2) -> List[CollarCounts]:
     """Per class of ``gt``: collar-based TP and FP at every threshold (see the module doc)."""
     ref = gt.events
-    frames = _frames(start, end, file, ref)[0]
+    frames = _frames(start, end, file)
     results = []
     for c in range(scores.shape[1]):
         runs = _runs(scores[:, c], frames)

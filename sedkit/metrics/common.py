@@ -28,7 +28,8 @@ from sedkit.errors import InputError
 from sedkit.io import EventTable, lookup
 
 __all__ = ["EncodedEvents", "encode_events", "evaluated_files", "resolve_classes", "MetricResult",
-           "rates_from_counts", "file_pairs", "encode_pair", "check_empty_system_output"]
+           "rates_from_counts", "file_pairs", "encode_pair", "check_empty_system_output", "expand_ranges",
+           "intersecting_pairs"]
 
 EPS = float(np.spacing(1))
 EMPTY_SYSTEM_OUTPUT = ("default", "zero_score")
@@ -49,6 +50,10 @@ class EncodedEvents:
 
     def __len__(self) -> int:
         return int(self.file.shape[0])
+
+    def take(self, rows: np.ndarray) -> "EncodedEvents":
+        """The events ``rows`` (in that order)."""
+        return EncodedEvents(self.file[rows], self.label[rows], self.onset[rows], self.offset[rows])
 
 
 def resolve_classes(reference: EventTable, classes: Optional[Sequence[str]]) -> List[str]:
@@ -121,6 +126,29 @@ def expand_ranges(first: np.ndarray, stop: np.ndarray):
     i = np.repeat(np.arange(first.shape[0]), count)
     j = np.arange(i.shape[0]) + (first - (np.cumsum(count) - count))[i]
     return i, j
+
+
+def intersecting_pairs(det, ref):
+    """(det index, ref index) of every detection / reference pair of one file whose intervals intersect
+    (``on_d < off_g`` and ``on_g < off_d``). Both are anything with ``file``, ``onset`` and ``offset`` arrays
+    (:class:`EncodedEvents`, runs of frames); ``ref`` sorted by (file, onset), ``det`` in any order. Pairs
+    come detection-major, reference events ascending.
+
+    Each detection's candidates are a range of ``ref`` found by binary search on keys ``file * span + time``
+    (``span`` a power of two above twice the latest time): rounding keeps such keys in order, so the range
+    holds every intersecting event, and only events of the detection's file (other files' keys lie at least
+    ``span / 2`` away); the exact test then keeps those that do intersect.
+    """
+    if not det.file.shape[0] or not ref.file.shape[0]:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    span = 2.0 ** math.ceil(math.log2(2.0 * max(float(ref.offset.max()), float(det.offset.max())) + 2.0))
+    ref_base, det_base = ref.file * span, det.file * span
+    reach = np.maximum.accumulate(ref_base + ref.offset)  # latest reference offset so far (within the file)
+    first = np.searchsorted(reach, det_base + det.onset, side="left")
+    stop = np.searchsorted(ref_base + ref.onset, det_base + det.offset, side="right")
+    pair_det, pair_ref = expand_ranges(first, stop)
+    meet = (det.onset[pair_det] < ref.offset[pair_ref]) & (ref.onset[pair_ref] < det.offset[pair_det])
+    return pair_det[meet], pair_ref[meet]
 
 
 def file_pairs(ref: EncodedEvents, est: EncodedEvents, n_files: int):

@@ -37,8 +37,8 @@ import numpy as np
 
 from sedkit.errors import InputError, InputWarning
 from sedkit.io import EventTable, lookup
-from sedkit.metrics.common import (EncodedEvents, encode_events, encode_files, evaluated_files, expand_ranges,
-                                   resolve_classes)
+from sedkit.metrics.common import (EncodedEvents, encode_events, encode_files, evaluated_files,
+                                   intersecting_pairs, resolve_classes)
 
 __all__ = ["PSDSResult", "GroundTruth", "prepare_ground_truth", "psds_from_operating_points",
            "operating_point_counts", "SECONDS_PER_HOUR", "PSDSWarning", "merge_overlaps",
@@ -281,27 +281,6 @@ def _reaches(index: np.ndarray, fraction: np.ndarray, size: int, criterion: floa
     if criterion <= 0:
         reached &= np.bincount(index, minlength=size) > 0
     return reached
-
-
-def intersecting_pairs(det: EncodedEvents, ref: EncodedEvents):
-    """(det index, ref index) of every detection / reference event pair of one file that intersect
-    (``on_d < off_g`` and ``on_g < off_d``). ``ref`` sorted by (file, onset), ``det`` in any order.
-
-    Each detection's candidates are a range of ``ref`` found by binary search on keys ``file * span + time``
-    (``span`` a power of two above twice the latest time): rounding keeps such keys in order, so the range
-    holds every intersecting event, and only events of the detection's file (other files' keys lie at least
-    ``span / 2`` away); the exact test then keeps those that do intersect.
-    """
-    if not len(det) or not len(ref):
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    span = 2.0 ** math.ceil(math.log2(2.0 * max(float(ref.offset.max()), float(det.offset.max())) + 2.0))
-    ref_base, det_base = ref.file * span, det.file * span
-    reach = np.maximum.accumulate(ref_base + ref.offset)  # latest reference offset so far (within the file)
-    first = np.searchsorted(reach, det_base + det.onset, side="left")
-    stop = np.searchsorted(ref_base + ref.onset, det_base + det.offset, side="right")
-    pair_det, pair_ref = expand_ranges(first, stop)
-    meet = (det.onset[pair_det] < ref.offset[pair_ref]) & (ref.onset[pair_ref] < det.offset[pair_det])
-    return pair_det[meet], pair_ref[meet]
 
 
 def _class_step_curve(x_points: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -28,15 +28,16 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence
 
 import numpy as np
 
 from sedkit.errors import InputError
 from sedkit.io import ScoreFiles, read_score_files
-from sedkit.metrics.common import expand_ranges
+from sedkit.metrics.common import EncodedEvents, intersecting_pairs
 from sedkit.metrics.psds import (SECONDS_PER_HOUR, GroundTruth, PSDSResult, area_up_to, no_reference_result,
                                  psd_roc)
+from sedkit.parallel import thread_map
 
 __all__ = ["psds_from_scores", "psds_bootstrap", "read_score_folder", "class_statistics", "ClassDeltas",
            "score_deltas"]
@@ -103,7 +104,7 @@ def _round(values: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _Frames:
-    """All clips' frames concatenated (file order), with each frame's series bounds and time codes."""
+    """All clips' frames concatenated (file order), with each frame's series bounds."""
 
     start: np.ndarray  # seconds
     end: np.ndarray
@@ -112,8 +113,6 @@ class _Frames:
     last: np.ndarray  # index of the last frame of the frame's clip
     is_first: np.ndarray
     is_last: np.ndarray
-    start_code: np.ndarray  # rank of start / end among all times (exact order without rounding)
-    end_code: np.ndarray
 
 
 @dataclass
@@ -128,15 +127,13 @@ class _Runs:
     file: np.ndarray
     onset: np.ndarray
     offset: np.ndarray
-    on_code: np.ndarray
-    off_code: np.ndarray
 
     @property
     def length(self) -> np.ndarray:
         return self.offset - self.onset
 
 
-def _frames(start, end, file, ref) -> Tuple["_Frames", np.ndarray, np.ndarray, int]:
+def _frames(start, end, file) -> "_Frames":
     n = start.shape[0]
     is_first = np.ones(n, dtype=bool)
     is_first[1:] = file[1:] != file[:-1]
@@ -144,15 +141,13 @@ def _frames(start, end, file, ref) -> Tuple["_Frames", np.ndarray, np.ndarray, i
     is_last[:-1] = file[1:] != file[:-1]
     first = np.maximum.accumulate(np.where(is_first, np.arange(n), 0))
     last = np.minimum.accumulate(np.where(is_last, np.arange(n), n)[::-1])[::-1]
-    times, codes = np.unique(np.concatenate((ref.onset, ref.offset, start, end)), return_inverse=True)
-    k = len(ref)
-    frames = _Frames(start, end, file, first, last, is_first, is_last, codes[2 * k:2 * k + n], codes[2 * k + n:])
-    return frames, codes[:k], codes[k:2 * k], times.shape[0] + 1
+    return _Frames(start, end, file, first, last, is_first, is_last)
 
 
 def _runs(score: np.ndarray, frames: _Frames) -> _Runs:
     """Every run of one class's score curve: the frames around t bounded by the nearest strictly smaller
-    scores on either side; born at score_t, dead once u falls below the larger neighbouring score."""
+    scores on either side; born at score_t, dead once u falls below the larger neighbouring score. ``score``
+    may be the scores' ranks (any numeric type; birth and death come as float64)."""
     before = _nearest_smaller(score, -1, frames.is_first)
     after = _nearest_smaller(score, +1, frames.is_last)
     a = np.where(before >= 0, before + 1, frames.first)
@@ -161,21 +156,16 @@ def _runs(score: np.ndarray, frames: _Frames) -> _Runs:
     a, b = a[node], b[node]
     left = np.where(a > frames.first[node], score[np.maximum(a - 1, 0)], -np.inf)
     right = np.where(b <= frames.last[node], score[np.minimum(b, score.shape[0] - 1)], -np.inf)
-    return _Runs(a, b, score[node], np.maximum(left, right), frames.file[node], frames.start[a], frames.end[b - 1],
-                 frames.start_code[a], frames.end_code[b - 1])
+    return _Runs(a, b, score[node].astype(np.float64), np.maximum(left, right), frames.file[node], frames.start[a],
+                 frames.end[b - 1])
 
 
-def _overlaps(runs: _Runs, ref, ref_on_code, ref_off_code, n_codes: int, label: int):
+def _overlaps(runs: _Runs, ref: EncodedEvents, label: int):
     """(run, reference event, overlap in seconds) for every run and class-``label`` event that intersect."""
-    members = np.flatnonzero(ref.label == label)  # sorted by (file, onset), disjoint
-    key_off = ref.file[members] * n_codes + ref_off_code[members]
-    key_on = ref.file[members] * n_codes + ref_on_code[members]
-    run, position = expand_ranges(np.searchsorted(key_off, runs.file * n_codes + runs.on_code, side="right"),
-                                  np.searchsorted(key_on, runs.file * n_codes + runs.off_code, side="left"))
+    members = np.flatnonzero(ref.label == label)  # sorted by (file, onset)
+    run, position = intersecting_pairs(runs, ref.take(members))
     event = members[position]
-    overlap = np.maximum(np.minimum(runs.offset[run], ref.offset[event])
-                         - np.maximum(runs.onset[run], ref.onset[event]),
-                         0.0)
+    overlap = np.minimum(runs.offset[run], ref.offset[event]) - np.maximum(runs.onset[run], ref.onset[event])
     return run, event, overlap
 
 
@@ -216,33 +206,34 @@ def _tp_changes(runs: _Runs, passes: np.ndarray, run: np.ndarray, event: np.ndar
 
 
 def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, scores: np.ndarray, gt: GroundTruth,
-                     dtc: float, gtc: float, cttc: float | None, raw: bool = False):
+                     dtc: float, gtc: float, cttc: float | None, raw: bool = False, jobs: int = 1):
     """Per class: (thresholds ascending with +inf last, tps, fps, cts (classes, thresholds)).
 
     The counts at threshold u are those of detecting frames with score >= u, summed over files. With
-    ``raw``, per class the :class:`ClassDeltas` they are summed from (per file, for the bootstrap).
+    ``raw``, per class the :class:`ClassDeltas` they are summed from (per file, for the bootstrap). Classes
+    are independent: ``jobs`` > 1 computes them on that many threads (same results).
     Steps, per class: the runs (:func:`_runs`); their overlaps with the class's reference events; the DTC
     (a failing run is a FP while alive, a CT on class j where it covers >= cttc of class-j events); the GTC
     sweep (:func:`_tp_changes`); all changes accumulated per threshold (:class:`ClassDeltas`).
     """
     n_classes = scores.shape[1]
     ref = gt.events
-    frames, ref_on_code, ref_off_code, n_codes = _frames(start, end, file, ref)
+    frames = _frames(start, end, file)
     ref_length = ref.offset - ref.onset
-    results = []
-    for c in range(n_classes):
+
+    def one_class(c: int):
         # The run tree depends only on the order of the scores: build it on their ranks, so that every
         # threshold below is an index into the class's distinct scores (no sorting of thresholds later).
         values, rank = np.unique(scores[:, c], return_inverse=True)
-        runs = _runs(rank.astype(np.float64), frames)
-        run, event, overlap = _overlaps(runs, ref, ref_on_code, ref_off_code, n_codes, c)
+        runs = _runs(rank.astype(np.int32 if values.shape[0] < 2 ** 31 else np.int64), frames)
+        run, event, overlap = _overlaps(runs, ref, c)
         passes = _covered(runs, run, overlap, dtc)
         false = (~passes & (runs.length > 0)).astype(np.float64)  # +1 at birth, -1 at death
         cross = []
         if cttc is not None:
             for other in range(n_classes):
                 if other != c:
-                    o_run, _, o_overlap = _overlaps(runs, ref, ref_on_code, ref_off_code, n_codes, other)
+                    o_run, _, o_overlap = _overlaps(runs, ref, other)
                     cross.append((other, (_covered(runs, o_run, o_overlap * ~passes[o_run], cttc)).astype(np.float64)))
         tp_u, tp_event, tp_change = _tp_changes(runs, passes, run, event, overlap, ref_length, gtc)
 
@@ -256,8 +247,9 @@ def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, score
         change_file = np.concatenate((runs.file, runs.file, ref.file[tp_event]))[finite]
         deltas = ClassDeltas(np.append(values, np.inf), inverse, np.stack([r[finite] for r in rows]), change_file,
                              [other for other, _ in cross])
-        results.append(deltas if raw else deltas.counts(n_classes))
-    return results
+        return deltas if raw else deltas.counts(n_classes)
+
+    return thread_map(one_class, range(n_classes), jobs)
 
 
 @dataclass
@@ -309,30 +301,33 @@ def _check_criteria(dtc: float, gtc: float, cttc: float, alpha_ct: float, alpha_
 
 
 def score_deltas(gt: GroundTruth, scores_dir: str | Path, dtc: float = 0.7, gtc: float = 0.7, cttc: float = 0.3,
-                 alpha_ct: float = 0.0, all_classes: Sequence[str] | None = None) -> List["ClassDeltas"]:
+                 alpha_ct: float = 0.0, all_classes: Sequence[str] | None = None,
+                 jobs: int = 1) -> List["ClassDeltas"]:
     """The score folder read and turned into each class's count changes (:class:`ClassDeltas`, per file):
-    what :func:`psds_from_scores` and :func:`psds_bootstrap` compute from; pass it to both to read once."""
+    what :func:`psds_from_scores` and :func:`psds_bootstrap` compute from; pass it to both to read once.
+    ``jobs``: threads for the classes (:func:`class_statistics`)."""
     _check_criteria(dtc, gtc, cttc, alpha_ct)
     start, end, file, scores = read_score_folder(scores_dir, gt, all_classes)
     if not gt.classes:
         return []
-    return class_statistics(start, end, file, scores, gt, dtc, gtc, cttc if alpha_ct > 0 else None, raw=True)
+    return class_statistics(start, end, file, scores, gt, dtc, gtc, cttc if alpha_ct > 0 else None, raw=True,
+                            jobs=jobs)
 
 
 def psds_from_scores(gt: GroundTruth, scores_dir: str | Path, dtc: float = 0.7, gtc: float = 0.7,
                      cttc: float = 0.3, alpha_ct: float = 0.0, alpha_st: float = 1.0,
                      max_efpr: float = 100.0, all_classes: Sequence[str] | None = None,
-                     deltas: List["ClassDeltas"] | None = None) -> PSDSResult:
+                     deltas: List["ClassDeltas"] | None = None, jobs: int = 1) -> PSDSResult:
     """Threshold-free PSDS (sed_scores_eval's ``intersection_based.psds``) from a folder of score files (or
-    from its ``deltas``, :func:`score_deltas`, computed with the same criteria)."""
+    from its ``deltas``, :func:`score_deltas`, computed with the same criteria); ``jobs`` as there."""
     _check_criteria(dtc, gtc, cttc, alpha_ct, alpha_st, max_efpr)
     if deltas is None:
-        deltas = score_deltas(gt, scores_dir, dtc, gtc, cttc, alpha_ct, all_classes)
+        deltas = score_deltas(gt, scores_dir, dtc, gtc, cttc, alpha_ct, all_classes, jobs)
     parameters = dict(dtc=dtc, gtc=gtc, cttc=cttc, alpha_ct=alpha_ct, alpha_st=alpha_st, max_efpr=max_efpr)
     method = "threshold-free, intersection-based (sed_scores_eval)"
     if not gt.classes:
         return no_reference_result(parameters, method, 0)
-    stats = [d.counts(len(gt.classes)) for d in deltas]
+    stats = thread_map(lambda d: d.counts(len(gt.classes)), deltas, jobs)
     value, x, etpr, class_roc, class_thresholds = _psds_from_counts(
         stats, gt.classes, gt.n_ref, gt.total_duration, gt.ref_duration, alpha_ct, alpha_st, max_efpr)
     n_thresholds = int(sum(t.shape[0] for t, *_ in stats))
@@ -348,10 +343,11 @@ def psds_from_scores(gt: GroundTruth, scores_dir: str | Path, dtc: float = 0.7, 
 def psds_bootstrap(gt: GroundTruth, scores_dir: str | Path, weights: np.ndarray, dtc: float = 0.7,
                    gtc: float = 0.7, cttc: float = 0.3, alpha_ct: float = 0.0, alpha_st: float = 1.0,
                    max_efpr: float = 100.0, all_classes: Sequence[str] | None = None,
-                   progress: bool | None = None, deltas: List["ClassDeltas"] | None = None) -> np.ndarray:
+                   progress: bool | None = None, deltas: List["ClassDeltas"] | None = None,
+                   jobs: int = 1) -> np.ndarray:
     """PSDS on each bootstrap resample of the files (``weights``: (resamples, files) multiplicities over the
-    files in sorted filename order, :func:`sedkit.metrics.bootstrap.resample_weights`); ``deltas`` as in
-    :func:`psds_from_scores`.
+    files in sorted filename order, :func:`sedkit.metrics.bootstrap.resample_weights`); ``deltas`` and
+    ``jobs`` as in :func:`psds_from_scores`.
 
     A resample counts each file as often as it is drawn: every count (TP, FP, CT, reference events and
     durations) is summed with the file's multiplicity, so the detections themselves are computed once.
@@ -363,7 +359,7 @@ def psds_bootstrap(gt: GroundTruth, scores_dir: str | Path, weights: np.ndarray,
     _check_criteria(dtc, gtc, cttc, alpha_ct, alpha_st, max_efpr)
     weights = weights_in_order(weights, gt.files)  # -> the ground truth's file order
     if deltas is None:
-        deltas = score_deltas(gt, scores_dir, dtc, gtc, cttc, alpha_ct, all_classes)
+        deltas = score_deltas(gt, scores_dir, dtc, gtc, cttc, alpha_ct, all_classes, jobs)
     n_classes = len(gt.classes)
     ref = gt.events
     values = np.empty(weights.shape[0])
@@ -373,7 +369,7 @@ def psds_bootstrap(gt: GroundTruth, scores_dir: str | Path, weights: np.ndarray,
         event_weight = w[ref.file]
         n_ref = np.bincount(ref.label, weights=event_weight, minlength=n_classes)
         ref_duration = np.bincount(ref.label, weights=event_weight * (ref.offset - ref.onset), minlength=n_classes)
-        stats = [d.counts(n_classes, w) for d in deltas]
+        stats = thread_map(lambda d: d.counts(n_classes, w), deltas, jobs)
         values[b] = _psds_from_counts(stats, gt.classes, n_ref, float(w @ gt.durations), ref_duration,
                                       alpha_ct, alpha_st, max_efpr)[0]
     return values

@@ -171,6 +171,14 @@ def test_psds_from_operating_points_and_scores(tables, capsys):
     whole = json.loads(out.read_text())
     assert "threshold-free" in whole["method"] and "bootstrap" not in whole
     assert main(["eval", "psds", "--reference", str(tables / "ref.tsv"), "--durations", str(tables / "dur.tsv"),
+                 "--scores", str(scores), "--json", str(out), "--nj", "2"]) == 0
+    assert json.loads(out.read_text()) == whole
+    capsys.readouterr()
+    assert main(["eval", "psds", "--reference", str(tables / "ref.tsv"), "--durations", str(tables / "dur.tsv"),
+                 "--scores", str(scores), "--json", str(tables / "nj0.json"), "--nj", "0"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == ["sedkit eval psds: error: --nj 0: must be at least 1"]
+    assert not (tables / "nj0.json").exists()
+    assert main(["eval", "psds", "--reference", str(tables / "ref.tsv"), "--durations", str(tables / "dur.tsv"),
                  "--scores", str(scores), "--json", str(out), "--bootstrap", "50", "--max-efpr", "1000"]) == 0
     boot = json.loads(out.read_text())["bootstrap"]
     assert boot["n_resamples"] == 50 and boot["seed"] == 0 and len(boot["values"]) == 50

@@ -106,11 +106,26 @@ def test_scores_match_sed_scores_eval(tmp_path, seed, options):
     import sed_scores_eval  # noqa: F401
     ref, durations = write_score_folder(tmp_path, seed)
     gt = prepare_ground_truth(ref, durations, merge_touching=True)
-    ours = psds_from_scores(gt, tmp_path, **options)
+    ours = psds_from_scores(gt, tmp_path, jobs=1 + seed % 2, **options)  # on 2 threads for odd seeds
     value, etpr, efpr = sed_scores_eval_psds(ref, durations, tmp_path, **options)
     assert ours.psds == pytest.approx(value, abs=1e-6)
     np.testing.assert_allclose(np.append(ours.efpr, options.get("max_efpr", 100.0)), efpr, atol=1e-9)
     np.testing.assert_allclose(np.append(ours.etpr, ours.etpr[-1]), etpr, atol=1e-9)
+
+
+def test_scores_on_threads_equal_one_thread(tmp_path):
+    from sedkit.metrics.psds_scores import score_deltas
+
+    ref, durations = write_score_folder(tmp_path, 5)
+    gt = prepare_ground_truth(ref, durations, merge_touching=True)
+    one, three = (score_deltas(gt, tmp_path, alpha_ct=0.5, jobs=jobs) for jobs in (1, 3))
+    assert len(one) == len(three) == len(gt.classes) > 1
+    for a, b in zip(one, three):  # class by class, in class order
+        for name in ("thresholds", "inverse", "values", "file"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        assert a.ct_classes == b.ct_classes
+    threads = psds_from_scores(gt, tmp_path, alpha_ct=0.5, jobs=3)
+    assert threads.psds == psds_from_scores(gt, tmp_path, alpha_ct=0.5).psds > 0
 
 
 def test_score_folder_errors(tmp_path):
@@ -260,7 +275,7 @@ def test_intersecting_pairs_equal_every_pair_tested_one_by_one():
     """The binary-search candidates, exact test after, against all same-file pairs tested one by one
     (touching is not intersecting; long reference events reach past shorter later ones)."""
     from sedkit.metrics.common import EncodedEvents
-    from sedkit.metrics.psds import intersecting_pairs
+    from sedkit.metrics.common import intersecting_pairs
 
     rng = np.random.default_rng(3)
     n_files = 6

@@ -116,6 +116,10 @@ def test_score_files_fast_reader_parses_numerals_as_python_does(tmp_path):
     assert together[0][2][:, 0].tolist() == [float(v) for v in numerals]
     assert together[0][2][:, 1].tolist() == [float(v) for v in numerals[::-1]]
     assert together[1][0].tolist() == [0.0, 1.0] and together[1][2].tolist() == [[1.0, 0.0]]
+    (tmp_path / "c.tsv").write_text("onset\toffset\tx\ty\r\n0\t1\t1\t0\r\n")  # Windows line ends: row by row
+    assert _read_scores_together([tmp_path / "c.tsv", tmp_path / "a.tsv"]) is None
+    assert read_score_files(tmp_path, ["a.wav", "b.wav", "c.wav"]).classes == ["x", "y"]
+    (tmp_path / "c.tsv").unlink()
     for odd in (" 0.5", "1e3 ", "NA", "", "0x1p-1", "1_0", "nan"):  # Python's float is the judge
         (tmp_path / "b.tsv").write_text(f"onset\toffset\tx\ty\n0\t1\t{odd}\t0\n")
         together = _read_scores_together([tmp_path / "a.tsv", tmp_path / "b.tsv"])

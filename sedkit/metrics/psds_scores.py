@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -175,9 +175,20 @@ def _covered(runs: _Runs, run: np.ndarray, overlap: np.ndarray, fraction: float)
     return (total >= _round(fraction * runs.length)) & (runs.length > 0)
 
 
+def _alive(runs: _Runs, mask: np.ndarray):
+    """(threshold rank, change, file) of the runs in ``mask``: +1 at their birth, -1 at their death (none for a
+    run alive down to the lowest threshold)."""
+    born, dies = runs.birth[mask], runs.death[mask]
+    file = runs.file[mask]
+    ends = np.isfinite(dies)
+    return (np.concatenate((born, dies[ends])).astype(np.int64),
+            np.concatenate((np.ones(born.shape[0]), -np.ones(int(ends.sum())))),
+            np.concatenate((file, file[ends])))
+
+
 def _tp_changes(runs: _Runs, passes: np.ndarray, run: np.ndarray, event: np.ndarray, overlap: np.ndarray,
-                ref_length: np.ndarray, gtc: float):
-    """(threshold, event, change of its TP status) as u falls: an event is a TP while the DTC-passing runs
+                ref_length: np.ndarray, ref_file: np.ndarray, gtc: float):
+    """(threshold rank, change of the TP count, file) as u falls: an event is a TP while the DTC-passing runs
     alive at u cover >= gtc of it; its coverage is swept over those runs' births (+) and deaths (-)."""
     useful = passes[run] & (overlap > 0)
     run, event, overlap = run[useful], event[useful], overlap[useful]
@@ -202,7 +213,9 @@ def _tp_changes(runs: _Runs, passes: np.ndarray, run: np.ndarray, event: np.ndar
     first = np.ones(event.shape[0], dtype=bool)
     first[1:] = event[1:] != event[:-1]
     previous = np.where(first, 0.0, np.concatenate(([0.0], status[:-1])))
-    return u, event, status - previous
+    change = status - previous
+    moved = change != 0
+    return u[moved].astype(np.int64), change[moved], ref_file[event[moved]]
 
 
 def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, scores: np.ndarray, gt: GroundTruth,
@@ -228,25 +241,13 @@ def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, score
         runs = _runs(rank.astype(np.int32 if values.shape[0] < 2 ** 31 else np.int64), frames)
         run, event, overlap = _overlaps(runs, ref, c)
         passes = _covered(runs, run, overlap, dtc)
-        false = (~passes & (runs.length > 0)).astype(np.float64)  # +1 at birth, -1 at death
-        cross = []
-        if cttc is not None:
-            for other in range(n_classes):
-                if other != c:
-                    o_run, _, o_overlap = _overlaps(runs, ref, other)
-                    cross.append((other, (_covered(runs, o_run, o_overlap * ~passes[o_run], cttc)).astype(np.float64)))
-        tp_u, tp_event, tp_change = _tp_changes(runs, passes, run, event, overlap, ref_length, gtc)
-
-        thresholds = np.concatenate((runs.birth, runs.death, tp_u))  # ranks, -inf where a run never dies
-        finite = np.isfinite(thresholds)
-        inverse = thresholds[finite].astype(np.int64)
-        none = np.zeros(tp_change.shape[0])
-        rows = [np.concatenate((np.zeros(2 * runs.a.shape[0]), tp_change)),
-                np.concatenate((false, -false, none))]
-        rows += [np.concatenate((hit, -hit, none)) for _, hit in cross]
-        change_file = np.concatenate((runs.file, runs.file, ref.file[tp_event]))[finite]
-        deltas = ClassDeltas(np.append(values, np.inf), inverse, np.stack([r[finite] for r in rows]), change_file,
-                             [other for other, _ in cross])
+        rows = [_tp_changes(runs, passes, run, event, overlap, ref_length, ref.file, gtc),
+                _alive(runs, ~passes & (runs.length > 0))]  # a failing run is a FP while alive
+        ct_classes = [other for other in range(n_classes) if other != c] if cttc is not None else []
+        for other in ct_classes:
+            o_run, _, o_overlap = _overlaps(runs, ref, other)
+            rows.append(_alive(runs, _covered(runs, o_run, o_overlap * ~passes[o_run], cttc)))
+        deltas = ClassDeltas(np.append(values, np.inf), rows, ct_classes)
         return deltas if raw else deltas.counts(n_classes)
 
     return thread_map(one_class, range(n_classes), jobs)
@@ -254,21 +255,21 @@ def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, score
 
 @dataclass
 class ClassDeltas:
-    """One class's count changes: at ``thresholds[inverse[k]]``, row r (0 TP, 1 FP, 2.. CT on class
-    ``ct_classes[r - 2]``) changes by ``values[r, k]``, contributed by file ``file[k]``."""
+    """One class's count changes: ``rows[r]`` = (index into ``thresholds``, change, file) of count r (0 TP,
+    1 FP, 2.. CT on class ``ct_classes[r - 2]``): at that threshold, that file's count changes by that much."""
 
     thresholds: np.ndarray  # ascending, +inf last
-    inverse: np.ndarray
-    values: np.ndarray  # (rows, deltas)
-    file: np.ndarray
+    rows: List[Tuple[np.ndarray, np.ndarray, np.ndarray]]
     ct_classes: List[int]
 
     def counts(self, n_classes: int, file_weights: np.ndarray | None = None):
-        """(thresholds, tps, fps, cts (classes, thresholds)): counts at u = weighted deltas at >= u."""
+        """(thresholds, tps, fps, cts (classes, thresholds)): counts at u = weighted changes at >= u (none at
+        +inf, the last threshold)."""
         n = self.thresholds.shape[0]
-        weights = 1.0 if file_weights is None else file_weights[self.file]
-        rows = np.stack([np.bincount(self.inverse, weights=v * weights, minlength=n - 1) for v in self.values])
-        counts = np.concatenate((np.cumsum(rows[:, ::-1], axis=1)[:, ::-1], np.zeros((rows.shape[0], 1))), axis=1)
+        counts = np.empty((len(self.rows), n))
+        for r, (index, change, file) in enumerate(self.rows):
+            weights = change if file_weights is None else change * file_weights[file]
+            counts[r] = np.cumsum(np.bincount(index, weights=weights, minlength=n)[::-1])[::-1]
         cts = np.zeros((n_classes, n))
         for row, other in enumerate(self.ct_classes):
             cts[other] = counts[2 + row]

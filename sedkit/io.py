@@ -414,13 +414,15 @@ def read_scores(path: str | Path) -> tuple[np.ndarray, list[str], np.ndarray]:
 
 
 
-def _read_scores_together(paths: Sequence[Path]) -> Optional[list]:
-    """:func:`read_scores` of many well-formed files at once: their rows (headers cut) joined and parsed in one
-    call of Apache Arrow's C++ CSV reader (``pyarrow.csv``, about 3x numpy's ``loadtxt`` here), checked for all
-    files together. None at the first irregularity (a file that cannot be read, headers that differ, blank
-    lines, carriage returns, ragged or non-numeric rows, frames that are empty or not contiguous, NaN), and the
-    caller reads file by file, naming the problem as before. Arrow's float parsing rounds correctly, as
-    Python's ``float`` does, so both paths give the same numbers (tested)."""
+def _read_scores_together(paths: Sequence[Path], threads: int = 1) -> Optional[tuple]:
+    """:func:`read_scores` of many well-formed files at once, as (classes, frame onsets, frame offsets, scores
+    (frames, classes), frames per file) of all files' frames in ``paths`` order: their rows (headers cut)
+    joined and parsed in one call of Apache Arrow's C++ CSV reader (``pyarrow.csv``, about 3x numpy's
+    ``loadtxt`` here), checked for all files together. None at the first irregularity (a file that cannot be
+    read, headers that differ, blank lines, carriage returns, ragged or non-numeric rows, frames that are empty
+    or not contiguous, NaN), and the caller reads file by file, naming the problem as before. Arrow's float
+    parsing rounds correctly, as Python's ``float`` does, so both paths give the same numbers (tested).
+    ``threads`` > 1 lets Arrow parse blocks of rows on its threads."""
     import pyarrow
     import pyarrow.csv as arrow_csv
 
@@ -452,8 +454,8 @@ def _read_scores_together(paths: Sequence[Path]) -> Optional[list]:
     try:
         table = arrow_csv.read_csv(
             pyarrow.py_buffer(joined),
-            read_options=arrow_csv.ReadOptions(column_names=names, use_threads=False,
-                                               block_size=min(len(joined) + 1, 1 << 30)),
+            read_options=arrow_csv.ReadOptions(column_names=names, use_threads=threads > 1,
+                                               block_size=1 << 22 if threads > 1 else min(len(joined) + 1, 1 << 30)),
             parse_options=arrow_csv.ParseOptions(delimiter="\t", quote_char=False, double_quote=False,
                                                  escape_char=False, newlines_in_values=False,
                                                  ignore_empty_lines=True),
@@ -481,9 +483,7 @@ def _read_scores_together(paths: Sequence[Path]) -> Optional[list]:
     follows[last[:-1]] = False  # a file's first frame follows nothing
     if not (offset > onset).all() or (offset[:-1] != onset[1:])[follows].any():
         return None
-    classes = header[2:]
-    return [(np.append(onset[a:b + 1], offset[b]), classes, values[a:b + 1, 2:])
-            for a, b in zip((last - rows + 1).tolist(), last.tolist())]
+    return header[2:], onset, offset, values[:, 2:], rows
 
 
 @dataclass
@@ -500,19 +500,34 @@ class ScoreFiles:
     classes: list
     header: list
     ignored: list
+    # All clips' frames as read at once (onsets, offsets, scores, frames per clip), when they were.
+    joined: Optional[tuple] = field(default=None, repr=False)
 
     def durations(self) -> dict:
         """Each clip's length: the end of its last frame."""
         return {name: float(t[-1]) for name, t in zip(self.names, self.timestamps)}
 
+    def concatenated(self, names: Sequence[str]):
+        """(frame onsets, frame offsets, index into ``names`` of each frame, scores (frames, classes)) of the
+        clips ``names`` (any order of ``self.names``), their frames concatenated in that order."""
+        if self.joined is not None and list(names) == self.names:
+            onset, offset, scores, rows = self.joined
+            return onset, offset, np.repeat(np.arange(len(rows)), rows), scores
+        position = {name: i for i, name in enumerate(self.names)}
+        picked = [position[name] for name in names]
+        stamps = [self.timestamps[i] for i in picked]
+        return (np.concatenate([t[:-1] for t in stamps]), np.concatenate([t[1:] for t in stamps]),
+                np.repeat(np.arange(len(picked)), [len(t) - 1 for t in stamps]),
+                np.concatenate([self.scores[i] for i in picked]))
+
 
 def read_score_files(folder: str | Path, names: Sequence[str], classes: Optional[Sequence[str]] = None,
-                     outside: str = "the reference") -> ScoreFiles:
+                     outside: str = "the reference", threads: int = 1) -> ScoreFiles:
     """The score files ``folder/<stem>.tsv`` of the clips ``names`` (``<stem>``: the filename without its
     extension), read with :func:`read_scores`, keeping the ``classes`` columns in that order (all the header's
     without ``classes``). Errors (one line, :class:`InputError`): no such folder; a clip without a score file;
     a score file of no clip in ``names`` (``outside`` says what that list is); a class without a column;
-    files whose columns differ."""
+    files whose columns differ. ``threads`` > 1: parse on that many threads (when all files are well formed)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: no such score folder")
@@ -525,29 +540,43 @@ def read_score_files(folder: str | Path, names: Sequence[str], classes: Optional
     if missing:
         raise InputError(f"{folder}: no score file for {missing[0]}"
                          f"{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''}")
-    header: Optional[list] = None
-    take: list = []
-    timestamps, blocks, paths = [], [], []
-    together = _read_scores_together([present[stem] for stem in stems])
-    for index, stem in enumerate(stems):
-        path = present[stem]
-        paths.append(path)
-        stamps, columns, scores = read_scores(path) if together is None else together[index]
-        if header is None:
-            header = columns
-            wanted = list(classes) if classes is not None else list(columns)
-            lacking = [c for c in wanted if c not in columns]
-            if lacking:
-                raise InputError(f"{path}:1: no score column for {', '.join(lacking)}")
-            take = [columns.index(c) for c in wanted]
-        elif columns != header:
-            raise InputError(f"{path}:1: columns differ from the other score files ({', '.join(header)})")
-        timestamps.append(stamps)
-        blocks.append(scores[:, take])
+    paths = [present[stem] for stem in stems]
+    together = _read_scores_together(paths, threads)
+    if together is not None:  # one header for all
+        header, onset, offset, values, rows = together
+        take = _score_columns(paths[0], header, classes)
+        values = values if take == list(range(len(header))) else values[:, take]
+        ends = np.cumsum(rows)
+        timestamps, blocks = [], []
+        for a, b in zip((ends - rows).tolist(), ends.tolist()):
+            timestamps.append(np.append(onset[a:b], offset[b - 1]))
+            blocks.append(values[a:b])
+        joined = (onset, offset, values, rows)
+    else:
+        header, take, timestamps, blocks, joined = None, [], [], [], None
+        for path in paths:
+            stamps, columns, scores = read_scores(path)
+            if header is None:
+                header = columns
+                take = _score_columns(path, header, classes)
+            elif columns != header:
+                raise InputError(f"{path}:1: columns differ from the other score files ({', '.join(header)})")
+            timestamps.append(stamps)
+            blocks.append(scores[:, take])
     header = header or []
     kept = [header[i] for i in take]
     return ScoreFiles(folder, list(names), paths, timestamps, blocks, kept, header,
-                      [c for c in header if c not in kept])
+                      [c for c in header if c not in kept], joined)
+
+
+def _score_columns(path: Path, header: list, classes: Optional[Sequence[str]]) -> list:
+    """Indices of the ``classes`` columns in a score file's ``header`` (all of them without ``classes``)."""
+    wanted = list(classes) if classes is not None else list(header)
+    lacking = [c for c in wanted if c not in header]
+    if lacking:
+        raise InputError(f"{path}:1: no score column for {', '.join(lacking)}")
+    return [header.index(c) for c in wanted]
+
 
 def write_scores(path: str | Path, timestamps: np.ndarray, classes: Sequence[str], scores: np.ndarray) -> None:
     """Write one clip's frame scores in sed_scores_eval's format (atomically)."""

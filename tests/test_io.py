@@ -113,9 +113,11 @@ def test_score_files_fast_reader_parses_numerals_as_python_does(tmp_path):
     (tmp_path / "b.tsv").write_text("onset\toffset\tx\ty\n0\t1\t1\t0")  # no final newline
     together = _read_scores_together([tmp_path / "a.tsv", tmp_path / "b.tsv"])
     assert together is not None
-    assert together[0][2][:, 0].tolist() == [float(v) for v in numerals]
-    assert together[0][2][:, 1].tolist() == [float(v) for v in numerals[::-1]]
-    assert together[1][0].tolist() == [0.0, 1.0] and together[1][2].tolist() == [[1.0, 0.0]]
+    classes, onset, offset, values, rows = together
+    assert classes == ["x", "y"] and rows.tolist() == [10, 1]
+    assert values[:10, 0].tolist() == [float(v) for v in numerals]
+    assert values[:10, 1].tolist() == [float(v) for v in numerals[::-1]]
+    assert onset[10] == 0.0 and offset[10] == 1.0 and values[10].tolist() == [1.0, 0.0]
     (tmp_path / "c.tsv").write_text("onset\toffset\tx\ty\r\n0\t1\t1\t0\r\n")  # Windows line ends: row by row
     assert _read_scores_together([tmp_path / "c.tsv", tmp_path / "a.tsv"]) is None
     assert read_score_files(tmp_path, ["a.wav", "b.wav", "c.wav"]).classes == ["x", "y"]
@@ -135,7 +137,7 @@ def test_score_files_fast_reader_parses_numerals_as_python_does(tmp_path):
             with pytest.raises(InputError, match=r"b\.tsv: NaN scores"):
                 read_score_files(tmp_path, ["a.wav", "b.wav"])
             continue
-        assert together is None or together[1][2][0, 0] == expected
+        assert together is None or together[3][10, 0] == expected
         assert read_score_files(tmp_path, ["a.wav", "b.wav"]).scores[1][0, 0] == expected
 
 

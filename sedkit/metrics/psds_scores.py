@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence
 
 import numpy as np
 
@@ -44,9 +44,9 @@ __all__ = ["psds_from_scores", "psds_bootstrap", "read_score_folder", "class_sta
 
 
 def read_score_folder(folder: str | Path, gt: GroundTruth, all_classes: Sequence[str] | None = None,
-                      files: ScoreFiles | None = None):
+                      files: ScoreFiles | None = None, threads: int = 1):
     """Frame scores of every evaluated file from ``folder/<clip>.tsv`` (``<clip>`` = filename stem), or from
-    ``files`` already read (:func:`sedkit.io.read_score_files`, any clip order).
+    ``files`` already read (:func:`sedkit.io.read_score_files`, any clip order); ``threads``: for the parsing.
 
     Returns (frame start times, frame end times, file index per frame, scores of the ground truth's
     classes with shape (frames, classes)), frames concatenated in the ground truth's file order.
@@ -56,7 +56,7 @@ def read_score_folder(folder: str | Path, gt: GroundTruth, all_classes: Sequence
     from sedkit.metrics.psds import PSDSWarning
 
     if files is None:
-        files = read_score_files(folder, gt.files, outside="the reference (nor in the durations)")
+        files = read_score_files(folder, gt.files, outside="the reference (nor in the durations)", threads=threads)
     ignored = [c for c in files.header if all_classes is not None and c not in all_classes]
     if ignored:
         warnings.warn(f"{folder}: score columns {', '.join(ignored)} are not in --classes: ignored", PSDSWarning)
@@ -67,34 +67,30 @@ def read_score_folder(folder: str | Path, gt: GroundTruth, all_classes: Sequence
     lacking = [c for c in gt.classes if c not in files.classes]
     if lacking:
         raise InputError(f"{files.paths[0]}:1: no score column for {', '.join(lacking)}")
+    start, end, file, scores = files.concatenated(gt.files)
     take = [files.classes.index(c) for c in gt.classes]
-    position = {name: i for i, name in enumerate(files.names)}
-    starts, ends, file_ids, blocks = [], [], [], []
-    for index, name in enumerate(gt.files):
-        timestamps, scores = files.timestamps[position[name]], files.scores[position[name]]
-        starts.append(timestamps[:-1])
-        ends.append(timestamps[1:])
-        file_ids.append(np.full(len(scores), index, dtype=np.int64))
-        blocks.append(scores[:, take])
-    return np.concatenate(starts), np.concatenate(ends), np.concatenate(file_ids), np.concatenate(blocks)
+    return start, end, file, scores if take == list(range(scores.shape[1])) else scores[:, take]
 
 
-def _nearest_smaller(values: np.ndarray, step: int, barrier: np.ndarray) -> np.ndarray:
-    """Index of the nearest strictly smaller value in direction ``step`` (-1 or +1) within a series.
+def _nearest_smaller(values: np.ndarray, step: int, barrier: np.ndarray, or_equal: bool = False) -> np.ndarray:
+    """Index of the nearest strictly smaller (``or_equal``: smaller or equal) value in direction ``step`` (-1 or
+    +1) within a series.
 
     ``barrier`` marks the first (step -1) or last (step +1) frame of each series; -1 means none.
     Pointer jumping keeps, for every frame t and its pointer p, all values strictly between p and t at
-    least values[t]; a pointer to a value >= values[t] jumps to that frame's own pointer.
+    least (``or_equal``: above) values[t]; a pointer to a value that is so jumps to that frame's own pointer.
     """
     pointer = np.arange(values.shape[0]) + step
     pointer[barrier] = -1
     active = np.flatnonzero(pointer >= 0)  # frames whose pointer may still have to jump
-    while active.size:
-        target = pointer[active]
-        jump = values[target] >= values[active]
-        active, target = active[jump], target[jump]
-        pointer[active] = pointer[target]
-        active = active[pointer[active] >= 0]
+    jumps = np.greater if or_equal else np.greater_equal
+    while active.size:  # (take / compress / put: the same as indexing, and faster)
+        target = pointer.take(active)
+        jump = jumps(values.take(target), values.take(active))
+        active, target = active.compress(jump), target.compress(jump)
+        target = pointer.take(target)
+        pointer.put(active, target)
+        active = active.compress(target >= 0)
     return pointer
 
 
@@ -147,23 +143,31 @@ def _frames(start, end, file) -> "_Frames":
 def _runs(score: np.ndarray, frames: _Frames) -> _Runs:
     """Every run of one class's score curve: the frames around t bounded by the nearest strictly smaller
     scores on either side; born at score_t, dead once u falls below the larger neighbouring score. ``score``
-    may be the scores' ranks (any numeric type; birth and death come as float64)."""
-    before = _nearest_smaller(score, -1, frames.is_first)
+    may be the scores' ranks (any numeric type; birth and death come as float64).
+
+    Frames of equal score inside one run share it: the run is kept once, for the leftmost of them (the frame
+    whose nearest smaller-or-equal score on the left is strictly smaller), in frame order."""
+    before = _nearest_smaller(score, -1, frames.is_first, or_equal=True)
     after = _nearest_smaller(score, +1, frames.is_last)
-    a = np.where(before >= 0, before + 1, frames.first)
-    b = np.where(after >= 0, after, frames.last + 1)
-    _, node = np.unique(a * (score.shape[0] + 1) + b, return_index=True)
-    a, b = a[node], b[node]
-    left = np.where(a > frames.first[node], score[np.maximum(a - 1, 0)], -np.inf)
-    right = np.where(b <= frames.last[node], score[np.minimum(b, score.shape[0] - 1)], -np.inf)
-    return _Runs(a, b, score[node].astype(np.float64), np.maximum(left, right), frames.file[node], frames.start[a],
-                 frames.end[b - 1])
+    canonical = (before < 0) | (score.take(before) < score)
+    if canonical.all():  # no tie inside a run (the usual case for real-valued scores)
+        birth, file, first, last = score, frames.file, frames.first, frames.last
+    else:
+        node = np.flatnonzero(canonical)
+        before, after = before.take(node), after.take(node)
+        birth, file, first, last = score.take(node), frames.file.take(node), frames.first[node], frames.last[node]
+    has_left, has_right = before >= 0, after >= 0
+    a = np.where(has_left, before + 1, first)
+    b = np.where(has_right, after, last + 1)
+    death = np.maximum(np.where(has_left, score.take(before), -np.inf), np.where(has_right, score.take(after), -np.inf))
+    return _Runs(a, b, birth.astype(np.float64), death, file, frames.start.take(a), frames.end.take(b - 1))
 
 
-def _overlaps(runs: _Runs, ref: EncodedEvents, label: int):
+def _overlaps(runs: _Runs, ref: EncodedEvents, label: int, frames: _Frames):
     """(run, reference event, overlap in seconds) for every run and class-``label`` event that intersect."""
     members = np.flatnonzero(ref.label == label)  # sorted by (file, onset)
-    run, position = intersecting_pairs(runs, ref.take(members))
+    run, position = intersecting_pairs(runs, ref.take(members),
+                                       grid=(frames.start, frames.end, frames.file, runs.a, runs.b - 1))
     event = members[position]
     overlap = np.minimum(runs.offset[run], ref.offset[event]) - np.maximum(runs.onset[run], ref.onset[event])
     return run, event, overlap
@@ -175,21 +179,19 @@ def _covered(runs: _Runs, run: np.ndarray, overlap: np.ndarray, fraction: float)
     return (total >= _round(fraction * runs.length)) & (runs.length > 0)
 
 
-def _alive(runs: _Runs, mask: np.ndarray):
-    """(threshold rank, change, file) of the runs in ``mask``: +1 at their birth, -1 at their death (none for a
-    run alive down to the lowest threshold)."""
-    born, dies = runs.birth[mask], runs.death[mask]
-    file = runs.file[mask]
+def _alive(runs: _Runs, mask: np.ndarray) -> "_Steps":
+    """The runs in ``mask`` as count changes: +1 at their birth, -1 at their death (none for a run alive down to
+    the lowest threshold)."""
+    dies = runs.death[mask]
     ends = np.isfinite(dies)
-    return (np.concatenate((born, dies[ends])).astype(np.int64),
-            np.concatenate((np.ones(born.shape[0]), -np.ones(int(ends.sum())))),
-            np.concatenate((file, file[ends])))
+    file = runs.file[mask]
+    return _Steps(runs.birth[mask].astype(np.int64), file, dies[ends].astype(np.int64), file[ends])
 
 
 def _tp_changes(runs: _Runs, passes: np.ndarray, run: np.ndarray, event: np.ndarray, overlap: np.ndarray,
                 ref_length: np.ndarray, ref_file: np.ndarray, gtc: float):
-    """(threshold rank, change of the TP count, file) as u falls: an event is a TP while the DTC-passing runs
-    alive at u cover >= gtc of it; its coverage is swept over those runs' births (+) and deaths (-)."""
+    """The TP count's changes as u falls: an event is a TP while the DTC-passing runs alive at u cover >= gtc
+    of it; its coverage is swept over those runs' births (+) and deaths (-)."""
     useful = passes[run] & (overlap > 0)
     run, event, overlap = run[useful], event[useful], overlap[useful]
     sweep_event = np.concatenate((event, event))
@@ -213,9 +215,9 @@ def _tp_changes(runs: _Runs, passes: np.ndarray, run: np.ndarray, event: np.ndar
     first = np.ones(event.shape[0], dtype=bool)
     first[1:] = event[1:] != event[:-1]
     previous = np.where(first, 0.0, np.concatenate(([0.0], status[:-1])))
-    change = status - previous
-    moved = change != 0
-    return u[moved].astype(np.int64), change[moved], ref_file[event[moved]]
+    up, down = status > previous, status < previous  # statuses are 0 or 1
+    u = u.astype(np.int64)
+    return _Steps(u[up], ref_file[event[up]], u[down], ref_file[event[down]])
 
 
 def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, scores: np.ndarray, gt: GroundTruth,
@@ -239,13 +241,13 @@ def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, score
         # threshold below is an index into the class's distinct scores (no sorting of thresholds later).
         values, rank = np.unique(scores[:, c], return_inverse=True)
         runs = _runs(rank.astype(np.int32 if values.shape[0] < 2 ** 31 else np.int64), frames)
-        run, event, overlap = _overlaps(runs, ref, c)
+        run, event, overlap = _overlaps(runs, ref, c, frames)
         passes = _covered(runs, run, overlap, dtc)
         rows = [_tp_changes(runs, passes, run, event, overlap, ref_length, ref.file, gtc),
                 _alive(runs, ~passes & (runs.length > 0))]  # a failing run is a FP while alive
         ct_classes = [other for other in range(n_classes) if other != c] if cttc is not None else []
         for other in ct_classes:
-            o_run, _, o_overlap = _overlaps(runs, ref, other)
+            o_run, _, o_overlap = _overlaps(runs, ref, other, frames)
             rows.append(_alive(runs, _covered(runs, o_run, o_overlap * ~passes[o_run], cttc)))
         deltas = ClassDeltas(np.append(values, np.inf), rows, ct_classes)
         return deltas if raw else deltas.counts(n_classes)
@@ -254,26 +256,43 @@ def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, score
 
 
 @dataclass
-class ClassDeltas:
-    """One class's count changes: ``rows[r]`` = (index into ``thresholds``, change, file) of count r (0 TP,
-    1 FP, 2.. CT on class ``ct_classes[r - 2]``): at that threshold, that file's count changes by that much."""
+class _Steps:
+    """Where one count goes up by 1 (``up``: threshold indices, ``up_file``: the file of each) and down by 1."""
 
-    thresholds: np.ndarray  # ascending, +inf last
-    rows: List[Tuple[np.ndarray, np.ndarray, np.ndarray]]
+    up: np.ndarray
+    up_file: np.ndarray
+    down: np.ndarray
+    down_file: np.ndarray
+
+    def at_or_above(self, n: int, file_weights: np.ndarray | None = None) -> np.ndarray:
+        """The count at each of ``n`` thresholds: the (file-weighted) steps at that threshold and above."""
+        if file_weights is None:
+            net = np.bincount(self.up, minlength=n) - np.bincount(self.down, minlength=n)
+        else:
+            net = (np.bincount(self.up, weights=file_weights[self.up_file], minlength=n)
+                   - np.bincount(self.down, weights=file_weights[self.down_file], minlength=n))
+        return np.cumsum(net[::-1])[::-1].astype(np.float64)
+
+
+@dataclass
+class ClassDeltas:
+    """One class's count changes: ``rows[r]`` the :class:`_Steps` of count r (0 TP, 1 FP, 2.. CT on class
+    ``ct_classes[r - 2]``), as indices into ``thresholds`` and the files they come from."""
+
+    thresholds: np.ndarray  # ascending, +inf last (where no count has a step)
+    rows: List[_Steps]
     ct_classes: List[int]
 
     def counts(self, n_classes: int, file_weights: np.ndarray | None = None):
-        """(thresholds, tps, fps, cts (classes, thresholds)): counts at u = weighted changes at >= u (none at
-        +inf, the last threshold)."""
+        """(thresholds, tps, fps, cts (classes, thresholds)): counts at u = weighted changes at >= u."""
         n = self.thresholds.shape[0]
-        counts = np.empty((len(self.rows), n))
-        for r, (index, change, file) in enumerate(self.rows):
-            weights = change if file_weights is None else change * file_weights[file]
-            counts[r] = np.cumsum(np.bincount(index, weights=weights, minlength=n)[::-1])[::-1]
+        tps, fps, *cross = [row.at_or_above(n, file_weights) for row in self.rows]
+        if not self.ct_classes:  # no cross-triggers counted: zeros, not allocated
+            return self.thresholds, tps, fps, np.broadcast_to(0.0, (n_classes, n))
         cts = np.zeros((n_classes, n))
         for row, other in enumerate(self.ct_classes):
-            cts[other] = counts[2 + row]
-        return self.thresholds, counts[0], counts[1], cts
+            cts[other] = cross[row]
+        return self.thresholds, tps, fps, cts
 
 
 def _unique_cummax_sort(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float, thresholds: np.ndarray):
@@ -308,7 +327,7 @@ def score_deltas(gt: GroundTruth, scores_dir: str | Path, dtc: float = 0.7, gtc:
     what :func:`psds_from_scores` and :func:`psds_bootstrap` compute from; pass it to both to read once.
     ``jobs``: threads for the classes (:func:`class_statistics`)."""
     _check_criteria(dtc, gtc, cttc, alpha_ct)
-    start, end, file, scores = read_score_folder(scores_dir, gt, all_classes)
+    start, end, file, scores = read_score_folder(scores_dir, gt, all_classes, threads=jobs)
     if not gt.classes:
         return []
     return class_statistics(start, end, file, scores, gt, dtc, gtc, cttc if alpha_ct > 0 else None, raw=True,

@@ -39,7 +39,8 @@ def reference_rows(rng, files, clip_s=10.0):
     return rows
 
 
-def write_score_folder(folder, seed, n_files=15, frames=100, hop=0.1):
+def write_score_folder(folder, seed, n_files=15, frames=100, hop=0.1, decimals=3):
+    """Scores rounded to ``decimals`` (3: many ties; 8: almost surely none)."""
     rng = np.random.default_rng(seed)
     files = [f"clip{i:02d}.wav" for i in range(n_files)]
     rows = reference_rows(rng, files, clip_s=frames * hop)
@@ -49,7 +50,7 @@ def write_score_folder(folder, seed, n_files=15, frames=100, hop=0.1):
         for other, onset, offset, label in rows:
             if other == name:
                 scores[int(onset / hop):int(offset / hop) + 1, CLASSES.index(label)] += rng.uniform(0.2, 0.6)
-        write_scores(folder / (name[:-4] + ".tsv"), timestamps, list(CLASSES), np.round(scores, 3))  # ties
+        write_scores(folder / (name[:-4] + ".tsv"), timestamps, list(CLASSES), np.round(scores, decimals))
     return table("ref", files, rows), {name: frames * hop for name in files}
 
 

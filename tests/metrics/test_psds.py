@@ -104,7 +104,7 @@ def test_merge_keeps_identical_duplicate_detections_and_merges_touching_on_reque
                                      dict(dtc=0.1, gtc=0.1, alpha_st=0.0, max_efpr=200.0)])
 def test_scores_match_sed_scores_eval(tmp_path, seed, options):
     import sed_scores_eval  # noqa: F401
-    ref, durations = write_score_folder(tmp_path, seed)
+    ref, durations = write_score_folder(tmp_path, seed, decimals=3 if seed < 2 else 8)  # ties, then none
     gt = prepare_ground_truth(ref, durations, merge_touching=True)
     ours = psds_from_scores(gt, tmp_path, jobs=1 + seed % 2, **options)  # on 2 threads for odd seeds
     value, etpr, efpr = sed_scores_eval_psds(ref, durations, tmp_path, **options)
@@ -124,8 +124,8 @@ def test_scores_on_threads_equal_one_thread(tmp_path):
         np.testing.assert_array_equal(a.thresholds, b.thresholds)
         assert a.ct_classes == b.ct_classes and len(a.rows) == len(b.rows) == len(gt.classes) + 1
         for row_a, row_b in zip(a.rows, b.rows):
-            for array_a, array_b in zip(row_a, row_b):
-                np.testing.assert_array_equal(array_a, array_b)
+            for name in ("up", "up_file", "down", "down_file"):
+                np.testing.assert_array_equal(getattr(row_a, name), getattr(row_b, name))
     threads = psds_from_scores(gt, tmp_path, alpha_ct=0.5, jobs=3)
     assert threads.psds == psds_from_scores(gt, tmp_path, alpha_ct=0.5).psds > 0
 

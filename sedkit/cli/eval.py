@@ -305,7 +305,8 @@ def _run_psds(args: argparse.Namespace) -> int:
         gt = psds_module.prepare_ground_truth(reference, durations, args.classes, merge_touching=bool(args.scores))
         all_classes = args.classes or reference.labels
         if args.estimated:
-            detections = [psds_module.encode_detections(read_events(path), gt, all_classes) for path in args.estimated]
+            encoded = (psds_module.encode_detections(read_events(path), gt, all_classes) for path in args.estimated)
+            detections = list(encoded) if args.bootstrap else encoded  # one table at a time, unless resampled
             result = psds_module.psds_from_operating_points(
                 gt, detections, dtc=args.dtc, gtc=args.gtc, cttc=args.cttc, alpha_ct=args.alpha_ct,
                 alpha_st=args.alpha_st, max_efpr=args.max_efpr, names=args.estimated)

@@ -31,7 +31,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 
@@ -339,11 +339,13 @@ def intersection_f1(tp: np.ndarray, fp: np.ndarray, n_ref: np.ndarray) -> np.nda
         return 2.0 * tp / (2.0 * tp + (n_gt - tp) + fp)
 
 
-def psds_from_operating_points(gt: GroundTruth, detections: Sequence[EncodedEvents], dtc: float = 0.5,
+def psds_from_operating_points(gt: GroundTruth, detections: Iterable[EncodedEvents], dtc: float = 0.5,
                                gtc: float = 0.5, cttc: float = 0.3, alpha_ct: float = 0.0,
                                alpha_st: float = 0.0, max_efpr: Optional[float] = 100.0,
                                names: Optional[Sequence[str]] = None) -> PSDSResult:
-    """PSDS over operating points (each an encoded detection table), as psds_eval computes it.
+    """PSDS over operating points (each an encoded detection table), as psds_eval computes it. ``detections``
+    may be a generator: each table is matched and dropped in turn, so that hundreds of tables need not be held
+    at once (the memory they would take costs more to map than to score).
 
     ``extra["operating_points"]`` holds, per point (named by ``names``), each class's TPR, FPR per hour,
     cross-trigger rates per hour (on each other class), eFPR per hour and intersection-based F1 (psds_eval's
@@ -359,9 +361,10 @@ def psds_from_operating_points(gt: GroundTruth, detections: Sequence[EncodedEven
     method = "operating points (psds_eval)"
     if not gt.classes:
         return no_reference_result(dict(dtc=dtc, gtc=gtc, cttc=cttc, alpha_ct=alpha_ct, alpha_st=alpha_st,
-                                        max_efpr=100.0 if max_efpr is None else max_efpr), method, len(detections))
-    names = list(names) if names is not None else [f"point {k + 1}" for k in range(len(detections))]
+                                        max_efpr=100.0 if max_efpr is None else max_efpr), method,
+                                   sum(1 for _ in detections))
     counts = [operating_point_counts(det, gt, dtc, gtc, cttc) for det in detections]
+    names = list(names) if names is not None else [f"point {k + 1}" for k in range(len(counts))]
     value, x, y, limit, tpr, efpr, rates = _psds_of_points(counts, gt.n_ref, gt.ref_duration, gt.total_duration,
                                                            alpha_ct, alpha_st, max_efpr)
     points = [_point_json(names[k], gt.classes, tpr[:, k], fpr, ct_rate, efpr[:, k],
@@ -369,7 +372,7 @@ def psds_from_operating_points(gt: GroundTruth, detections: Sequence[EncodedEven
               for k, (fpr, ct_rate) in enumerate(rates)]
     class_roc = {c: (efpr[i], tpr[i]) for i, c in enumerate(gt.classes)}
     parameters = dict(dtc=dtc, gtc=gtc, cttc=cttc, alpha_ct=alpha_ct, alpha_st=alpha_st, max_efpr=limit)
-    result = PSDSResult(value, x, y, list(gt.classes), class_roc, parameters, method, len(detections))
+    result = PSDSResult(value, x, y, list(gt.classes), class_roc, parameters, method, len(counts))
     result.extra["operating_points"] = points
     return result
 

@@ -53,9 +53,11 @@ def test_operating_points_match_psds_eval(seed, options):
     import psds_eval  # noqa: F401
     ref, points, durations = operating_points(seed)
     gt = prepare_ground_truth(ref, durations)
-    ours = psds_from_operating_points(gt, [encode_detections(p, gt, list(CLASSES)) for p in points], **options)
+    encoded = (encode_detections(p, gt, list(CLASSES)) for p in points)
+    ours = psds_from_operating_points(gt, list(encoded) if seed % 2 else encoded, **options)  # list or generator
     theirs = psds_eval_value(ref, durations, points, **options)
     assert ours.psds == pytest.approx(theirs.value, abs=1e-6)
+    assert ours.n_operating_points == len(points) == len(ours.extra["operating_points"])
     np.testing.assert_allclose(ours.efpr, theirs.plt.xp, atol=1e-6)
     np.testing.assert_allclose(ours.etpr, theirs.plt.yp, atol=1e-6)
 

@@ -145,10 +145,13 @@ class EventTable:
         :func:`read_events` computes them while it reads, so that scoring many tables maps numbers, not
         strings, to the evaluation's files and classes."""
         if self._codes is None:
-            names = list(dict.fromkeys([*self.files, *self.filename]))
+            names = list(self.files)  # lists every filename (the class invariant), checked below
+            file_codes = lookup(self.filename, {name: i for i, name in enumerate(names)})
+            if (file_codes < 0).any():
+                names = list(dict.fromkeys([*self.files, *self.filename]))
+                file_codes = lookup(self.filename, {name: i for i, name in enumerate(names)})
             labels = list(dict.fromkeys(self.label))
-            self._codes = (names, lookup(self.filename, {name: i for i, name in enumerate(names)}), labels,
-                           lookup(self.label, {name: i for i, name in enumerate(labels)}))
+            self._codes = (names, file_codes, labels, lookup(self.label, {name: i for i, name in enumerate(labels)}))
         return self._codes
 
     @property
@@ -201,22 +204,29 @@ def _fast_events(path: Path, text: str) -> EventTable | None:
     if newline < 0 or text[:newline].split("\t") != list(EVENT_COLUMNS):
         return None
     body = text[newline + 1:].rstrip("\n")
-    if not body or "\n\n" in body:
+    if not body:
         return None
     empties: list[tuple[int, str]] = []
-    if "\t\t\t" in body:
-        cut = _cut_empty_rows(body)
-        if cut is None:
-            return None
-        body, empties = cut
-    n_lines = body.count("\n") + 1 + len(empties) if body else len(empties)
-    if not body:
-        return EventTable(str(path), list(dict.fromkeys(name for _, name in empties)), [], np.zeros(0),
-                          np.zeros(0), [], [])
-    try:
+    n_lines = body.count("\n") + 1
+    try:  # (an empty-clip row fails here: its times are empty)
         rows = np.loadtxt(io.StringIO(body), delimiter="\t", dtype=_EVENT_DTYPE, comments=None, quotechar=None,
                           ndmin=1)
     except ValueError:
+        rows = None
+    if rows is None:
+        cut = _cut_empty_rows(body) if "\t\t\t" in body else None
+        if cut is None:
+            return None
+        body, empties = cut
+        if not body:  # only empty-clip rows (and no blank line)
+            return EventTable(str(path), list(dict.fromkeys(name for _, name in empties)), [], np.zeros(0),
+                              np.zeros(0), [], []) if len(empties) == n_lines else None
+        try:
+            rows = np.loadtxt(io.StringIO(body), delimiter="\t", dtype=_EVENT_DTYPE, comments=None,
+                              quotechar=None, ndmin=1)
+        except ValueError:
+            return None
+    if rows.shape[0] + len(empties) != n_lines:  # blank lines (which the C reader skips)
         return None
     onset, offset = np.ascontiguousarray(rows["onset"]), np.ascontiguousarray(rows["offset"])
     filename, label = rows["filename"].tolist(), rows["event_label"].tolist()

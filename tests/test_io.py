@@ -64,7 +64,8 @@ def test_fast_and_row_by_row_event_readers_agree(tmp_path):
     only_empty.write_text("filename\tonset\toffset\tevent_label\na.wav\t\t\t\nb.wav\t\t\t\n")
     assert read_events(only_empty).files == ["a.wav", "b.wav"] and len(read_events(only_empty)) == 0
     for irregular in ("a.wav\t1\t2\tDog\n\nb.wav\t1\t2\tDog\n", "a.wav\t1\t2\tDog extra\n", "a.wav\t1\t\tDog\n",
-                      "a.wav\t2\t1\tDog\n", "a.wav\t1\t2\t\t\n", "a.wav\tnan\t2\tDog\n"):
+                      "a.wav\t2\t1\tDog\n", "a.wav\t1\t2\t\t\n", "a.wav\tnan\t2\tDog\n",
+                      "a.wav\t\t\t\n\nb.wav\t1\t2\tDog\n", "a.wav\t\t\t\n\nb.wav\t\t\t\n"):  # blank lines
         path.write_text("filename\tonset\toffset\tevent_label\n" + irregular)
         assert _fast_events(path, path.read_text()) is None, irregular
 

@@ -36,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offset-collar-rate", type=float, default=0.2,
                         help="best-f1: offset collar as a fraction of the event length, at least --offset-collar "
                              "(default 0.2)")
+    parser.add_argument("--nj", type=int, default=1, metavar="N",
+                        help="best-f1: threads over the classes (default 1; same thresholds for any N)")
     parser.add_argument("--write-thresholds", metavar="T.yaml", help="save the per-class thresholds used")
     window = parser.add_mutually_exclusive_group()
     window.add_argument("--median-window-s", type=float, default=0.45,
@@ -65,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.threshold <= 1 and not args.thresholds:
         raise InputError(f"--threshold {args.threshold}: must be in [0, 1]")
     if args.thresholds == "best-f1":
+        from sedkit.parallel import check_jobs
+
+        check_jobs(args.nj)
         thresholds = _best_f1(args, classes)
     elif args.reference:
         raise InputError("--reference is for --thresholds best-f1")
@@ -121,11 +126,11 @@ def _best_f1(args: argparse.Namespace, classes) -> dict:
     missing = [name for name in reference.files if name not in scored]
     if missing:
         raise InputError(f"{args.reference}: {missing[0]} has no score file in {args.scores_dir}")
-    files = read_score_files(args.scores_dir, names, outside="the score folder's clips")
+    files = read_score_files(args.scores_dir, names, outside="the score folder's clips", threads=args.nj)
     gt = prepare_ground_truth(reference, files.durations(), classes, merge_touching=True)
     start, end, file, scores = read_score_folder(args.scores_dir, gt, classes, files=files)
     stats = collar_statistics(start, end, file, scores, gt, args.onset_collar, args.offset_collar,
-                              args.offset_collar_rate)
+                              args.offset_collar_rate, jobs=args.nj)
     best = best_f1_thresholds(stats, gt.classes)
     thresholds = {}
     for c in classes:

@@ -32,6 +32,7 @@ from sedkit.metrics.common import expand_ranges
 from sedkit.metrics.matching import max_bipartite_matching
 from sedkit.metrics.psds import GroundTruth
 from sedkit.metrics.psds_scores import _frames, _round, _runs
+from sedkit.parallel import thread_map
 
 __all__ = ["collar_statistics", "best_f1_thresholds", "BestF1"]
 
@@ -90,12 +91,13 @@ class CollarCounts:
 
 def collar_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, scores: np.ndarray, gt: GroundTruth,
                       onset_collar: float = 0.2, offset_collar: float = 0.2,
-                      offset_collar_rate: float = 0.2) -> List[CollarCounts]:
-    """Per class of ``gt``: collar-based TP and FP at every threshold (see the module doc)."""
+                      offset_collar_rate: float = 0.2, jobs: int = 1) -> List[CollarCounts]:
+    """Per class of ``gt``: collar-based TP and FP at every threshold (see the module doc); ``jobs`` > 1
+    computes the classes on that many threads (same results)."""
     ref = gt.events
     frames = _frames(start, end, file)
-    results = []
-    for c in range(scores.shape[1]):
+
+    def one_class(c: int) -> CollarCounts:
         runs = _runs(scores[:, c], frames)
         valid = runs.length > 0
         run, event = _hits(runs, ref, c, onset_collar, offset_collar, offset_collar_rate)
@@ -120,9 +122,10 @@ def collar_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, scor
             clip.append(np.full(changed_u.shape[0], f))
             d_alive.append(np.zeros(changed_u.shape[0]))
             d_tp.append(changed_tp)
-        results.append(_accumulate(np.concatenate(u), np.concatenate(clip), np.concatenate(d_alive),
-                                   np.concatenate(d_tp), int(gt.n_ref[c])))
-    return results
+        return _accumulate(np.concatenate(u), np.concatenate(clip), np.concatenate(d_alive), np.concatenate(d_tp),
+                           int(gt.n_ref[c]))
+
+    return thread_map(one_class, range(scores.shape[1]), jobs)
 
 
 def _accumulate(u: np.ndarray, clip: np.ndarray, d_alive: np.ndarray, d_tp: np.ndarray, n_ref: int) -> "CollarCounts":

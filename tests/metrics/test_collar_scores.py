@@ -24,18 +24,18 @@ def _theirs(folder, ref, durations):
     return scores, truth
 
 
-def _ours(folder, ref, durations):
+def _ours(folder, ref, durations, jobs=1):
     gt = prepare_ground_truth(ref, durations, merge_touching=True)
     start, end, file, scores = read_score_folder(folder, gt)
-    return gt, collar_statistics(start, end, file, scores, gt, **COLLARS)
+    return gt, collar_statistics(start, end, file, scores, gt, **COLLARS, jobs=jobs)
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_counts_and_best_f1_match_sed_scores_eval(tmp_path, seed):
     from sed_scores_eval import collar_based
 
-    ref, durations = write_score_folder(tmp_path, seed)
-    gt, stats = _ours(tmp_path, ref, durations)
+    ref, durations = write_score_folder(tmp_path, seed, decimals=3 if seed < 2 else 8)  # ties, then none
+    gt, stats = _ours(tmp_path, ref, durations, jobs=1 + seed % 2)
     scores, truth = _theirs(tmp_path, ref, durations)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -104,3 +104,14 @@ def test_postprocess_best_f1_cli(tmp_path, capsys):
     assert saved == pytest.approx(best.threshold, abs=1e-6)
     assert main(["postprocess", str(tmp_path / "scores"), str(tmp_path / "p2.tsv"), "--thresholds", "best-f1"]) == 2
     assert "needs --reference" in capsys.readouterr().err
+    # on two threads: the same thresholds, the same detections
+    assert main(["postprocess", str(tmp_path / "scores"), str(tmp_path / "p3.tsv"), "--thresholds", "best-f1",
+                 "--reference", str(tmp_path / "ref.tsv"), "--median-window-s", "0", "--write-thresholds",
+                 str(tmp_path / "thr3.yaml"), "--no-progress", "--nj", "2"]) == 0
+    assert load_yaml(tmp_path / "thr3.yaml") == saved
+    assert (tmp_path / "p3.tsv").read_text() == (tmp_path / "pred.tsv").read_text()
+    capsys.readouterr()
+    assert main(["postprocess", str(tmp_path / "scores"), str(tmp_path / "p4.tsv"), "--thresholds", "best-f1",
+                 "--reference", str(tmp_path / "ref.tsv"), "--nj", "0"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == ["sedkit postprocess: error: --nj 0: must be at least 1"]
+    assert not (tmp_path / "p4.tsv").exists()

@@ -196,7 +196,9 @@ def _fast_events(path: Path, text: str) -> EventTable | None:
     Returns None at the first irregularity (other column order or extra columns, carriage returns,
     spaces, blank lines, ragged rows, empty or non-numeric fields, negative or reversed times), and the
     row-by-row reader then names the problem exactly as before. Rows marking clips without events
-    (``name<TAB><TAB><TAB>``) are cut out first, keeping their files and the other rows' line numbers.
+    (``name<TAB><TAB><TAB>``) make the first parse fail; they are then cut out and the rest parsed again,
+    keeping their files and the other rows' line numbers. Blank lines, which numpy skips, show as a row count
+    short of the line count.
     """
     if "\r" in text or " " in text:
         return None

@@ -56,9 +56,12 @@ def run(args: argparse.Namespace) -> int:
     from sedkit.errors import InputError
     from sedkit.io import read_events, read_scores, write_events
     from sedkit.postprocess.decode import decode_score_folder
+    from sedkit.parallel import check_jobs
     from sedkit.postprocess.median import adaptive_windows, read_class_values, write_windows
 
     from pathlib import Path
+
+    check_jobs(args.nj)
 
     first = sorted(Path(args.scores_dir).glob("*.tsv")) if Path(args.scores_dir).is_dir() else []
     if not first:
@@ -67,9 +70,6 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.threshold <= 1 and not args.thresholds:
         raise InputError(f"--threshold {args.threshold}: must be in [0, 1]")
     if args.thresholds == "best-f1":
-        from sedkit.parallel import check_jobs
-
-        check_jobs(args.nj)
         thresholds = _best_f1(args, classes)
     elif args.reference:
         raise InputError("--reference is for --thresholds best-f1")

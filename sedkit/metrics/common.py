@@ -29,7 +29,7 @@ from sedkit.io import EventTable, lookup
 
 __all__ = ["EncodedEvents", "encode_events", "evaluated_files", "resolve_classes", "MetricResult",
            "rates_from_counts", "file_pairs", "encode_pair", "check_empty_system_output", "expand_ranges",
-           "intersecting_pairs"]
+           "intersecting_pairs", "frame_event_ranges"]
 
 EPS = float(np.spacing(1))
 EMPTY_SYSTEM_OUTPUT = ("default", "zero_score")
@@ -128,6 +128,27 @@ def expand_ranges(first: np.ndarray, stop: np.ndarray):
     return i, j
 
 
+def _key_span(*latest: float) -> float:
+    """A power of two above twice the latest time: keys ``file * span + time`` keep (file, time) order."""
+    return 2.0 ** math.ceil(math.log2(2.0 * max(latest) + 2.0))
+
+
+def frame_event_ranges(starts: np.ndarray, ends: np.ndarray, files: np.ndarray, ref) -> tuple:
+    """For frames sorted by (file, time) and events ``ref`` sorted by (file, onset): per frame f, (first[f],
+    stop[f]) such that a run of frames f..g can intersect only events first[f]:stop[g] (:func:`intersecting_pairs`'
+    ranges, found by searching the events among the frames once, for any number of runs)."""
+    size = starts.shape[0] + 1
+    if not ref.file.shape[0]:
+        return np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
+    span = _key_span(float(ref.offset.max()), float(ends.max()))
+    ref_base, grid_base = ref.file * span, files * span
+    reach = np.maximum.accumulate(ref_base + ref.offset)  # latest reference offset so far (within the file)
+    # per frame: events with reach < its start key (first), with onset key <= its end key (stop)
+    first = np.cumsum(np.bincount(np.searchsorted(grid_base + starts, reach, side="right"), minlength=size))
+    stop = np.cumsum(np.bincount(np.searchsorted(grid_base + ends, ref_base + ref.onset, side="left"), minlength=size))
+    return first, stop
+
+
 def intersecting_pairs(det, ref, grid: Optional[tuple] = None):
     """(det index, ref index) of every detection / reference pair of one file whose intervals intersect
     (``on_d < off_g`` and ``on_g < off_d``). Both are anything with ``file``, ``onset`` and ``offset`` arrays
@@ -139,28 +160,21 @@ def intersecting_pairs(det, ref, grid: Optional[tuple] = None):
     holds every intersecting event, and only events of the detection's file (other files' keys lie at least
     ``span / 2`` away); the exact test then keeps those that do intersect.
 
-    ``grid`` = (frame starts, frame ends, frame files, first frames, last frames) when the detections are
-    runs of frames sorted by (file, time) (``det.onset`` = starts[first], ``det.offset`` = ends[last]): the
-    same ranges are then counted once per frame (the reference events searched among the frames) instead of
-    searched once per detection, which is cheaper when detections far outnumber events.
+    ``grid`` = (first, stop, first frames, last frames) when the detections are runs of frames: the ranges
+    :func:`frame_event_ranges` found per frame, taken at each run's first and last frame, instead of searched
+    once per detection (cheaper when detections far outnumber events, and shared by every set of runs).
     """
     if not det.file.shape[0] or not ref.file.shape[0]:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    span = 2.0 ** math.ceil(math.log2(2.0 * max(float(ref.offset.max()), float(det.offset.max())) + 2.0))
-    ref_base = ref.file * span
-    reach = np.maximum.accumulate(ref_base + ref.offset)  # latest reference offset so far (within the file)
     if grid is None:
-        det_base = det.file * span
+        span = _key_span(float(ref.offset.max()), float(det.offset.max()))
+        ref_base, det_base = ref.file * span, det.file * span
+        reach = np.maximum.accumulate(ref_base + ref.offset)  # latest reference offset so far (within the file)
         first = np.searchsorted(reach, det_base + det.onset, side="left")
         stop = np.searchsorted(ref_base + ref.onset, det_base + det.offset, side="right")
     else:
-        starts, ends, files, first_frame, last_frame = grid
-        grid_base, size = files * span, starts.shape[0] + 1
-        # per frame f: events with reach < its start key (first), with onset key <= its end key (stop)
-        first = np.cumsum(np.bincount(np.searchsorted(grid_base + starts, reach, side="right"), minlength=size))
-        stop = np.cumsum(np.bincount(np.searchsorted(grid_base + ends, ref_base + ref.onset, side="left"),
-                                     minlength=size))
-        first, stop = first[first_frame], stop[last_frame]
+        frame_first, frame_stop, first_frame, last_frame = grid
+        first, stop = frame_first[first_frame], frame_stop[last_frame]
     pair_det, pair_ref = expand_ranges(first, stop)
     meet = (det.onset[pair_det] < ref.offset[pair_ref]) & (ref.onset[pair_ref] < det.offset[pair_det])
     return pair_det[meet], pair_ref[meet]

@@ -34,7 +34,7 @@ import numpy as np
 
 from sedkit.errors import InputError
 from sedkit.io import ScoreFiles, read_score_files
-from sedkit.metrics.common import EncodedEvents, intersecting_pairs
+from sedkit.metrics.common import EncodedEvents, frame_event_ranges, intersecting_pairs
 from sedkit.metrics.psds import (SECONDS_PER_HOUR, GroundTruth, PSDSResult, area_up_to, no_reference_result,
                                  psd_roc)
 from sedkit.parallel import thread_map
@@ -163,12 +163,28 @@ def _runs(score: np.ndarray, frames: _Frames) -> _Runs:
     return _Runs(a, b, birth.astype(np.float64), death, file, frames.start.take(a), frames.end.take(b - 1))
 
 
-def _overlaps(runs: _Runs, ref: EncodedEvents, label: int, frames: _Frames):
-    """(run, reference event, overlap in seconds) for every run and class-``label`` event that intersect."""
-    members = np.flatnonzero(ref.label == label)  # sorted by (file, onset)
-    run, position = intersecting_pairs(runs, ref.take(members),
-                                       grid=(frames.start, frames.end, frames.file, runs.a, runs.b - 1))
-    event = members[position]
+@dataclass
+class _ClassEvents:
+    """One class's reference events (``rows`` into the ground truth's events) with the candidate ranges of
+    every frame among them (:func:`sedkit.metrics.common.frame_event_ranges`): found once, used by every
+    class's runs (the cross-trigger test looks at each class's runs against every other class's events)."""
+
+    rows: np.ndarray
+    events: EncodedEvents
+    first: np.ndarray
+    stop: np.ndarray
+
+
+def _class_events(ref: EncodedEvents, label: int, frames: _Frames) -> _ClassEvents:
+    rows = np.flatnonzero(ref.label == label)  # sorted by (file, onset)
+    events = ref.take(rows)
+    return _ClassEvents(rows, events, *frame_event_ranges(frames.start, frames.end, frames.file, events))
+
+
+def _overlaps(runs: _Runs, ref: EncodedEvents, target: _ClassEvents):
+    """(run, reference event, overlap in seconds) for every run and event of ``target``'s class that intersect."""
+    run, position = intersecting_pairs(runs, target.events, grid=(target.first, target.stop, runs.a, runs.b - 1))
+    event = target.rows[position]
     overlap = np.minimum(runs.offset[run], ref.offset[event]) - np.maximum(runs.onset[run], ref.onset[event])
     return run, event, overlap
 
@@ -235,19 +251,20 @@ def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, score
     ref = gt.events
     frames = _frames(start, end, file)
     ref_length = ref.offset - ref.onset
+    targets = thread_map(lambda label: _class_events(ref, label, frames), range(n_classes), jobs)
 
     def one_class(c: int):
         # The run tree depends only on the order of the scores: build it on their ranks, so that every
         # threshold below is an index into the class's distinct scores (no sorting of thresholds later).
         values, rank = np.unique(scores[:, c], return_inverse=True)
         runs = _runs(rank.astype(np.int32 if values.shape[0] < 2 ** 31 else np.int64), frames)
-        run, event, overlap = _overlaps(runs, ref, c, frames)
+        run, event, overlap = _overlaps(runs, ref, targets[c])
         passes = _covered(runs, run, overlap, dtc)
         rows = [_tp_changes(runs, passes, run, event, overlap, ref_length, ref.file, gtc),
                 _alive(runs, ~passes & (runs.length > 0))]  # a failing run is a FP while alive
         ct_classes = [other for other in range(n_classes) if other != c] if cttc is not None else []
         for other in ct_classes:
-            o_run, _, o_overlap = _overlaps(runs, ref, other, frames)
+            o_run, _, o_overlap = _overlaps(runs, ref, targets[other])
             rows.append(_alive(runs, _covered(runs, o_run, o_overlap * ~passes[o_run], cttc)))
         deltas = ClassDeltas(np.append(values, np.inf), rows, ct_classes)
         return deltas if raw else deltas.counts(n_classes)

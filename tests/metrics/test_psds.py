@@ -295,3 +295,31 @@ def test_intersecting_pairs_equal_every_pair_tested_one_by_one():
                 and det.onset[d] < ref.offset[g] and ref.onset[g] < det.offset[d]}
     pair_det, pair_ref = intersecting_pairs(det, ref)
     assert sorted(zip(pair_det.tolist(), pair_ref.tolist())) == sorted(expected) and len(expected) > 20
+
+
+def test_intersecting_pairs_of_frame_runs_equal_every_pair_tested_one_by_one():
+    """Runs of frames (0.1 s frames, 100 a file) whose candidates come per frame (frame_event_ranges):
+    against all same-file pairs tested one by one, touching excluded, long events reaching past later ones."""
+    from sedkit.metrics.common import EncodedEvents, frame_event_ranges, intersecting_pairs
+
+    rng = np.random.default_rng(4)
+    n_files, per_file = 5, 100
+    file = np.repeat(np.arange(n_files), per_file)
+    starts = np.tile(np.round(np.arange(per_file) * 0.1, 1), n_files)
+    ends = np.round(starts + 0.1, 1)
+    ref_on = np.round(rng.uniform(0, 9, 30), 1)
+    ref = EncodedEvents(rng.integers(0, n_files, 30), np.zeros(30, dtype=np.int64), ref_on,
+                        ref_on + np.round(rng.uniform(0.1, 4, 30), 1))
+    order = np.lexsort((ref.onset, ref.file))
+    ref = ref.take(order)
+    first = rng.integers(0, per_file, 200) + per_file * rng.integers(0, n_files, 200)
+    last = np.minimum(first + rng.integers(0, 30, 200), (first // per_file + 1) * per_file - 1)  # same file
+    det = EncodedEvents(file[first], np.zeros(200, dtype=np.int64), starts[first], ends[last])
+    expected = {(d, g) for d in range(200) for g in range(30) if det.file[d] == ref.file[g]
+                and det.onset[d] < ref.offset[g] and ref.onset[g] < det.offset[d]}
+    grid = (*frame_event_ranges(starts, ends, file, ref), first, last)
+    pair_det, pair_ref = intersecting_pairs(det, ref, grid=grid)
+    assert sorted(zip(pair_det.tolist(), pair_ref.tolist())) == sorted(expected) and len(expected) > 50
+    touching = {(d, g) for d in range(200) for g in range(30) if det.file[d] == ref.file[g]
+                and (det.offset[d] == ref.onset[g] or ref.offset[g] == det.onset[d])}
+    assert touching and not touching & set(zip(pair_det.tolist(), pair_ref.tolist()))

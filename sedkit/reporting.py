@@ -366,9 +366,10 @@ def results_markdown(results: List[SystemResult], paper: Dict[str, float], title
 
 
 def write_results(path: str | Path, results: List[SystemResult], paper: Dict[str, float], title: str,
-                  notes: Sequence[str] = (), kind: str = "sed", **statistics) -> Optional[str]:
+                  notes: Sequence[str] = (), kind: str = "sed", sections: Sequence[str] = (),
+                  **statistics) -> Optional[str]:
     """Write RESULTS.md and copy the best system's first-seed plots beside it (``<results stem>_<system>_<plot>``);
-    returns the best system."""
+    returns the best system. ``sections``: extra markdown lines after the tables (sedkit.reporting_sections)."""
     from sedkit.io import atomic_write
 
     path = Path(path)
@@ -383,6 +384,8 @@ def write_results(path: str | Path, results: List[SystemResult], paper: Dict[str
             shutil.copyfile(source, path.parent / f"{prefix}_{name}")
     pictures = [f"![{name}]({prefix}_{name})" for name in plots if (path.parent / f"{prefix}_{name}").exists()]
     text = results_markdown(results, paper, title, notes, kind, **statistics)
+    if sections:
+        text += "\n" + "\n".join(sections).lstrip("\n") + "\n"
     if pictures:
         text += f"\nBest system: **{best.system}** (seed {best.seeds[0]} shown).\n\n" + "\n".join(pictures) + "\n"
     with atomic_write(path) as handle:

@@ -24,6 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kind", choices=("sed", "classification"), default="sed",
                         help="sed: decode_<set>/{event,segment,psds}.json; classification: eval_<set>/metrics.json")
     parser.add_argument("--set", default="validation", dest="decode_set", help="scored set (default validation)")
+    parser.add_argument("--conditions", default="", metavar="SETS",
+                        help="sed: space-separated sets holding the reported set's clips made otherwise (resampled, at "
+                             "another level): a table of each system on each, paired with --set")
+    parser.add_argument("--per-class", action="store_true", help="sed: a table of event-based F1 per class")
     parser.add_argument("--paper", help="YAML of the paper's numbers per system")
     parser.add_argument("--title", default="Results", help="title line")
     parser.add_argument("--note", action="append", default=[], help="a line under the title (repeatable)")
@@ -72,7 +76,16 @@ def run(args: argparse.Namespace) -> int:
     results = collect_results(args.exp, systems, seeds, args.decode_set, args.kind)
     statistics = dict(baseline=baseline, bounds=bounds, n_resamples=args.bootstrap, seed=args.bootstrap_seed,
                       tables=tables)
-    best = write_results(args.out, results, paper, args.title, args.note, args.kind,
+    extra = []
+    if args.kind == "sed":
+        from sedkit.reporting_sections import conditions_section, per_class_section
+
+        extra = conditions_section(args.exp, results, seeds, args.decode_set, args.conditions.split(),
+                                   args.bootstrap, args.bootstrap_seed)
+        extra += per_class_section(results) if args.per_class else []
+    elif args.conditions or args.per_class:
+        raise InputError("--conditions and --per-class: only for --kind sed")
+    best = write_results(args.out, results, paper, args.title, args.note, args.kind, sections=extra,
                          **(statistics if args.kind == "sed" else {}))
     print(open(args.out).read())
     print(f"{args.out}: {len(results)} systems; best {best}")
@@ -105,4 +118,39 @@ class keep:  # noqa: N801  (the `sedkit results keep` subcommand)
         for name in unscored:
             print(f"sedkit results keep: {args.exp.rstrip('/')}/{name}: not scored yet, left out", file=sys.stderr)
         print(f"sedkit results keep: kept the scores of {len(kept)} runs of {args.exp} in {args.dest}", file=sys.stderr)
+        return 0
+
+
+class path:  # noqa: N801  (the `sedkit results path` subcommand)
+    """Print the name of a run folder or of a run's scored-set folder, as sedkit.reporting defines them (the one
+    place; recipes call this instead of spelling the pattern).
+
+    examples:
+      sedkit results path run --system bank --seed 1            # bank_seed1
+      sedkit results path scored --set validation-16k           # decode_validation-16k
+      sedkit results path scored --set validation --network student --kind sed
+    """
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("what", choices=("run", "scored"), help="run: EXP/<run>/; scored: <run>/<scored set>/")
+        parser.add_argument("--system", help="run: the system name")
+        parser.add_argument("--seed", type=int, help="run: the seed")
+        parser.add_argument("--set", dest="scored_set", help="scored: the set's name")
+        parser.add_argument("--network", help="scored: another network of the run than the scored one")
+        parser.add_argument("--kind", choices=("sed", "classification"), default="sed", help="default sed")
+
+    @staticmethod
+    def run(args: argparse.Namespace) -> int:
+        from sedkit.errors import InputError
+        from sedkit.reporting import run_folder, scored_folder
+
+        if args.what == "run":
+            if args.system is None or args.seed is None:
+                raise InputError("results path run: --system and --seed are required")
+            print(run_folder(args.system, args.seed))
+        else:
+            if args.scored_set is None:
+                raise InputError("results path scored: --set is required")
+            print(scored_folder(args.kind, args.scored_set, args.network))
         return 0

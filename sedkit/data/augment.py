@@ -1,9 +1,19 @@
-"""Batch augmentation for SED training: SpecAugment-style masking and mixup (both off by default).
+"""Batch augmentation for SED training (all off by default).
 
-The MMT-DA paper uses none; DCASE systems commonly add them, so they are options. Both work on a batch
-of normalised log-mel ``x`` (batch, frames, mels) in numpy and are drawn from the generator they are
-given (seeded per (seed, epoch, step) by the sampler, so a resumed run repeats them):
+The MMT-DA paper uses none; DCASE systems commonly add them, and a detector trained from a few recordings per
+class needs them (docs/recipes.md, "Training on your own recordings"). All work on a batch of normalised
+log-mel ``x`` (batch, frames, mels) in numpy and are drawn from the generator they are given (seeded per
+(seed, epoch, step) by the sampler, so a resumed run repeats them). Applied in this order:
 
+- frame shift: each clip and its strong targets rolled together by the same whole number of output frames,
+  uniform in ``+-time_shift_max_s`` (DCASE 2021+ baselines roll features and labels this way; the event
+  that leaves one end comes back at the other, as in theirs);
+- random gain: a level drawn per clip, uniform in ``+-gain_db`` dB, added to every bin (a log-mel in dB moves
+  by the gain; in normalised units by ``gain / std`` of each bin): a recording at another level;
+- FilterAugment (Nam et al., "FilterAugment: an acoustic environmental data augmentation method", ICASSP
+  2022, Sec. 2): the mel axis is cut into ``filter_bands`` (a range) bands at random boundaries and each
+  band gets a gain uniform in ``+-filter_db`` dB, as steps (``filter_kind: step``) or linearly interpolated
+  between band centres (``linear``): another microphone's or room's frequency response;
 - masking: ``time_masks`` stripes of up to ``time_mask_max_s`` seconds and ``freq_masks`` stripes of up to
   ``freq_mask_max_bins`` mel bins per clip, set to 0 (the normalised mean);
 - mixup (Zhang et al. 2018): with probability ``mixup_prob`` per batch, each group of clips (strong,
@@ -17,7 +27,7 @@ Cut^nMix's views, Shen et al. 2022), and :func:`mixup_clips`, mixup of single-la
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict
+from typing import Dict, Literal, Optional, Tuple
 
 import numpy as np
 
@@ -26,6 +36,13 @@ __all__ = ["AugmentConfig", "augment_batch", "DistortionConfig", "distort", "mix
 
 @dataclass
 class AugmentConfig:
+    """SED batch augmentation; durations in seconds, levels in dB (see the module docstring)."""
+
+    time_shift_max_s: float = 0.0
+    gain_db: float = 0.0
+    filter_db: float = 0.0
+    filter_bands: Tuple[int, int] = (2, 5)
+    filter_kind: Literal["step", "linear"] = "linear"
     time_masks: int = 0
     time_mask_max_s: float = 0.5
     freq_masks: int = 0
@@ -35,7 +52,16 @@ class AugmentConfig:
 
     @property
     def enabled(self) -> bool:
-        return self.time_masks > 0 or self.freq_masks > 0 or self.mixup_prob > 0
+        return (self.time_masks > 0 or self.freq_masks > 0 or self.mixup_prob > 0 or self.time_shift_max_s > 0
+                or self.gain_db > 0 or self.filter_db > 0)
+
+    def __post_init__(self):
+        from sedkit.config import ConfigError
+
+        if min(self.time_shift_max_s, self.gain_db, self.filter_db) < 0:
+            raise ConfigError("augment: time_shift_max_s, gain_db and filter_db must be >= 0")
+        if not 1 <= self.filter_bands[0] <= self.filter_bands[1]:
+            raise ConfigError(f"augment.filter_bands {list(self.filter_bands)}: need 1 <= low <= high")
 
 
 def _mask(x: np.ndarray, rng: np.random.Generator, axis: int, count: int, max_width: int) -> None:
@@ -50,11 +76,55 @@ def _mask(x: np.ndarray, rng: np.random.Generator, axis: int, count: int, max_wi
                 clip[:, start:start + width] = 0.0
 
 
+def filter_gains_db(n_bins: int, bands: int, gains_db: np.ndarray, boundaries: np.ndarray,
+                    kind: str) -> np.ndarray:
+    """FilterAugment's gain per bin (dB) for ``bands`` bands: ``boundaries`` (bands - 1 sorted bin indices
+    in (0, n_bins)) cut the axis, band ``b`` gets ``gains_db[b]``; ``linear`` interpolates between the
+    bands' centres (constant beyond the first and last centre). Nam et al. 2022, Sec. 2."""
+    edges = np.concatenate([[0], np.asarray(boundaries, dtype=float), [n_bins]])
+    if kind == "step":
+        return np.asarray(gains_db, dtype=float)[np.searchsorted(edges[1:-1], np.arange(n_bins), side="right")]
+    centres = (edges[:-1] + edges[1:]) / 2 - 0.5
+    return np.interp(np.arange(n_bins), centres, gains_db)
+
+
+def _filter_augment(x: np.ndarray, rng: np.random.Generator, config: AugmentConfig,
+                    db_to_normalised: np.ndarray) -> None:
+    n_bins = x.shape[2]
+    for clip in x:
+        bands = int(rng.integers(config.filter_bands[0], config.filter_bands[1] + 1))
+        bands = min(bands, n_bins)
+        boundaries = np.sort(rng.choice(np.arange(1, n_bins), size=bands - 1, replace=False))
+        gains = rng.uniform(-config.filter_db, config.filter_db, size=bands)
+        clip += (filter_gains_db(n_bins, bands, gains, boundaries, config.filter_kind)
+                 * db_to_normalised).astype(np.float32)
+
+
 def augment_batch(batch: Dict[str, np.ndarray], config: AugmentConfig, rng: np.random.Generator,
-                  frame_hop_s: float) -> Dict[str, np.ndarray]:
-    """Masking and mixup applied to a collated batch (a modified copy)."""
+                  frame_hop_s: float, db_to_normalised: Optional[np.ndarray] = None,
+                  time_pooling: int = 1) -> Dict[str, np.ndarray]:
+    """The configured augmentations applied to a collated batch (a modified copy).
+
+    ``frame_hop_s`` is the input frame hop; ``db_to_normalised`` (n_mels,) converts a dB change of a bin into
+    normalised units (``1 / std`` of the normalisation statistics; needed by gain and FilterAugment);
+    ``time_pooling`` input frames make one output frame (frame shift moves whole output frames)."""
     batch = dict(batch)
     x = batch["x"].copy()
+    if config.time_shift_max_s > 0:
+        strong = batch["strong"].copy()
+        most = int(round(config.time_shift_max_s / (frame_hop_s * time_pooling)))
+        for row in range(x.shape[0]):
+            shift = int(rng.integers(-most, most + 1))
+            x[row] = np.roll(x[row], shift * time_pooling, axis=0)
+            strong[row] = np.roll(strong[row], shift, axis=0)
+        batch["strong"] = strong
+    if (config.gain_db > 0 or config.filter_db > 0) and db_to_normalised is None:
+        raise ValueError("augment gain_db / filter_db need db_to_normalised (the statistics' 1 / std)")
+    if config.gain_db > 0:
+        gains = rng.uniform(-config.gain_db, config.gain_db, size=x.shape[0])
+        x += (gains[:, None, None] * db_to_normalised[None, None, :]).astype(np.float32)
+    if config.filter_db > 0:
+        _filter_augment(x, rng, config, db_to_normalised)
     if config.mixup_prob > 0 and rng.random() < config.mixup_prob:
         strong, weak = batch["strong"].copy(), batch["weak"].copy()
         lam = float(rng.beta(config.mixup_alpha, config.mixup_alpha))
@@ -62,8 +132,8 @@ def augment_batch(batch: Dict[str, np.ndarray], config: AugmentConfig, rng: np.r
             rows = np.flatnonzero(batch[group])
             if rows.size > 1:
                 partner = rows[rng.permutation(rows.size)]
-                x[rows] = lam * x[rows] + (1 - lam) * batch["x"][partner]
-                strong[rows] = lam * batch["strong"][rows] + (1 - lam) * batch["strong"][partner]
+                x[rows] = lam * x[rows] + (1 - lam) * x[partner]
+                strong[rows] = lam * strong[rows] + (1 - lam) * strong[partner]
                 weak[rows] = lam * batch["weak"][rows] + (1 - lam) * batch["weak"][partner]
         batch["strong"], batch["weak"] = strong, weak
     if config.time_masks:

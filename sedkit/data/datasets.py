@@ -203,7 +203,9 @@ class SEDTrainData:
                 from sedkit.data.augment import augment_batch
 
                 rng = np.random.default_rng([self.seed, epoch, step, 7])
-                batch = augment_batch(batch, self.augment, rng, self.input_frame_hop_s)
+                batch = augment_batch(batch, self.augment, rng, self.input_frame_hop_s,
+                                      db_to_normalised=1.0 / np.maximum(self.stats.std, 1e-8),
+                                      time_pooling=self.config.clip_frames // self.n_out)
             yield {key: value[rank::world_size] for key, value in batch.items()}
 
     def _collate(self, rows) -> Dict[str, np.ndarray]:

@@ -56,6 +56,8 @@ class SynthConfig:
         duration_s: clip length in seconds.
         sample_rate: output rate in Hz (22050 = the feature rate, so no resampling later).
         ref_db: background loudness in LUFS (Scaper's ``ref_db``).
+        ref_db_range: when set, ``ref_db`` is drawn per clip, uniform in this range (recordings at other
+            levels; null: every clip at ``ref_db``).
         snr_db: foreground-to-background SNR range in dB, drawn uniformly per event.
         min_events, max_events: events per clip, drawn uniformly.
         max_polyphony: most events sounding at one instant.
@@ -78,6 +80,7 @@ class SynthConfig:
     duration_s: float = 10.0
     sample_rate: int = 22050
     ref_db: float = -35.0
+    ref_db_range: Optional[Tuple[float, float]] = None
     snr_db: Tuple[float, float] = (2.0, 30.0)
     min_events: int = 1
     max_events: int = 5
@@ -109,6 +112,8 @@ class SynthConfig:
             problems.append("max_polyphony must be at least 1")
         if self.snr_db[0] > self.snr_db[1]:
             problems.append("snr_db must be (low, high)")
+        if self.ref_db_range is not None and self.ref_db_range[0] > self.ref_db_range[1]:
+            problems.append("ref_db_range must be (low, high)")
         if self.time_stretch is not None and min(self.time_stretch) <= 0:
             problems.append("time_stretch factors must be positive")
         if problems:
@@ -123,12 +128,13 @@ class SoundBank:
     foreground: Dict[str, List[Tuple[str, float]]]  # folder label -> [(path, seconds)]
     background: Dict[str, List[Tuple[str, float]]]
     label_map: Dict[str, str]  # folder label -> output label
+    ignored: List[str] = field(default_factory=list)  # files in label folders that are not audio, skipped
 
     def output_label(self, folder_label: str) -> str:
         return self.label_map.get(folder_label, folder_label)
 
 
-def _scan_kind(folder: Path, kind: str) -> Dict[str, List[Tuple[str, float]]]:
+def _scan_kind(folder: Path, kind: str, ignored: List[str]) -> Dict[str, List[Tuple[str, float]]]:
     import soundfile as sf
 
     if not folder.is_dir():
@@ -143,6 +149,8 @@ def _scan_kind(folder: Path, kind: str) -> Dict[str, List[Tuple[str, float]]]:
     bank = {}
     for label_dir in labels:
         clips = []
+        ignored += [str(p) for p in sorted(label_dir.iterdir())
+                    if p.is_file() and p.suffix.lower() not in AUDIO_EXTENSIONS and not p.name.startswith(".")]
         for path in sorted(p for p in label_dir.iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS):
             try:
                 info = sf.info(str(path))
@@ -162,8 +170,9 @@ def scan_soundbank(root: str | Path, label_map_path: str | Path | None = None) -
     root = Path(root)
     if not root.is_dir():
         raise InputError(f"{root}: no such sound bank folder")
-    foreground = _scan_kind(root / "foreground", "foreground")
-    background = _scan_kind(root / "background", "background")
+    ignored: List[str] = []
+    foreground = _scan_kind(root / "foreground", "foreground", ignored)
+    background = _scan_kind(root / "background", "background", ignored)
     label_map = {}
     if label_map_path is not None:
         rows = read_tsv(label_map_path, required=("folder", "label"))
@@ -171,7 +180,7 @@ def scan_soundbank(root: str | Path, label_map_path: str | Path | None = None) -
             if row["folder"] not in foreground:
                 raise InputError(f"{label_map_path}:{number}: no foreground folder {row['folder']!r} in {root}")
             label_map[row["folder"]] = row["label"]
-    return SoundBank(root, foreground, background, label_map)
+    return SoundBank(root, foreground, background, label_map, ignored)
 
 
 @dataclass
@@ -235,6 +244,8 @@ def plan_clip(bank: SoundBank, config: SynthConfig, index: int) -> dict:
                 break
         else:
             plan["dropped"] += 1
+    # Drawn last and only when asked for, so that specs without a level range keep their random streams.
+    plan["ref_db"] = float(rng.uniform(*config.ref_db_range)) if config.ref_db_range else config.ref_db
     return plan
 
 
@@ -272,7 +283,7 @@ def render_clip(bank: SoundBank, config: SynthConfig, index: int, stems: bool = 
     plan = plan_clip(bank, config, index)
     scape = scaper.Scaper(config.duration_s, str(bank.root / "foreground"), str(bank.root / "background"),
                           random_state=plan["scaper_seed"])
-    scape.sr, scape.ref_db, scape.n_channels = config.sample_rate, config.ref_db, 1
+    scape.sr, scape.ref_db, scape.n_channels = config.sample_rate, plan["ref_db"], 1
     bg_label, bg_path, bg_start = plan["background"]
     scape.add_background(label=("const", bg_label), source_file=("const", bg_path), source_time=("const", bg_start))
     for event in plan["events"]:

@@ -201,16 +201,7 @@ if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
         log "Stage 7: scoring: $out/predictions.tsv vs $data/validation/strong.tsv -> $out/{event,segment,psds}.json"
         # The scored network keeps its per-clip counts and PSDS replicates (paired bootstrap of stage 8).
         scored=false; [ "${out##*/}" = decode_validation ] && scored=true
-        sedkit eval event --reference "$data/validation/strong.tsv" --estimated "$out/predictions.tsv" \
-          --durations "$data/validation/durations.tsv" --classes $classes --json "$out/event.json" \
-          --plot "$out/f1.png" $([ $scored = true ] || echo --no-clip-counts) > "$out/event.txt"
-        sedkit eval segment --reference "$data/validation/strong.tsv" --estimated "$out/predictions.tsv" \
-          --durations "$data/validation/durations.tsv" --classes $classes --json "$out/segment.json" > "$out/segment.txt"
-        bootstrap=0; [ $scored = true ] && bootstrap=1000  # about a minute per 1000 resamples
-        sedkit eval psds --reference "$data/validation/strong.tsv" --durations "$data/validation/durations.tsv" \
-          --scores "$out/scores" --classes $classes --json "$out/psds.json" --plot "$out/psd_roc.png" \
-          --bootstrap $bootstrap > "$out/psds.txt"
-        tail -n 3 "$out/event.txt" >&2
+        utils/score_sed.sh "$out" "$data/validation" "$classes" "$([ $scored = true ] && echo 1000 || echo 0)" "$scored"
       done
     done
   done

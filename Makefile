@@ -51,7 +51,7 @@ demo: $(VENV)/.installed-synth
 	@echo "demo done: results table in $(DEMO_RECIPE)/RESULTS_demo.md, experiment in $(DEMO_RECIPE)/exp_demo/,"
 	@echo "data in $(DEMO_RECIPE)/{data_demo,dump_demo}/; see docs/recipes.md for what each stage wrote"
 
-test: $(VENV)/.installed-synth+test install-check
+test: $(VENV)/.installed-synth+test+onnx install-check
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -65,7 +65,7 @@ install-check: | $(PY)
 	cd /tmp && $(INSTALL_CHECK)/bin/sedkit --version
 	rm -rf $(INSTALL_CHECK)
 
-bench: $(VENV)/.installed-synth+test
+bench: $(VENV)/.installed-synth+test+onnx
 	$(PY) benchmarks/features.py
 	$(PY) benchmarks/eval.py
 

@@ -10,9 +10,10 @@ LAYERS = {  # lower number = lower layer
     "io": 1, "config": 1, "parallel": 1,
     "features": 2, "metrics": 2, "postprocess": 2, "models": 2,
     "data": 3,
-    "training": 4,
-    "reporting": 5,
-    "cli": 6,
+    "inference": 4,  # the model package and the Detector: above models, features and postprocess
+    "training": 5,   # writes packages (training.export); inference never imports training
+    "reporting": 6, "reporting_sections": 7,  # extra RESULTS.md sections built on reporting
+    "cli": 8,
 }
 
 

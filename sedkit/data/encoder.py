@@ -7,7 +7,7 @@ intervals overlap: ``t * d < offset`` and ``(t + 1) * d > onset``.
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence, Tuple
+from typing import Iterable, Sequence, Tuple  # frame boundaries: sedkit.postprocess.decode.frame_timestamps
 
 import numpy as np
 
@@ -43,7 +43,3 @@ class LabelEncoder:
         for label in labels:
             target[self.index[label]] = 1.0
         return target
-
-    def timestamps(self, n_frames: int) -> np.ndarray:
-        """Frame boundaries in seconds (n_frames + 1), for score files."""
-        return np.arange(n_frames + 1) * self.frame_hop_s

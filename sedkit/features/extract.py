@@ -37,6 +37,7 @@ __all__ = [
     "ExtractionReport",
     "list_audio",
     "load_audio",
+    "prepare_audio",
     "extract_features",
     "read_feature_table",
     "read_feature_config",
@@ -149,10 +150,17 @@ def load_audio(path: str | Path, config: LogMelConfig, start_s: Optional[float] 
         raise InputError(f"{path}: cannot read audio: {message}") from None
     if data.shape[0] == 0:
         raise InputError(f"{path}: empty audio (0 samples)")
-    audio = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    return prepare_audio(data, rate, config, str(path))
+
+
+def prepare_audio(data: np.ndarray, rate: int, config: LogMelConfig, where: str = "audio") -> np.ndarray:
+    """Samples ``(n,)`` or ``(n, channels)`` at ``rate`` -> mono float32 at ``config.sample_rate``, padded with
+    zeros or cropped to ``config.clip_duration_s`` when set. NaN or infinite samples are an InputError."""
+    audio = data.mean(axis=1) if data.ndim == 2 and data.shape[1] > 1 else data.reshape(data.shape[0], -1)[:, 0]
+    audio = np.asarray(audio, dtype=np.float32)
     if not np.isfinite(audio).all():
-        raise InputError(f"{path}: audio contains NaN or infinite samples")
-    if rate != config.sample_rate:
+        raise InputError(f"{where}: audio contains NaN or infinite samples")
+    if rate != config.sample_rate and audio.shape[0]:
         import librosa
 
         audio = librosa.resample(audio, orig_sr=rate, target_sr=config.sample_rate,

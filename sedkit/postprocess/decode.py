@@ -1,5 +1,9 @@
 """Frame scores -> events: threshold (global or per class), per-class median filter, runs -> events.
 
+The one decoder of sedkit: validation during training, ``sedkit infer`` and ``sedkit postprocess`` all build a
+:class:`Decoder` and call :meth:`Decoder.events`; frame boundaries of a model's output come from
+:func:`frame_timestamps` (frame ``t`` spans ``[t * hop, (t + 1) * hop)`` after the recording's start).
+
 A frame is active when its score is strictly greater than the threshold (as DESED's baseline and
 sed_scores_eval's ``scores_to_event_list``). After the median filter, each run of active frames
 [first, last] becomes an event from ``timestamps[first]`` to ``timestamps[last + 1]`` (frame onset of the
@@ -16,7 +20,8 @@ import numpy as np
 from sedkit.errors import InputError
 from sedkit.postprocess.median import median_filter_decisions, window_frames
 
-__all__ = ["PostprocessConfig", "decode_clip", "decisions_to_events", "decode_score_folder"]
+__all__ = ["PostprocessConfig", "Decoder", "frame_timestamps", "decode_clip", "decisions_to_events",
+           "decode_score_folder"]
 
 
 @dataclass
@@ -34,6 +39,31 @@ class PostprocessConfig:
     threshold: float = 0.5
     median_window_s: float = 0.45
     adaptive_fraction: float = 1 / 3
+
+
+def frame_timestamps(n_frames: int, frame_hop_s: float, start_s: float = 0.0) -> np.ndarray:
+    """The ``n_frames + 1`` boundaries of a model's output frames in seconds: ``start_s + t * frame_hop_s``."""
+    return start_s + np.arange(n_frames + 1) * float(frame_hop_s)
+
+
+@dataclass(frozen=True)
+class Decoder:
+    """Per-class thresholds and median windows (seconds) of ``classes``, in their order."""
+
+    classes: Tuple[str, ...]
+    thresholds: np.ndarray
+    windows_s: np.ndarray
+
+    @classmethod
+    def from_settings(cls, classes: Sequence[str], thresholds: Dict[str, float] | float,
+                      windows_s: Dict[str, float] | float) -> "Decoder":
+        """A decoder from one value for every class or a class -> value mapping (each)."""
+        return cls(tuple(classes), _per_class(thresholds, classes, "threshold"),
+                   _per_class(windows_s, classes, "median window"))
+
+    def events(self, timestamps: np.ndarray, scores: np.ndarray) -> List[Tuple[float, float, str]]:
+        """(onset, offset, label) of one clip or recording from its frame scores ``(n_frames, n_classes)``."""
+        return decode_clip(timestamps, scores, self.classes, self.thresholds, self.windows_s)
 
 
 def decisions_to_events(active: np.ndarray, timestamps: np.ndarray, classes: Sequence[str]
@@ -78,20 +108,19 @@ def decode_score_folder(scores_dir: str | Path, thresholds: Dict[str, float] | f
     if not paths:
         raise InputError(f"{folder}: no <clip>.tsv score files")
     rows, clips, columns = [], [], None
-    threshold_array = windows_array = None
+    decoder = None
     for path in tqdm(paths, desc="decode", unit="clip", disable=None if progress is None else not progress,
                      leave=False):
         timestamps, classes, scores = read_scores(path)
         if columns is None:
             columns = classes
-            threshold_array = _per_class(thresholds, classes, "threshold")
-            windows_array = _per_class(windows_s, classes, "median window")
+            decoder = Decoder.from_settings(classes, thresholds, windows_s)
         elif classes != columns:
             raise InputError(f"{path}:1: columns differ from {paths[0].name} ({', '.join(columns)})")
         filename = path.stem + audio_ext
         clips.append(filename)
         rows += [(filename, onset, offset, label)
-                 for onset, offset, label in decode_clip(timestamps, scores, classes, threshold_array, windows_array)]
+                 for onset, offset, label in decoder.events(timestamps, scores)]
     return rows, clips
 
 

@@ -163,7 +163,7 @@ class SEDTask:
             return {}
         from sedkit.metrics.event_based import event_based_metrics
         from sedkit.metrics.segment_based import segment_based_metrics
-        from sedkit.postprocess.decode import decode_clip
+        from sedkit.postprocess.decode import Decoder, frame_timestamps
         from sedkit.io import EventTable
 
         subset, reference, durations = self.validation
@@ -171,12 +171,10 @@ class SEDTask:
                       for i in range(len(subset)))
         probs = predict_frame_probs(self.system.evaluated(), normalised, device, batch_size=32)
         classes = self.config.data.classes
-        thresholds = np.full(len(classes), self.config.postprocess.threshold)
-        windows = np.array([self.windows_s()[c] for c in classes])
+        decoder = Decoder.from_settings(classes, self.config.postprocess.threshold, self.windows_s())
         rows = []
         for name, prob in zip(subset.filenames, probs):
-            stamps = self.encoder.timestamps(prob.shape[0])
-            events = decode_clip(stamps, prob, classes, thresholds, windows)
+            events = decoder.events(frame_timestamps(prob.shape[0], self.encoder.frame_hop_s), prob)
             rows += [(name, on, off, label) for on, off, label in events]
         estimated = EventTable("validation predictions", sorted({r[0] for r in rows}), [r[0] for r in rows],
                                np.array([r[1] for r in rows], dtype=float), np.array([r[2] for r in rows], dtype=float),
@@ -236,25 +234,39 @@ def write_model_card(path: Path, checkpoint: str | Path, network: str, state: di
 
 def infer(checkpoint: str | Path, out_dir: str | Path, features_dir: str | Path | None = None,
           audio: str | Path | None = None, network: Optional[str] = None, device: str = "auto",
-          threshold: Optional[float] = None, batch_size: int = 16, progress: Optional[bool] = None) -> dict:
-    """Score clips with a trained network and decode them; returns a summary.
+          threshold: Optional[float] = None, batch_size: int = 16, progress: Optional[bool] = None,
+          scores_only: bool = False) -> dict:
+    """Score the clips of a feature folder with a trained network and decode them; returns a summary.
 
-    Input is a feature folder (made with the checkpoint's feature config) or audio (a folder, one file or a
-    wav.tsv; features are computed on the fly with the checkpoint's config, whole files, no crop). Writes
-    ``out_dir/scores/<clip>.tsv`` (sed_scores_eval format), ``out_dir/predictions.tsv`` (threshold +
-    the per-class median windows stored in the checkpoint) and ``out_dir/median_windows.yaml``.
+    The features must come from the checkpoint's feature config. Writes ``out_dir/scores/<clip>.tsv``
+    (sed_scores_eval format), ``out_dir/model.yaml`` and, unless ``scores_only``, ``out_dir/predictions.tsv``
+    (threshold + the per-class median windows stored in the checkpoint, through the one decoder) and
+    ``out_dir/median_windows.yaml``. ``audio`` (a folder, file or wav.tsv) goes through the windowed
+    :class:`~sedkit.inference.detector.Detector` instead, as ``sedkit infer --model`` does.
     """
     from tqdm import tqdm
 
-    from sedkit.config import from_dict
+    from sedkit.config import config_digest, from_dict
+    from sedkit.features.extract import read_feature_config, read_feature_table
     from sedkit.features.logmel import LogMelConfig
     from sedkit.io import write_events, write_scores
-    from sedkit.postprocess.decode import decode_clip
+    from sedkit.postprocess.decode import Decoder, frame_timestamps
     from sedkit.postprocess.median import write_windows
     from sedkit.training.trainer import resolve_device
 
     if (features_dir is None) == (audio is None):
         raise InputError("give either a feature folder or audio")
+    if audio is not None:
+        from sedkit.inference.batch import detect_recordings
+        from sedkit.inference.detector import Detector, WindowConfig
+        from sedkit.training.export import package_from_checkpoint
+
+        detector = Detector(package_from_checkpoint(checkpoint, network), str(resolve_device(device)),
+                            WindowConfig(batch_size=batch_size))
+        summary = detect_recordings(detector, audio, out_dir, thresholds=threshold, progress=progress)
+        return {"clips": summary["recordings"], "events": summary["events"],
+                "network": detector.package.provenance["network"],
+                "threshold": float(detector.decoder(threshold).thresholds[0])}
     net, state = load_sed_network(checkpoint, network)
     extra = state.get("extra", {})
     config = from_dict(SEDExperimentConfig, state["config"])
@@ -263,31 +275,11 @@ def infer(checkpoint: str | Path, out_dir: str | Path, features_dir: str | Path 
     classes = config.data.classes
     target = resolve_device(device)
     net.to(target)
-    if features_dir is not None:
-        from sedkit.config import config_digest
-        from sedkit.features.extract import read_feature_config, read_feature_table
-
-        if config_digest(read_feature_config(features_dir)) != config_digest(feature_config):
-            raise InputError(f"{features_dir}: features made with another config than the checkpoint's")
-        rows = read_feature_table(features_dir)
-        names = [row["filename"] for row in rows]
-        matrices = (stats.normalise(np.load(Path(features_dir) / row["path"])) for row in rows)
-    else:
-        from sedkit.features.extract import list_audio, load_audio
-        from sedkit.features.logmel import LogMelExtractor
-
-        items = list_audio(audio)
-        names = [item.filename for item in items]
-        whole = feature_config.replace(clip_duration_s=None)
-        extractor = LogMelExtractor(whole)
-
-        def audio_matrices():
-            for item in items:
-                with torch.no_grad():
-                    audio_clip = load_audio(item.path, whole, item.start_s, item.duration_s)
-                    yield stats.normalise(extractor(torch.from_numpy(audio_clip)).numpy())
-
-        matrices = audio_matrices()
+    if config_digest(read_feature_config(features_dir)) != config_digest(feature_config):
+        raise InputError(f"{features_dir}: features made with another config than the checkpoint's")
+    rows = read_feature_table(features_dir)
+    names = [row["filename"] for row in rows]
+    matrices = (stats.normalise(np.load(Path(features_dir) / row["path"])) for row in rows)
     bar = tqdm(total=len(names), desc="infer", unit="clip", disable=None if progress is None else not progress,
                leave=False)
 
@@ -296,21 +288,22 @@ def infer(checkpoint: str | Path, out_dir: str | Path, features_dir: str | Path 
             bar.update(1)
             yield value
 
-    probs = predict_frame_probs(net, counted(matrices), target, batch_size=1 if audio is not None else batch_size)
+    probs = predict_frame_probs(net, counted(matrices), target, batch_size=batch_size)
     bar.close()
     out_dir = Path(out_dir)
-    hop = extra["frame_hop_s"]
     windows = extra["median_windows_s"]
-    thresholds = np.full(len(classes), config.postprocess.threshold if threshold is None else threshold)
-    rows = []
+    decoder = Decoder.from_settings(classes, config.postprocess.threshold if threshold is None else threshold,
+                                    windows)
+    events = []
     for name, prob in zip(names, probs):
-        stamps = np.arange(prob.shape[0] + 1) * hop
+        stamps = frame_timestamps(prob.shape[0], extra["frame_hop_s"])
         write_scores(out_dir / "scores" / f"{Path(name).with_suffix('')}.tsv", stamps, classes, prob)
-        rows += [(name, on, off, label) for on, off, label in
-                 decode_clip(stamps, prob, classes, thresholds, np.array([windows[c] for c in classes]))]
-    write_events(out_dir / "predictions.tsv", rows)
-    write_windows(out_dir / "median_windows.yaml", windows, f"median windows in seconds used for {out_dir}")
+        if not scores_only:
+            events += [(name, on, off, label) for on, off, label in decoder.events(stamps, prob)]
+    if not scores_only:
+        write_events(out_dir / "predictions.tsv", events)
+        write_windows(out_dir / "median_windows.yaml", windows, f"median windows in seconds used for {out_dir}")
     network_name = network or extra.get("evaluated_network") or config.system.evaluated_network
     write_model_card(out_dir / "model.yaml", checkpoint, network_name, state)
-    return {"clips": len(names), "events": len(rows), "network": network or extra.get("evaluated_network"),
-            "threshold": float(thresholds[0])}
+    return {"clips": len(names), "events": len(events), "network": network_name,
+            "threshold": float(decoder.thresholds[0])}

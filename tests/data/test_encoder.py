@@ -24,10 +24,12 @@ def test_events_beyond_the_clip_are_cut_and_empty_ones_dropped():
 
 
 def test_timestamps_invert_the_frame_grid():
+    from sedkit.postprocess.decode import frame_timestamps
+
     # 22050 Hz, hop 431, time pooling 4 (the paper's): 0.0782 s frames; 128 frames end at 10.008 s.
     hop = 4 * 431 / 22050
     encoder = LabelEncoder(["Dog"], frame_hop_s=hop)
-    stamps = encoder.timestamps(pooled_frames(512, [2, 2, 1, 1, 1]))
+    stamps = frame_timestamps(pooled_frames(512, [2, 2, 1, 1, 1]), encoder.frame_hop_s)
     assert stamps.shape == (129,) and stamps[0] == 0.0 and stamps[-1] == pytest.approx(128 * hop)
     # An event spanning exactly frames 10..19 in seconds comes back as those frames.
     target = encoder.strong([(stamps[10], stamps[20], "Dog")], n_frames=128)[:, 0]

@@ -172,11 +172,13 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
       tag="${system}_seed${seed}"
       checkpoint="$exp/$tag/checkpoints/$score_checkpoint.pt"
       scored=""  # the first network listed is the one the system is scored on: decode_validation
+      log "Stage 5: model package: $checkpoint -> $exp/$tag/detector.pt (the scored network; sedkit infer --model)"
+      sedkit export "$checkpoint" "$exp/$tag/detector.pt" --corpus "$corpus"
       for network in $(sedkit infer --checkpoint "$checkpoint" --list-networks); do
         out="$exp/$tag/decode_validation${scored:+_$network}"; scored=$network
         log "Stage 5: inference: $checkpoint ($network) on $dump/validation -> $out/scores"
         sedkit infer --checkpoint "$checkpoint" --network "$network" --features "$dump/validation" --out "$out" \
-          --device "$device" --no-progress
+          --device "$device" --scores-only --no-progress
       done
     done
   done

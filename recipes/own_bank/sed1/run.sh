@@ -109,12 +109,17 @@ if [ $stage -le 7 ] && [ $stop_stage -ge 5 ]; then
     synth_set="$(synth_set_of "$system")"
     for seed in $seeds; do
       tag="$(sedkit results path run --system "$system" --seed "$seed")"
+      if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
+        log "Stage 5: model package: $exp/$tag/checkpoints/$score_checkpoint.pt -> $exp/$tag/detector.pt"
+        sedkit export "$exp/$tag/checkpoints/$score_checkpoint.pt" "$exp/$tag/detector.pt" \
+          --corpus "own bank $soundbank_dir (scale $scale, corpus seed $corpus_seed)"
+      fi
       for set in $scored_sets; do
         out="$exp/$tag/$(sedkit results path scored --set "$set")"
         if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
           log "Stage 5: inference: $exp/$tag/checkpoints/$score_checkpoint.pt on $dump/$set -> $out/scores"
           sedkit infer --checkpoint "$exp/$tag/checkpoints/$score_checkpoint.pt" --features "$dump/$set" \
-            --out "$out" --device "$device" --no-progress
+            --out "$out" --device "$device" --scores-only --no-progress
         fi
         if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
           log "Stage 6: post-processing: $out/scores -> $out/predictions.tsv (adaptive median from $synth_set)"

@@ -43,13 +43,20 @@ comma := ,
 # The SED recipe on a corpus sedkit generates (half the default size): domain adaptation (DA, the paper's
 # GRL system), one seed, trained to convergence with the mini config (4000 steps); about 13 minutes on 2 CPU
 # cores after the install. The full tables (MMT-DA and the bounds, 3 seeds) are the recipe's RESULTS.md.
-# Outputs stay in the recipe folder (data_demo/, dump_demo/, exp_demo/, RESULTS_demo.md).
+# Outputs stay in the recipe folder (data_demo/, dump_demo/, exp_demo/, RESULTS_demo.md). It ends as a user would:
+# the run's model package (stage 5) detects events in a 3-minute recording and draws them (docs/inference.md).
 DEMO_RECIPE := recipes/dcase2020_task4/sed1
 demo: $(VENV)/.installed-synth
 	cd $(DEMO_RECIPE) && ./run.sh --mini true --mini_scale 0.5 --systems da --seeds 1 \
 	  --data data_demo --dump dump_demo --exp exp_demo --results RESULTS_demo.md
+	@# Detect events in a recording of a few minutes: 18 held-out soundscapes joined end to end (3 min).
+	cd $(DEMO_RECIPE) && sox $$(ls data_demo/validation/audio/*.wav | head -n 18) exp_demo/demo_recording.wav
+	cd $(DEMO_RECIPE) && ../../../$(VENV)/bin/sedkit infer --model exp_demo/da_seed1/detector.pt \
+	  --audio exp_demo/demo_recording.wav --out exp_demo/detect --plot
 	@echo "demo done: results table in $(DEMO_RECIPE)/RESULTS_demo.md, experiment in $(DEMO_RECIPE)/exp_demo/,"
 	@echo "data in $(DEMO_RECIPE)/{data_demo,dump_demo}/; see docs/recipes.md for what each stage wrote"
+	@echo "detector: $(DEMO_RECIPE)/exp_demo/da_seed1/detector.pt; events of a 3-minute recording in"
+	@echo "$(DEMO_RECIPE)/exp_demo/detect/predictions.tsv; look at them: $(DEMO_RECIPE)/exp_demo/detect/plots/demo_recording.png"
 
 test: $(VENV)/.installed-synth+test+onnx install-check
 	$(VENV)/bin/ruff check .

@@ -9,8 +9,12 @@ table (never the evaluated set); --write-median-windows saves them for reuse wit
 collar-based F1 against R (sed_scores_eval's best_fscore, without median filter); tune on a development
 set and apply the saved thresholds (--write-thresholds) to the set you report, never the reverse.
 
+--model PKG (a model package from sedkit export) takes the package's per-class thresholds and median windows
+as the defaults; any threshold or window option given beside it wins.
+
 examples:
   sedkit postprocess exp/decode/scores predictions.tsv
+  sedkit postprocess out/scores out/events.tsv --model exp/bank_seed1/detector.pt
   sedkit postprocess scores/ pred.tsv --thresholds thr.yaml --adaptive-median data/train_synth/strong.tsv \\
       --write-median-windows exp/median_windows.yaml
   sedkit postprocess dev/scores dev_pred.tsv --thresholds best-f1 --reference dev/strong.tsv \
@@ -25,8 +29,10 @@ import argparse
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scores_dir", metavar="SCORES_DIR", help="folder of <clip>.tsv frame scores")
     parser.add_argument("output", metavar="OUT.tsv", help="DCASE event table to write")
+    parser.add_argument("--model", metavar="PKG", help="model package: its thresholds and median windows are the "
+                                                       "defaults")
     threshold = parser.add_mutually_exclusive_group()
-    threshold.add_argument("--threshold", type=float, default=0.5, help="one threshold for every class (default 0.5)")
+    threshold.add_argument("--threshold", type=float, help="one threshold for every class (default 0.5)")
     threshold.add_argument("--thresholds", metavar="T.yaml|best-f1",
                            help="per-class thresholds (class: value), or best-f1: tuned against --reference")
     parser.add_argument("--reference", metavar="REF.tsv",
@@ -40,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="best-f1: threads over the classes (default 1; same thresholds for any N)")
     parser.add_argument("--write-thresholds", metavar="T.yaml", help="save the per-class thresholds used")
     window = parser.add_mutually_exclusive_group()
-    window.add_argument("--median-window-s", type=float, default=0.45,
+    window.add_argument("--median-window-s", type=float,
                         help="one median window in seconds for every class (default 0.45)")
     window.add_argument("--adaptive-median", metavar="STRONG_TRAIN.tsv",
                         help="per-class windows = fraction x mean event duration in this training table")
@@ -62,6 +68,17 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     check_jobs(args.nj)
+    package = None
+    if args.model:
+        from sedkit.inference.package import read_package
+
+        package = read_package(args.model)
+    window_given = args.median_window_s is not None or args.adaptive_median or args.median_windows
+    threshold_given = args.threshold is not None or args.thresholds
+    if args.median_window_s is None:
+        args.median_window_s = 0.45
+    if args.threshold is None:
+        args.threshold = 0.5
 
     first = sorted(Path(args.scores_dir).glob("*.tsv")) if Path(args.scores_dir).is_dir() else []
     if not first:
@@ -69,14 +86,22 @@ def run(args: argparse.Namespace) -> int:
     _, classes, _ = read_scores(first[0])
     if not 0 <= args.threshold <= 1 and not args.thresholds:
         raise InputError(f"--threshold {args.threshold}: must be in [0, 1]")
-    if args.thresholds == "best-f1":
+    if package is not None and list(package.classes) != list(classes):
+        raise InputError(f"{args.model}: classes {', '.join(package.classes)} differ from the scores' "
+                         f"({', '.join(classes)})")
+    if package is not None and not threshold_given:
+        thresholds = dict(package.thresholds)
+    elif args.thresholds == "best-f1":
         thresholds = _best_f1(args, classes)
     elif args.reference:
         raise InputError("--reference is for --thresholds best-f1")
     else:
         thresholds = read_class_values(args.thresholds, classes, "threshold") if args.thresholds else args.threshold
     source = f"{args.median_window_s} s for every class"
-    if args.adaptive_median:
+    if package is not None and not window_given:
+        windows = dict(package.median_windows_s)
+        source = f"from {args.model}"
+    elif args.adaptive_median:
         windows = adaptive_windows(read_events(args.adaptive_median), classes, args.adaptive_fraction,
                                    fallback_s=args.median_window_s)
         source = f"{args.adaptive_fraction:.4g} x mean event duration per class in {args.adaptive_median}"

@@ -97,6 +97,8 @@ class Detector:
         self.extractor = LogMelExtractor(self.features)
         self._forward = backend or _TorchBackend(package, device)
         self._std = np.maximum(package.stats_std, 1e-8)
+        # seconds spent in each step since construction (benchmarks/infer.py reports the shares)
+        self.timings: Dict[str, float] = {"read and resample": 0.0, "features": 0.0, "network": 0.0, "merge": 0.0}
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu", window: Optional[WindowConfig] = None) -> "Detector":
@@ -172,15 +174,25 @@ class Detector:
         return [k * hop for k in range(count)], total
 
     def _batches(self, read, starts: List[int]) -> Iterator[Tuple[List[int], np.ndarray, np.ndarray]]:
+        import time
+
         import torch
 
         for first in range(0, len(starts), self.window.batch_size):
             chunk = starts[first:first + self.window.batch_size]
+            began = time.perf_counter()
             audio = np.stack([read(s * self.frame_hop_s, self.package.window_s) for s in chunk])
+            read_at = time.perf_counter()
             with torch.no_grad():
                 logmel = self.extractor(torch.from_numpy(audio)).numpy()
             normalised = ((logmel - self.package.stats_mean) / self._std).astype(np.float32)
-            yield chunk, logmel, self._forward(normalised)
+            features_at = time.perf_counter()
+            frames = self._forward(normalised)
+            done = time.perf_counter()
+            self.timings["read and resample"] += read_at - began
+            self.timings["features"] += features_at - read_at
+            self.timings["network"] += done - features_at
+            yield chunk, logmel, frames
 
     def _score(self, read, duration_s: float, with_features: bool, progress: Optional[bool], name: str) -> Scored:
         from tqdm import tqdm
@@ -191,7 +203,10 @@ class Detector:
         sums = counts = feature_sums = None
         bar = tqdm(total=len(starts), desc=f"infer {name}", unit="window", leave=False,
                    disable=None if progress is None else not progress)
+        import time
+
         for chunk, logmel, frames in self._batches(read, starts):
+            began = time.perf_counter()
             if sums is None:
                 width = frames.shape[1]
                 hop = starts[1] - starts[0] if len(starts) > 1 else width
@@ -208,6 +223,7 @@ class Detector:
                 if feature_sums is not None:
                     pooled = mel[:pool * width].reshape(width, pool, -1).mean(axis=1)
                     feature_sums[start + low:start + high] += pooled[low:high]
+            self.timings["merge"] += time.perf_counter() - began
             bar.update(len(chunk))
         bar.close()
         counts = np.maximum(counts[:total], 1)[:, None]

@@ -57,6 +57,10 @@ def test_all_stages_write_their_outputs(finished):
     assert cells["paper (event macro F1)"] == "45.5"  # conf/paper_results.yaml, not a score
     assert "training config conf/train_mini.yaml (the converging mini config" in first.stderr
     assert (recipe / "dump" / "stats.npz").exists() and (recipe / "data" / "corpus" / ".done").exists()
+    from sedkit.inference.package import read_package
+
+    package = read_package(recipe / "exp" / "da_seed1" / "detector.pt")  # stage 5: the scored network's package
+    assert package.provenance["network"] == "student" and package.provenance["step"] == 10
 
 
 def test_rerun_skips_finished_steps_and_stage_7_alone_reuses_outputs(finished, run_recipe):

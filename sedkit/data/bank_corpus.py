@@ -6,7 +6,7 @@ A user has a few recordings of each sound class and some background recordings, 
 | set | bank | mixing | role |
 |---|---|---|---|
 | ``train_synth`` | training | augmented synthesis (below) | strong training data |
-| ``train_synth_plain`` | training | plain (DESED's synthetic settings) | the ablation without synthesis augmentation |
+| ``train_synth_plain`` | training | plain (DESED's settings) | the ablation without synthesis augmentation |
 | ``validation_synth`` | training | plain, other mixtures | model selection (training sources only) |
 | ``validation`` | evaluation | plain | the set results are reported on |
 | ``validation-<variant>`` | evaluation | ``validation`` resampled or at another level | the same, through another chain |

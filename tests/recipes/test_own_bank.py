@@ -44,7 +44,8 @@ def test_dev_benchmark_end_to_end(tmp_path, copy_recipe, run_recipe):
     for run in ("bank_seed1", "source_only_seed1"):
         for scored in ("validation", "validation-16k", "validation-44k", "validation-20db", "validation-10db"):
             event = json.loads((recipe / "exp" / run / f"decode_{scored}" / "event.json").read_text())
-            assert sorted(event["per_class"]) == sorted((recipe / "data" / "corpus" / "classes.txt").read_text().split())
+            classes = (recipe / "data" / "corpus" / "classes.txt").read_text().split()
+            assert sorted(event["per_class"]) == sorted(classes)
             assert "clip_counts" in event
     results = (recipe / "RESULTS.md").read_text()
     rows = [line for line in results.splitlines() if line.startswith("| validation-16k | bank |")]

@@ -9,7 +9,7 @@ A user has a few recordings of each sound class and some background recordings, 
 | ``train_synth_plain`` | training | plain (DESED's settings) | the ablation without synthesis augmentation |
 | ``validation_synth`` | training | plain, other mixtures | model selection (training sources only) |
 | ``validation`` | evaluation | plain | the set results are reported on |
-| ``validation-<variant>`` | evaluation | ``validation`` resampled or at another level | the same, through another chain |
+| ``validation-<variant>`` | evaluation | ``validation`` resampled or at another level | reported too |
 
 The evaluation sources are a second bank (``eval_soundbank``, e.g. other recordists' recordings) or, without
 one, ``eval_share`` of each label's files of the bank (drawn with the seed). No training or selection set

@@ -154,6 +154,7 @@ def main() -> None:
 
     from sedkit.metrics.event_based import event_based_metrics
     from sedkit.metrics.psds import encode_detections, prepare_ground_truth, psds_from_operating_points
+    from sedkit.metrics.criteria import scenario
     from sedkit.metrics.psds_scores import psds_from_scores
     from sedkit.metrics.segment_based import segment_based_metrics
 
@@ -198,8 +199,7 @@ def main() -> None:
         def ours_psds():
             gt = prepare_ground_truth(ref, durations, CLASSES)
             detections = (encode_detections(t, gt, CLASSES) for t in tables)  # one at a time, as `sedkit eval`
-            return psds_from_operating_points(gt, detections, dtc=0.7, gtc=0.7, cttc=0.3, alpha_ct=0.0,
-                                              alpha_st=1.0, max_efpr=100.0).psds
+            return psds_from_operating_points(gt, detections, scenario(1)).psds
 
         def reference_psds():
             evaluator = psds_eval.PSDSEval(0.7, 0.7, 0.3, ground_truth=frame(ref), metadata=metadata)
@@ -217,8 +217,8 @@ def main() -> None:
 
     gt_scores = prepare_ground_truth(ref, durations, CLASSES, merge_touching=True)
     # Best of two runs on both sides (the first run of each pays its one-time costs: imports, page mapping).
-    ours_by_jobs = {jobs: timed(lambda: psds_from_scores(gt_scores, work / "scores", dtc=0.7, gtc=0.7, alpha_st=1.0,
-                                                         max_efpr=100.0, jobs=jobs).psds, 2)
+    ours_by_jobs = {jobs: timed(lambda: psds_from_scores(gt_scores, work / "scores", scenario(1),
+                                                         jobs=jobs).psds, 2)
                     for jobs in sorted({1, args.nj})}
     ground_truth = {f[:-4]: [] for f in durations}
     for name, onset, offset, label in zip(ref.filename, ref.onset.tolist(), ref.offset.tolist(), ref.label):

@@ -271,6 +271,32 @@ def _gap_closed(result: SystemResult, bounds: Optional[Sequence[str]], results: 
     return f"{100 * (float(np.nanmean(result.values['event macro F1'])) - low) / (high - low):.0f} %"
 
 
+def psds_criteria_text(parameters: dict) -> str:
+    """The PSDS criteria of a psds.json's ``parameters`` in words (cttc and alpha_ct only where cross-triggers
+    count)."""
+    p = parameters
+    text = f"dtc = gtc = {p['dtc']:g}" if p["dtc"] == p["gtc"] else f"dtc {p['dtc']:g}, gtc {p['gtc']:g}"
+    if p.get("alpha_ct"):
+        text += f", cttc {p['cttc']:g}, alpha_ct {p['alpha_ct']:g}"
+    return text + f", alpha_st {p['alpha_st']:g}, max_efpr {p['max_efpr']:g} per hour"
+
+
+def _psds_criteria_text(results: List[SystemResult]) -> str:
+    """The criteria the runs' psds.json files record (read, never assumed); several when runs differ."""
+    texts = []
+    for result in results:
+        for run in result.run_dirs:
+            path = run / "psds.json"
+            parameters = json.loads(path.read_text()).get("parameters") if path.exists() else None
+            if parameters:
+                text = psds_criteria_text(parameters)
+                if text not in texts:
+                    texts.append(text)
+    if not texts:
+        return "criteria not recorded"
+    return texts[0] if len(texts) == 1 else "runs scored with different criteria: " + "; ".join(texts)
+
+
 def _sed_markdown(results: List[SystemResult], paper: Dict[str, float], title: str, notes: Sequence[str],
                   baseline: Optional[str], bounds: Optional[Sequence[str]], n_resamples: int, seed: int,
                   tables: Optional[Sequence[Tuple[str, Sequence[str]]]] = None) -> str:
@@ -309,7 +335,7 @@ def _sed_markdown(results: List[SystemResult], paper: Dict[str, float], title: s
               "counts 0, as DESED_task asks). Segment-based F1: 1 s segments, sed_eval's default (a class without "
               "estimated segments is left out of the mean, so a system that never detects a class can score higher "
               "here than one that detects it badly). PSDS: threshold-free "
-              "(sed_scores_eval's), dtc = gtc = 0.7, alpha_st 1, max_efpr 100 per hour. Scored model: the network "
+              f"(sed_scores_eval's), {_psds_criteria_text(results)}. Scored model: the network "
               "and checkpoint decoded (best.pt: the best validation score on the model-selection set, never the "
               "reported one) and its training step. Δ: difference of the means to the baseline in points, with the "
               f"95 % interval of a paired bootstrap over the reported clips ({bootstrap.n_resamples} resamples, seed "

@@ -347,17 +347,30 @@ def _add_psds_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--estimated", nargs="+", metavar="OP.tsv", help="detection tables, one per operating point")
     source.add_argument("--scores", metavar="DIR", help="folder of <clip>.tsv frame scores (onset, offset, classes)")
-    parser.add_argument("--dtc", type=float, default=0.7, help="detection tolerance criterion (default 0.7)")
-    parser.add_argument("--gtc", type=float, default=0.7, help="ground-truth intersection criterion (default 0.7)")
-    parser.add_argument("--cttc", type=float, default=0.3, help="cross-trigger tolerance criterion (default 0.3)")
-    parser.add_argument("--alpha-ct", type=float, default=0.0, help="cross-trigger weight (default 0)")
-    parser.add_argument("--alpha-st", type=float, default=1.0, help="class-instability weight (default 1)")
-    parser.add_argument("--max-efpr", type=float, default=100.0,
-                        help="eFPR per hour up to which the area runs (default 100)")
+    parser.add_argument("--scenario", default="1", metavar="{1,2}",
+                        help="DCASE's criteria: 1 (dtc 0.7, gtc 0.7, cttc 0.3, alpha_ct 0, alpha_st 1, max_efpr 100; "
+                             "the default) or 2 (dtc 0.1, gtc 0.1, cttc 0.3, alpha_ct 0.5, alpha_st 1, max_efpr 100); "
+                             "the options below change one value of it")
+    parser.add_argument("--dtc", type=float, help="detection tolerance criterion (default: the scenario's)")
+    parser.add_argument("--gtc", type=float, help="ground-truth intersection criterion (default: the scenario's)")
+    parser.add_argument("--cttc", type=float, help="cross-trigger tolerance criterion (default: the scenario's)")
+    parser.add_argument("--alpha-ct", type=float, help="cross-trigger weight (default: the scenario's)")
+    parser.add_argument("--alpha-st", type=float, help="class-instability weight (default: the scenario's)")
+    parser.add_argument("--max-efpr", type=float,
+                        help="eFPR per hour up to which the area runs (default: the scenario's, 100)")
     parser.add_argument("--plot", metavar="PNG", help="draw the PSD-ROC curve and the per-class ROCs")
     parser.add_argument("--csv", metavar="OUT.csv", help="write the PSD-ROC (eFPR per hour, eTPR, each class's TPR)")
     parser.add_argument("--nj", type=int, default=1, metavar="N",
                         help="--scores: threads over the classes (default 1; same numbers for any N)")
+
+
+def psds_criteria(args: argparse.Namespace):
+    """The PSDSCriteria of --scenario with the single values given beside it."""
+    from sedkit.metrics.criteria import scenario
+
+    changes = {name: getattr(args, name) for name in ("dtc", "gtc", "cttc", "alpha_ct", "alpha_st", "max_efpr")
+               if getattr(args, name) is not None}
+    return scenario(args.scenario).replace(**changes)
 
 
 def _run_psds(args: argparse.Namespace) -> int:
@@ -366,6 +379,7 @@ def _run_psds(args: argparse.Namespace) -> int:
     from sedkit.parallel import check_jobs
 
     check_jobs(args.nj)
+    criteria = psds_criteria(args)
 
     with warnings_to_stderr("eval psds"):
         reference = read_events(args.reference)
@@ -375,31 +389,24 @@ def _run_psds(args: argparse.Namespace) -> int:
         if args.estimated:
             encoded = (psds_module.encode_detections(read_events(path), gt, all_classes) for path in args.estimated)
             detections = list(encoded) if args.bootstrap else encoded  # one table at a time, unless resampled
-            result = psds_module.psds_from_operating_points(
-                gt, detections, dtc=args.dtc, gtc=args.gtc, cttc=args.cttc, alpha_ct=args.alpha_ct,
-                alpha_st=args.alpha_st, max_efpr=args.max_efpr, names=args.estimated)
+            result = psds_module.psds_from_operating_points(gt, detections, criteria, names=args.estimated)
         else:
             from sedkit.metrics.psds_scores import psds_from_scores, score_deltas
 
             # Without --classes the score files' columns are the class list. Read once for the bootstrap too.
-            deltas = score_deltas(gt, args.scores, dtc=args.dtc, gtc=args.gtc, cttc=args.cttc, alpha_ct=args.alpha_ct,
-                                  all_classes=args.classes, jobs=args.nj)
-            result = psds_from_scores(gt, args.scores, dtc=args.dtc, gtc=args.gtc, cttc=args.cttc,
-                                      alpha_ct=args.alpha_ct, alpha_st=args.alpha_st, max_efpr=args.max_efpr,
-                                      all_classes=args.classes, deltas=deltas, jobs=args.nj)
+            deltas = score_deltas(gt, args.scores, criteria, all_classes=args.classes, jobs=args.nj)
+            result = psds_from_scores(gt, args.scores, criteria, all_classes=args.classes, deltas=deltas, jobs=args.nj)
     weights = _bootstrap_weights(args, len(gt.files))
     if weights is not None:
         from sedkit.metrics.bootstrap import summarize
 
-        criteria = dict(dtc=args.dtc, gtc=args.gtc, cttc=args.cttc, alpha_ct=args.alpha_ct, alpha_st=args.alpha_st,
-                        max_efpr=args.max_efpr)
         if args.estimated:
-            values = psds_module.psds_bootstrap_operating_points(gt, detections, weights, **criteria)
+            values = psds_module.psds_bootstrap_operating_points(gt, detections, weights, criteria)
         else:
             from sedkit.metrics.psds_scores import psds_bootstrap
 
-            values = psds_bootstrap(gt, args.scores, weights, all_classes=args.classes, deltas=deltas, jobs=args.nj,
-                                    **criteria)
+            values = psds_bootstrap(gt, args.scores, weights, criteria, all_classes=args.classes, deltas=deltas,
+                                    jobs=args.nj)
         summary = summarize(values)
         # "values": the PSDS of every resample, which `sedkit results` pairs across systems.
         result.extra["bootstrap"] = {**_bootstrap_header(args, len(gt.files)), "psds": summary,
@@ -414,7 +421,9 @@ def _run_psds(args: argparse.Namespace) -> int:
           f"{result.n_operating_points} {'operating points' if args.estimated else 'score thresholds'}, "
           f"{len(gt.files)} files, {len(result.classes)} classes)")
     if args.json:
-        write_json(args.json, result.to_json())
+        document = result.to_json()
+        document["scenario"] = criteria.scenario()  # 1, 2, or null: criteria that are neither
+        write_json(args.json, document)
     if args.csv:
         from sedkit.io import atomic_write
 

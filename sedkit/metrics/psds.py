@@ -35,8 +35,9 @@ from typing import Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 
-from sedkit.errors import InputError, InputWarning
+from sedkit.errors import InputWarning
 from sedkit.io import EventTable, lookup
+from sedkit.metrics.criteria import PSDSCriteria
 from sedkit.metrics.common import (EncodedEvents, encode_events, encode_files, evaluated_files,
                                    intersecting_pairs, resolve_classes)
 
@@ -339,9 +340,7 @@ def intersection_f1(tp: np.ndarray, fp: np.ndarray, n_ref: np.ndarray) -> np.nda
         return 2.0 * tp / (2.0 * tp + (n_gt - tp) + fp)
 
 
-def psds_from_operating_points(gt: GroundTruth, detections: Iterable[EncodedEvents], dtc: float = 0.5,
-                               gtc: float = 0.5, cttc: float = 0.3, alpha_ct: float = 0.0,
-                               alpha_st: float = 0.0, max_efpr: Optional[float] = 100.0,
+def psds_from_operating_points(gt: GroundTruth, detections: Iterable[EncodedEvents], criteria: PSDSCriteria,
                                names: Optional[Sequence[str]] = None) -> PSDSResult:
     """PSDS over operating points (each an encoded detection table), as psds_eval computes it. ``detections``
     may be a generator: each table is matched and dropped in turn, so that hundreds of tables need not be held
@@ -351,13 +350,7 @@ def psds_from_operating_points(gt: GroundTruth, detections: Iterable[EncodedEven
     cross-trigger rates per hour (on each other class), eFPR per hour and intersection-based F1 (psds_eval's
     ``compute_macro_f_score`` at ``dtc`` / ``gtc``) with its macro mean.
     """
-    for name, value in (("dtc", dtc), ("gtc", gtc), ("cttc", cttc), ("alpha_ct", alpha_ct)):
-        if not 0 <= value <= 1:
-            raise InputError(f"{name} must be in [0, 1], got {value}")
-    if alpha_st < 0:
-        raise InputError(f"alpha_st must be >= 0, got {alpha_st}")
-    if max_efpr is not None and not max_efpr > 0:
-        raise InputError(f"max_efpr must be > 0, got {max_efpr}")
+    dtc, gtc, cttc, alpha_ct, alpha_st, max_efpr = _unpack(criteria)
     method = "operating points (psds_eval)"
     if not gt.classes:
         return no_reference_result(dict(dtc=dtc, gtc=gtc, cttc=cttc, alpha_ct=alpha_ct, alpha_st=alpha_st,
@@ -378,13 +371,13 @@ def psds_from_operating_points(gt: GroundTruth, detections: Iterable[EncodedEven
 
 
 def psds_bootstrap_operating_points(gt: GroundTruth, detections: Sequence[EncodedEvents], weights: np.ndarray,
-                                    dtc: float = 0.5, gtc: float = 0.5, cttc: float = 0.3, alpha_ct: float = 0.0,
-                                    alpha_st: float = 0.0, max_efpr: Optional[float] = 100.0) -> np.ndarray:
+                                    criteria: PSDSCriteria) -> np.ndarray:
     """psds_eval's PSDS on each resample of the files (``weights``: (resamples, files), files in sorted
     filename order): every count, reference event and duration weighted by its file's multiplicity, so
     the detections are matched once."""
     from sedkit.metrics.bootstrap import weights_in_order
 
+    dtc, gtc, cttc, alpha_ct, alpha_st, max_efpr = _unpack(criteria)
     weights = weights_in_order(weights, gt.files)
     if not gt.classes:
         return np.zeros(weights.shape[0])
@@ -401,6 +394,12 @@ def psds_bootstrap_operating_points(gt: GroundTruth, detections: Sequence[Encode
         values[b] = _psds_of_points(drawn, n_ref, ref_duration, float(w @ gt.durations), alpha_ct, alpha_st,
                                     max_efpr, present=n_ref > 0)[0]
     return values
+
+
+def _unpack(criteria: PSDSCriteria) -> tuple:
+    if not isinstance(criteria, PSDSCriteria):
+        raise TypeError("criteria: a sedkit.metrics.criteria.PSDSCriteria (e.g. scenario(1))")
+    return (criteria.dtc, criteria.gtc, criteria.cttc, criteria.alpha_ct, criteria.alpha_st, criteria.max_efpr)
 
 
 def _psds_of_points(counts, n_ref: np.ndarray, ref_duration: np.ndarray, total_duration: float, alpha_ct: float,

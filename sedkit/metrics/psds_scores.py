@@ -35,6 +35,7 @@ import numpy as np
 from sedkit.errors import InputError
 from sedkit.io import ScoreFiles, read_score_files
 from sedkit.metrics.common import EncodedEvents, frame_event_ranges, intersecting_pairs
+from sedkit.metrics.criteria import PSDSCriteria
 from sedkit.metrics.psds import (SECONDS_PER_HOUR, GroundTruth, PSDSResult, area_up_to, no_reference_result,
                                  psd_roc)
 from sedkit.parallel import thread_map
@@ -328,39 +329,37 @@ def _unique_cummax_sort(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float, thre
     return tpr[last_of_each], efpr[last_of_each], thresholds[last_of_each]
 
 
-def _check_criteria(dtc: float, gtc: float, cttc: float, alpha_ct: float, alpha_st: float = 1.0,
-                    max_efpr: float = 100.0) -> None:
-    for name, value in (("dtc", dtc), ("gtc", gtc), ("cttc", cttc), ("alpha_ct", alpha_ct)):
-        if not 0 <= value <= 1:
-            raise InputError(f"{name} must be in [0, 1], got {value}")
-    if alpha_st < 0 or not max_efpr > 0:
-        raise InputError("alpha_st must be >= 0 and max_efpr > 0")
-
-
-def score_deltas(gt: GroundTruth, scores_dir: str | Path, dtc: float = 0.7, gtc: float = 0.7, cttc: float = 0.3,
-                 alpha_ct: float = 0.0, all_classes: Sequence[str] | None = None,
-                 jobs: int = 1) -> List["ClassDeltas"]:
+def score_deltas(gt: GroundTruth, scores_dir: str | Path, criteria: PSDSCriteria, *,
+                 all_classes: Sequence[str] | None = None, jobs: int = 1) -> List["ClassDeltas"]:
     """The score folder read and turned into each class's count changes (:class:`ClassDeltas`, per file):
     what :func:`psds_from_scores` and :func:`psds_bootstrap` compute from; pass it to both to read once.
-    ``jobs``: threads for the classes (:func:`class_statistics`)."""
-    _check_criteria(dtc, gtc, cttc, alpha_ct)
+    ``jobs``: threads for the classes (:func:`class_statistics`). Only ``dtc``, ``gtc`` and (when ``alpha_ct``
+    > 0) ``cttc`` of ``criteria`` matter here."""
+    _require_scores_criteria(criteria)
     start, end, file, scores = read_score_folder(scores_dir, gt, all_classes, threads=jobs)
     if not gt.classes:
         return []
-    return class_statistics(start, end, file, scores, gt, dtc, gtc, cttc if alpha_ct > 0 else None, raw=True,
-                            jobs=jobs)
+    return class_statistics(start, end, file, scores, gt, criteria.dtc, criteria.gtc,
+                            criteria.cttc if criteria.alpha_ct > 0 else None, raw=True, jobs=jobs)
 
 
-def psds_from_scores(gt: GroundTruth, scores_dir: str | Path, dtc: float = 0.7, gtc: float = 0.7,
-                     cttc: float = 0.3, alpha_ct: float = 0.0, alpha_st: float = 1.0,
-                     max_efpr: float = 100.0, all_classes: Sequence[str] | None = None,
-                     deltas: List["ClassDeltas"] | None = None, jobs: int = 1) -> PSDSResult:
+def _require_scores_criteria(criteria: PSDSCriteria) -> None:
+    if not isinstance(criteria, PSDSCriteria):
+        raise TypeError("criteria: a sedkit.metrics.criteria.PSDSCriteria (e.g. scenario(1))")
+    if criteria.max_efpr is None:
+        raise InputError("max_efpr: threshold-free PSDS needs a value (e.g. 100 per hour)")
+
+
+def psds_from_scores(gt: GroundTruth, scores_dir: str | Path, criteria: PSDSCriteria, *,
+                     all_classes: Sequence[str] | None = None, deltas: List["ClassDeltas"] | None = None,
+                     jobs: int = 1) -> PSDSResult:
     """Threshold-free PSDS (sed_scores_eval's ``intersection_based.psds``) from a folder of score files (or
     from its ``deltas``, :func:`score_deltas`, computed with the same criteria); ``jobs`` as there."""
-    _check_criteria(dtc, gtc, cttc, alpha_ct, alpha_st, max_efpr)
+    _require_scores_criteria(criteria)
+    alpha_ct, alpha_st, max_efpr = criteria.alpha_ct, criteria.alpha_st, criteria.max_efpr
     if deltas is None:
-        deltas = score_deltas(gt, scores_dir, dtc, gtc, cttc, alpha_ct, all_classes, jobs)
-    parameters = dict(dtc=dtc, gtc=gtc, cttc=cttc, alpha_ct=alpha_ct, alpha_st=alpha_st, max_efpr=max_efpr)
+        deltas = score_deltas(gt, scores_dir, criteria, all_classes=all_classes, jobs=jobs)
+    parameters = criteria.to_json()
     method = "threshold-free, intersection-based (sed_scores_eval)"
     if not gt.classes:
         return no_reference_result(parameters, method, 0)
@@ -377,11 +376,9 @@ def psds_from_scores(gt: GroundTruth, scores_dir: str | Path, dtc: float = 0.7, 
     return result
 
 
-def psds_bootstrap(gt: GroundTruth, scores_dir: str | Path, weights: np.ndarray, dtc: float = 0.7,
-                   gtc: float = 0.7, cttc: float = 0.3, alpha_ct: float = 0.0, alpha_st: float = 1.0,
-                   max_efpr: float = 100.0, all_classes: Sequence[str] | None = None,
-                   progress: bool | None = None, deltas: List["ClassDeltas"] | None = None,
-                   jobs: int = 1) -> np.ndarray:
+def psds_bootstrap(gt: GroundTruth, scores_dir: str | Path, weights: np.ndarray, criteria: PSDSCriteria, *,
+                   all_classes: Sequence[str] | None = None, progress: bool | None = None,
+                   deltas: List["ClassDeltas"] | None = None, jobs: int = 1) -> np.ndarray:
     """PSDS on each bootstrap resample of the files (``weights``: (resamples, files) multiplicities over the
     files in sorted filename order, :func:`sedkit.metrics.bootstrap.resample_weights`); ``deltas`` and
     ``jobs`` as in :func:`psds_from_scores`.
@@ -393,10 +390,11 @@ def psds_bootstrap(gt: GroundTruth, scores_dir: str | Path, weights: np.ndarray,
 
     from sedkit.metrics.bootstrap import weights_in_order
 
-    _check_criteria(dtc, gtc, cttc, alpha_ct, alpha_st, max_efpr)
+    _require_scores_criteria(criteria)
+    alpha_ct, alpha_st, max_efpr = criteria.alpha_ct, criteria.alpha_st, criteria.max_efpr
     weights = weights_in_order(weights, gt.files)  # -> the ground truth's file order
     if deltas is None:
-        deltas = score_deltas(gt, scores_dir, dtc, gtc, cttc, alpha_ct, all_classes, jobs)
+        deltas = score_deltas(gt, scores_dir, criteria, all_classes=all_classes, jobs=jobs)
     n_classes = len(gt.classes)
     ref = gt.events
     values = np.empty(weights.shape[0])

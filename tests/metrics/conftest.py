@@ -19,6 +19,13 @@ from sedkit.io import EventTable, write_scores
 CLASSES = ("a", "b", "c")
 
 
+def psds_criteria(**values):
+    """DCASE's scenario 1 with ``values`` changed (every PSDS function takes a full PSDSCriteria)."""
+    from sedkit.metrics.criteria import scenario
+
+    return scenario(1).replace(**values)
+
+
 def table(path, files, rows):
     return EventTable(path, list(files), [r[0] for r in rows], np.array([r[1] for r in rows], dtype=float),
                       np.array([r[2] for r in rows], dtype=float), [r[3] for r in rows],

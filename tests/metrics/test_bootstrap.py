@@ -8,6 +8,7 @@ from sedkit.metrics.bootstrap import (ClipCounts, bootstrap_macro_f1, macro_f1_f
 from sedkit.metrics.event_based import event_based_metrics
 from sedkit.metrics.psds import prepare_ground_truth
 from sedkit.metrics.psds_scores import psds_bootstrap, psds_from_scores
+from tests.metrics.conftest import psds_criteria
 
 CLASSES = ["a", "b", "c"]
 
@@ -111,12 +112,12 @@ def test_psds_on_a_resample_equals_psds_of_the_duplicated_clips(tmp_path):
     durations = {f: 10.0 for f in files}
     gt = prepare_ground_truth(reference, durations, CLASSES, merge_touching=True)
     options = dict(max_efpr=1000.0, alpha_ct=0.5, alpha_st=0.0)  # 100 s of audio: a false alarm is 36 per hour
-    whole = psds_from_scores(gt, tmp_path / "scores", **options).psds
+    whole = psds_from_scores(gt, tmp_path / "scores", psds_criteria(**options)).psds
     assert whole > 0.02
-    once = psds_bootstrap(gt, tmp_path / "scores", np.ones((1, 10)), **options)[0]
+    once = psds_bootstrap(gt, tmp_path / "scores", np.ones((1, 10)), psds_criteria(**options))[0]
     assert once == pytest.approx(whole, abs=1e-12)
     weights = resample_weights(10, 3, seed=1)
-    values = psds_bootstrap(gt, tmp_path / "scores", weights, progress=False, **options)
+    values = psds_bootstrap(gt, tmp_path / "scores", weights, psds_criteria(**options), progress=False)
     assert len(set(np.round(values, 9))) == 3  # three different resamples
     for b in range(3):  # the same resample as real files: copies of the drawn clips
         drawn = [(name, c) for name, count in zip(sorted(files), weights[b]) for c in range(int(count))]
@@ -129,7 +130,7 @@ def test_psds_on_a_resample_equals_psds_of_the_duplicated_clips(tmp_path):
                      zip(reference.filename, reference.onset, reference.offset, reference.label) if f == name]
         copies = [f"{name[:-4]}_{c}.wav" for name, c in drawn]
         gt_b = prepare_ground_truth(table(rows, copies), {f: 10.0 for f in copies}, CLASSES, merge_touching=True)
-        assert values[b] == pytest.approx(psds_from_scores(gt_b, folder, **options).psds, abs=1e-9)
+        assert values[b] == pytest.approx(psds_from_scores(gt_b, folder, psds_criteria(**options)).psds, abs=1e-9)
 
 
 def _duplicate(events, drawn):
@@ -216,7 +217,7 @@ def test_psds_folds_match_sed_scores_evals_bootstrapped_psds(tmp_path):
     gt = prepare_ground_truth(reference, durations, CLASSES, merge_touching=True)
     options = dict(dtc=0.7, gtc=0.7, alpha_st=1.0, max_efpr=100.0)
     ours = psds_bootstrap(gt, tmp_path / "scores", bootstrap_weights(len(files), 10, scheme="folds", n_folds=5),
-                          progress=False, **options)
+                          psds_criteria(**options), progress=False)
     scores = {p.stem: read_sed_scores(p) for p in sorted((tmp_path / "scores").glob("*.tsv"))}
     ground_truth = {f[:-4]: [] for f in files}
     for name, on, off, label in zip(reference.filename, reference.onset, reference.offset, reference.label):
@@ -240,10 +241,10 @@ def test_psds_operating_points_on_a_resample_equals_psds_eval_on_the_copies():
     gt = prepare_ground_truth(reference, durations, CLASSES)
     detections = [encode_detections(p, gt, CLASSES) for p in points]
     options = dict(dtc=0.5, gtc=0.5, cttc=0.3, alpha_ct=0.5, alpha_st=1.0, max_efpr=100.0)
-    once = psds_bootstrap_operating_points(gt, detections, np.ones((1, len(files))), **options)[0]
-    assert once == pytest.approx(psds_from_operating_points(gt, detections, **options).psds, abs=1e-12)
+    once = psds_bootstrap_operating_points(gt, detections, np.ones((1, len(files))), psds_criteria(**options))[0]
+    assert once == pytest.approx(psds_from_operating_points(gt, detections, psds_criteria(**options)).psds, abs=1e-12)
     weights = resample_weights(len(files), 2, seed=3)
-    values = psds_bootstrap_operating_points(gt, detections, weights, **options)
+    values = psds_bootstrap_operating_points(gt, detections, weights, psds_criteria(**options))
     for b in range(2):
         drawn = [(name, c) for name, count in zip(sorted(files), weights[b]) for c in range(int(count))]
         theirs = psds_eval_value(_duplicate(reference, drawn), {f"{n}#{c}": 10.0 for n, c in drawn},

@@ -8,7 +8,7 @@ from sedkit.io import write_scores
 from sedkit.metrics.psds import (PSDSWarning, encode_detections, merge_overlaps, prepare_ground_truth,
                                  psds_from_operating_points)
 from sedkit.metrics.psds_scores import psds_from_scores
-from tests.metrics.conftest import CLASSES, reference_rows, table, write_score_folder
+from tests.metrics.conftest import CLASSES, psds_criteria, reference_rows, table, write_score_folder
 from tests.metrics.conftest import psds_eval_value, sed_scores_eval_psds
 
 def operating_points(seed, n_files=25, n_points=7, order="class"):
@@ -54,7 +54,8 @@ def test_operating_points_match_psds_eval(seed, options):
     ref, points, durations = operating_points(seed)
     gt = prepare_ground_truth(ref, durations)
     encoded = (encode_detections(p, gt, list(CLASSES)) for p in points)
-    ours = psds_from_operating_points(gt, list(encoded) if seed % 2 else encoded, **options)  # list or generator
+    detections = list(encoded) if seed % 2 else encoded  # a list or a generator
+    ours = psds_from_operating_points(gt, detections, psds_criteria(**options))
     theirs = psds_eval_value(ref, durations, points, **options)
     assert ours.psds == pytest.approx(theirs.value, abs=1e-6)
     assert ours.n_operating_points == len(points) == len(ours.extra["operating_points"])
@@ -69,7 +70,8 @@ def test_operating_points_match_psds_eval_in_any_row_order(seed, order):
     options = dict(dtc=0.5, gtc=0.5, cttc=0.3, alpha_ct=0.5, alpha_st=1.0, max_efpr=100.0)
     ref, points, durations = operating_points(seed, order=order)
     gt = prepare_ground_truth(ref, durations)
-    ours = psds_from_operating_points(gt, [encode_detections(p, gt, list(CLASSES)) for p in points], **options)
+    ours = psds_from_operating_points(gt, [encode_detections(p, gt, list(CLASSES)) for p in points],
+                                      psds_criteria(**options))
     theirs = psds_eval_value(ref, durations, points, **options)
     assert ours.psds == pytest.approx(theirs.value, abs=1e-6)
     np.testing.assert_allclose(ours.efpr, theirs.plt.xp, atol=1e-6)
@@ -108,7 +110,7 @@ def test_scores_match_sed_scores_eval(tmp_path, seed, options):
     import sed_scores_eval  # noqa: F401
     ref, durations = write_score_folder(tmp_path, seed, decimals=3 if seed < 2 else 8)  # ties, then none
     gt = prepare_ground_truth(ref, durations, merge_touching=True)
-    ours = psds_from_scores(gt, tmp_path, jobs=1 + seed % 2, **options)  # on 2 threads for odd seeds
+    ours = psds_from_scores(gt, tmp_path, psds_criteria(**options), jobs=1 + seed % 2)  # on 2 threads for odd seeds
     value, etpr, efpr = sed_scores_eval_psds(ref, durations, tmp_path, **options)
     assert ours.psds == pytest.approx(value, abs=1e-6)
     np.testing.assert_allclose(np.append(ours.efpr, options.get("max_efpr", 100.0)), efpr, atol=1e-9)
@@ -120,7 +122,7 @@ def test_scores_on_threads_equal_one_thread(tmp_path):
 
     ref, durations = write_score_folder(tmp_path, 5)
     gt = prepare_ground_truth(ref, durations, merge_touching=True)
-    one, three = (score_deltas(gt, tmp_path, alpha_ct=0.5, jobs=jobs) for jobs in (1, 3))
+    one, three = (score_deltas(gt, tmp_path, psds_criteria(alpha_ct=0.5), jobs=jobs) for jobs in (1, 3))
     assert len(one) == len(three) == len(gt.classes) > 1
     for a, b in zip(one, three):  # class by class, in class order
         np.testing.assert_array_equal(a.thresholds, b.thresholds)
@@ -128,8 +130,8 @@ def test_scores_on_threads_equal_one_thread(tmp_path):
         for row_a, row_b in zip(a.rows, b.rows):
             for name in ("up", "up_file", "down", "down_file"):
                 np.testing.assert_array_equal(getattr(row_a, name), getattr(row_b, name))
-    threads = psds_from_scores(gt, tmp_path, alpha_ct=0.5, jobs=3)
-    assert threads.psds == psds_from_scores(gt, tmp_path, alpha_ct=0.5).psds > 0
+    threads = psds_from_scores(gt, tmp_path, psds_criteria(alpha_ct=0.5), jobs=3)
+    assert threads.psds == psds_from_scores(gt, tmp_path, psds_criteria(alpha_ct=0.5)).psds > 0
 
 
 def test_score_folder_errors(tmp_path):
@@ -139,11 +141,11 @@ def test_score_folder_errors(tmp_path):
     gt = prepare_ground_truth(ref, durations, merge_touching=True)
     (tmp_path / "stranger.tsv").write_text((tmp_path / "clip00.tsv").read_text())
     with pytest.raises(InputError, match="stranger.tsv: clip stranger is not in the reference"):
-        psds_from_scores(gt, tmp_path)
+        psds_from_scores(gt, tmp_path, psds_criteria())
     (tmp_path / "stranger.tsv").unlink()
     (tmp_path / "clip01.tsv").unlink()
     with pytest.raises(InputError, match="no score file for clip01.wav"):
-        psds_from_scores(gt, tmp_path)
+        psds_from_scores(gt, tmp_path, psds_criteria())
 
 
 def _with_label(points, label):
@@ -163,11 +165,12 @@ def test_detections_with_unknown_labels_are_ignored_as_psds_eval_does():
     with pytest.warns(PSDSWarning, match="labels not in the class list ignored, as psds_eval does \\(zebra\\)"):
         detections = [encode_detections(p, gt, list(CLASSES)) for p in mixed]
     options = dict(dtc=0.5, gtc=0.5, cttc=0.3, alpha_ct=0.5, alpha_st=1.0, max_efpr=100.0)
-    ours = psds_from_operating_points(gt, detections, **options).psds
+    ours = psds_from_operating_points(gt, detections, psds_criteria(**options)).psds
     theirs = psds_eval_value(ref, durations, mixed, **options).value
     assert ours == pytest.approx(theirs, abs=1e-6)
     # ... and the same as without those rows.
-    clean = psds_from_operating_points(gt, [encode_detections(p, gt, list(CLASSES)) for p in points], **options)
+    clean = psds_from_operating_points(gt, [encode_detections(p, gt, list(CLASSES)) for p in points],
+                                      psds_criteria(**options))
     assert ours == pytest.approx(clean.psds, abs=1e-12)
 
 
@@ -183,7 +186,8 @@ def test_repeated_durations_rows(tmp_path):
     assert read == durations
     options = dict(dtc=0.5, gtc=0.5, cttc=0.3, alpha_ct=0.0, alpha_st=1.0, max_efpr=100.0)
     gt = prepare_ground_truth(ref, read)
-    ours = psds_from_operating_points(gt, [encode_detections(p, gt, list(CLASSES)) for p in points], **options)
+    ours = psds_from_operating_points(gt, [encode_detections(p, gt, list(CLASSES)) for p in points],
+                                      psds_criteria(**options))
     theirs = psds_eval_value(ref, {**durations, **{"clip00.wav": 10.0}}, points, **options)  # same values
     assert ours.psds == pytest.approx(theirs.value, abs=1e-6)
     (tmp_path / "conflict.tsv").write_text("filename\tduration\na.wav\t10\nb.wav\t5\na.wav\t9.5\n")
@@ -199,11 +203,11 @@ def test_reference_without_events_gives_zero(tmp_path):
         gt = prepare_ground_truth(ref, durations)
     with pytest.warns(PSDSWarning, match="labels not in the class list"):
         detections = [encode_detections(det, gt, [])]
-    assert psds_from_operating_points(gt, detections).psds == 0.0
+    assert psds_from_operating_points(gt, detections, psds_criteria()).psds == 0.0
     write_scores(tmp_path / "a.tsv", np.arange(11.0), ["a", "b"], np.full((10, 2), 0.5))
     write_scores(tmp_path / "b.tsv", np.arange(11.0), ["a", "b"], np.full((10, 2), 0.5))
     with pytest.warns(PSDSWarning):
-        assert psds_from_scores(gt, tmp_path).psds == 0.0
+        assert psds_from_scores(gt, tmp_path, psds_criteria()).psds == 0.0
 
 
 def test_score_files_with_more_columns_than_classes(tmp_path):
@@ -220,7 +224,7 @@ def test_score_files_with_more_columns_than_classes(tmp_path):
         write_scores(tmp_path / "ab" / path.name, stamps, classes[:2], scores[:, :2])
     gt = prepare_ground_truth(ref_ab, durations, classes=["a", "b"], merge_touching=True)
     with pytest.warns(PSDSWarning, match="score columns c are not in --classes: ignored"):
-        ours = psds_from_scores(gt, tmp_path / "full", all_classes=["a", "b"])
+        ours = psds_from_scores(gt, tmp_path / "full", psds_criteria(), all_classes=["a", "b"])
     value, _, _ = sed_scores_eval_psds(ref_ab, durations, tmp_path / "ab")
     assert ours.classes == ["a", "b"] and ours.psds == pytest.approx(value, abs=1e-6)
 
@@ -235,8 +239,8 @@ def test_intersection_f1_matches_psds_eval(seed, criteria):
     dtc, gtc = criteria
     ref, points, durations = operating_points(seed + 20)
     gt = prepare_ground_truth(ref, durations)
-    ours = psds_from_operating_points(gt, [encode_detections(p, gt, list(CLASSES)) for p in points], dtc=dtc,
-                                      gtc=gtc, names=[p.path for p in points])
+    ours = psds_from_operating_points(gt, [encode_detections(p, gt, list(CLASSES)) for p in points],
+                                      psds_criteria(dtc=dtc, gtc=gtc, alpha_st=0.0), names=[p.path for p in points])
     def frame(t):
         return pd.DataFrame({"filename": t.filename, "onset": t.onset, "offset": t.offset, "event_label": t.label})
     metadata = pd.DataFrame({"filename": list(durations), "duration": list(durations.values())})
@@ -263,8 +267,9 @@ def test_per_operating_point_rates_by_hand():
                                             ("y.wav", 100.0, 110.0, "b")])
     det = table("op", ["x.wav"], [("x.wav", 10.0, 20.0, "a"), ("y.wav", 100.0, 110.0, "a")])
     gt = prepare_ground_truth(ref, {"x.wav": 1800.0, "y.wav": 1800.0})
-    result = psds_from_operating_points(gt, [encode_detections(det, gt, ["a", "b"])], dtc=0.5, gtc=0.5,
-                                        cttc=0.3, alpha_ct=1.0, names=["op.tsv"])
+    result = psds_from_operating_points(gt, [encode_detections(det, gt, ["a", "b"])],
+                                        psds_criteria(dtc=0.5, gtc=0.5, cttc=0.3, alpha_ct=1.0, alpha_st=0.0),
+                                        names=["op.tsv"])
     point = result.extra["operating_points"][0]
     assert point["tpr"] == {"a": 0.5, "b": 0.0}
     assert point["fpr_per_hour"] == {"a": 1.0, "b": 0.0}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "sedkit"
 LAYERS = {  # lower number = lower layer
-    "errors": 0,
+    "errors": 0, "registry": 1,
     "io": 1, "config": 1, "parallel": 1,
     "features": 2, "metrics": 2, "postprocess": 2, "models": 2,
     "data": 3,

@@ -1,32 +1,31 @@
-"""Models by name: configs say ``model.name: crnn`` and the registry builds it."""
+"""Models by name: configs say ``model_name: crnn`` and the registry builds it (a :class:`sedkit.registry.Registry`)."""
 from __future__ import annotations
 
-from typing import Callable, Dict, Tuple, Type
+from typing import Callable, Tuple, Type
 
-from sedkit.errors import InputError
+from sedkit.registry import Registry
 
-_MODELS: Dict[str, Tuple[Type, Type]] = {}
+
+def _load_builtin() -> None:
+    import sedkit.models.classifiers  # noqa: F401  (registers cnn, cpresnet)
+    import sedkit.models.crnn  # noqa: F401  (registers itself)
+
+
+MODELS = Registry("model", "model_name", _load_builtin)
 
 
 def register(name: str, config_class: Type) -> Callable:
-    """Class decorator: register a model class under ``name`` with its config dataclass."""
-    def wrap(model_class):
-        _MODELS[name] = (model_class, config_class)
-        return model_class
-    return wrap
+    """Class decorator: register a model class under ``name`` with its config dataclass (once)."""
+    return MODELS.decorator(name, lambda model_class: (model_class, config_class))
 
 
 def model_names() -> list:
-    _load_builtin()
-    return sorted(_MODELS)
+    return MODELS.names()
 
 
 def get(name: str) -> Tuple[Type, Type]:
     """(model class, config class) registered under ``name``."""
-    _load_builtin()
-    if name not in _MODELS:
-        raise InputError(f"unknown model {name!r}; known: {', '.join(sorted(_MODELS))}")
-    return _MODELS[name]
+    return MODELS.get(name)
 
 
 def model_config_types(name: str) -> type:
@@ -36,8 +35,3 @@ def model_config_types(name: str) -> type:
 
 def count_parameters(module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
-
-
-def _load_builtin() -> None:
-    import sedkit.models.classifiers  # noqa: F401  (registers cnn, cpresnet)
-    import sedkit.models.crnn  # noqa: F401  (registers itself)

@@ -33,6 +33,7 @@ from torch import nn
 
 from sedkit.data.augment import mixup_clips
 from sedkit.errors import InputError
+from sedkit.registry import Registry, RegistryError, definition_place
 
 __all__ = ["Criterion", "CriterionContext", "register", "criterion_class", "criterion_names",
            "criterion_config_class", "build_criterion"]
@@ -116,24 +117,6 @@ class Criterion:
         return [nets[name] for name in self.scored_modules(self.config)]
 
 
-_CRITERIA: Dict[str, Tuple[Type[Criterion], str]] = {}
-_SECTIONS: Dict[str, type] = {}
-
-
-def register(*names: str, section: str, config_class: type) -> Callable:
-    """Class decorator: ``criterion.name`` values served by the class, and the ``criterion.<section>`` holding
-    its options (a dataclass, shared by the names of one family)."""
-    if _SECTIONS.get(section, config_class) is not config_class:
-        raise ValueError(f"criterion section {section!r} is already registered with another config class")
-
-    def wrap(cls):
-        for name in names:
-            _CRITERIA[name] = (cls, section)
-        _SECTIONS[section] = config_class
-        return cls
-    return wrap
-
-
 def _load_builtin() -> None:
     import sedkit.training.distill.cutnmix  # noqa: F401  (each registers itself)
     import sedkit.training.distill.lsr  # noqa: F401
@@ -141,17 +124,35 @@ def _load_builtin() -> None:
     import sedkit.training.distill.unikd  # noqa: F401
 
 
+# criterion.name -> (class, config section); criterion.<section> -> its config dataclass
+CRITERIA = Registry("criterion", "criterion.name", _load_builtin)
+SECTIONS = Registry("criterion section", "criterion")
+
+
+def register(*names: str, section: str, config_class: type) -> Callable:
+    """Class decorator: ``criterion.name`` values served by the class, and the ``criterion.<section>`` holding
+    its options (a dataclass, shared by the names of one family; registered once)."""
+    def wrap(cls):
+        where = definition_place(cls)
+        for name in names:
+            CRITERIA.register(name, (cls, section), where)
+        if section in SECTIONS._entries:
+            if SECTIONS._entries[section][0] is not config_class:
+                raise RegistryError(f"criterion section {section!r} is registered twice with different configs: "
+                                    f"at {SECTIONS._entries[section][1]} and at {where}")
+        else:
+            SECTIONS.register(section, config_class, where)
+        return cls
+    return wrap
+
+
 def criterion_names() -> List[str]:
-    _load_builtin()
-    return sorted(_CRITERIA)
+    return CRITERIA.names()
 
 
 def criterion_class(name: str) -> Tuple[Type[Criterion], str]:
     """(criterion class, name of its config section) registered under ``name``."""
-    _load_builtin()
-    if name not in _CRITERIA:
-        raise InputError(f"criterion.name: unknown criterion {name!r}; known: {', '.join(sorted(_CRITERIA))}")
-    return _CRITERIA[name]
+    return CRITERIA.get(name)
 
 
 _CONFIG_CLASSES: Dict[tuple, type] = {}
@@ -160,14 +161,15 @@ _CONFIG_CLASSES: Dict[tuple, type] = {}
 def criterion_config_class() -> type:
     """The ``criterion:`` section's dataclass: ``name`` plus one field per registered section, each typed by its
     criterion's config class (so ``sedkit train --dump-config`` shows every option with its default)."""
-    _load_builtin()
-    key = tuple(sorted((section, id(cls)) for section, cls in _SECTIONS.items()))
+    CRITERIA.names()  # the built-in criteria registered
+    sections = {name: SECTIONS.get(name) for name in SECTIONS.names()}
+    key = tuple(sorted((section, id(cls)) for section, cls in sections.items()))
     if key not in _CONFIG_CLASSES:
         def check(self):
             criterion_class(self.name)
 
         fields = [("name", str, dataclasses.field(default="ce"))]
-        fields += [(section, cls, dataclasses.field(default_factory=cls)) for section, cls in sorted(_SECTIONS.items())]
+        fields += [(section, cls, dataclasses.field(default_factory=cls)) for section, cls in sorted(sections.items())]
         _CONFIG_CLASSES[key] = dataclasses.make_dataclass("CriterionConfig", fields, namespace={"__post_init__": check})
     return _CONFIG_CLASSES[key]
 

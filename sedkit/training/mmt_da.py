@@ -32,6 +32,7 @@ BatchNorm statistics are the EMA of the student's).
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Dict, List, Literal, Optional, Tuple
 
@@ -40,6 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sedkit.models.grl import DomainClassifier
+from sedkit.registry import Registry, definition_place
 from sedkit.training.mean_teacher import consistency_loss, ema_update, make_teacher, sigmoid_rampup
 
 __all__ = ["SystemConfig", "SEDSystem", "SingleStudent", "MMTDA", "SystemTraits", "register_system", "build_system",
@@ -60,30 +62,31 @@ class SystemTraits:
     fixed_teacher: bool = False
 
 
-_REGISTRY: Dict[str, Tuple[type, SystemTraits]] = {}
+SYSTEMS = Registry("system", "system.name")
 
 
 def register_system(name: str, traits: SystemTraits, system_class: Optional[type] = None):
-    """Register a system: ``name`` (``system.name``), its traits, and the class computing its losses (default
-    :class:`SingleStudent`: one student as the traits say). Usable as a class decorator
+    """Register a system once: ``name`` (``system.name``), its traits, and the class computing its losses
+    (:class:`SingleStudent`: one student as the traits say). Usable as a class decorator
     (``@register_system("x", traits)``) or called with the class."""
+    caller = sys._getframe(1)
+
     def wrap(cls):
-        _REGISTRY[name] = (cls, traits)
+        # decorated: the class's definition; called with a class: the line that registered it
+        where = (f"{caller.f_code.co_filename}:{caller.f_lineno}" if system_class is not None
+                 else definition_place(cls))
+        SYSTEMS.register(name, (cls, traits), where)
         return cls
     return wrap(system_class) if system_class is not None else wrap
 
 
 def system_names() -> List[str]:
-    return sorted(_REGISTRY)
+    return SYSTEMS.names()
 
 
 def system_entry(name: str) -> Tuple[type, SystemTraits]:
     """(class, traits) of the system registered under ``name``."""
-    if name not in _REGISTRY:
-        from sedkit.errors import InputError
-
-        raise InputError(f"system.name: unknown system {name!r}; known: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name]
+    return SYSTEMS.get(name)
 
 
 @dataclass

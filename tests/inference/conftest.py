@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from sedkit.models.registry import register
+from sedkit.models.registry import MODELS
 from tests.training.conftest import tiny_config, tiny_corpus  # noqa: F401  (fixture used by this package)
 
 
@@ -23,7 +23,6 @@ class BandEnergyConfig:
     time_pooling: int = 2
 
 
-@register("band_energy", BandEnergyConfig)
 class BandEnergy(torch.nn.Module):
     def __init__(self, config: BandEnergyConfig):
         super().__init__()
@@ -39,6 +38,15 @@ class BandEnergy(torch.nn.Module):
         levels = torch.stack([pooled[..., low:high].mean(-1) for low, high in self.config.bands], dim=-1)
         frame = torch.sigmoid(self.scale * (levels - self.config.offset))
         return {"frame": frame, "clip": frame.max(dim=1).values}
+
+
+@pytest.fixture(scope="package", autouse=True)
+def band_energy_registered():
+    """``band_energy`` in the model registry for this package's tests only (other tests list the models)."""
+    MODELS.names()  # the built-in models first
+    MODELS.register("band_energy", (BandEnergy, BandEnergyConfig))
+    yield
+    del MODELS._entries["band_energy"]
 
 
 @pytest.fixture(scope="session")

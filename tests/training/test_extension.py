@@ -21,8 +21,8 @@ class ScaledCEConfig:
 def toy_criterion(monkeypatch):
     """A toy method, ``weight`` x CE, registered for this test only."""
     criteria.criterion_names()  # the built-in ones first, so that the copies below hold them
-    monkeypatch.setattr(criteria, "_CRITERIA", dict(criteria._CRITERIA))
-    monkeypatch.setattr(criteria, "_SECTIONS", dict(criteria._SECTIONS))
+    monkeypatch.setattr(criteria.CRITERIA, "_entries", dict(criteria.CRITERIA._entries))
+    monkeypatch.setattr(criteria.SECTIONS, "_entries", dict(criteria.SECTIONS._entries))
 
     @criteria.register("scaled_ce", section="scaled_ce", config_class=ScaledCEConfig)
     class ScaledCE(criteria.Criterion):
@@ -74,7 +74,7 @@ def test_a_new_criterion_is_one_registration_and_one_config(corpus, tmp_path, to
 @pytest.fixture
 def weak_only_system(monkeypatch):
     """A toy SED system: one student trained on the weak labels alone (clip BCE), registered for this test."""
-    monkeypatch.setattr(mmt_da, "_REGISTRY", dict(mmt_da._REGISTRY))
+    monkeypatch.setattr(mmt_da.SYSTEMS, "_entries", dict(mmt_da.SYSTEMS._entries))
 
     @mmt_da.register_system("weak_only", mmt_da.SystemTraits(ema_teacher=False, grl=False, synthetic=False,
                                                              evaluated="student"))
@@ -126,5 +126,5 @@ def test_model_sections_are_typed_by_model_name(tmp_path):
     assert to_dict(config)["model"]["rf_blocks"] == CPResNetConfig().rf_blocks  # the defaults, in the dump
     with pytest.raises(ConfigError, match="unknown key model.channels; valid keys of model: n_classes"):
         load_config(ClassificationExperimentConfig, path, ["model.channels=[8]"])
-    with pytest.raises(ConfigError, match=r"c.yaml: unknown model 'resnet'; known: cnn, cpresnet, crnn"):
+    with pytest.raises(ConfigError, match=r"c.yaml: model_name: unknown model 'resnet'; known: cnn, cpresnet, crnn"):
         load_config(ClassificationExperimentConfig, path, ["model_name=resnet"])

@@ -58,7 +58,7 @@ demo: $(VENV)/.installed-synth
 	@echo "detector: $(DEMO_RECIPE)/exp_demo/da_seed1/detector.pt; events of a 3-minute recording in"
 	@echo "$(DEMO_RECIPE)/exp_demo/detect/predictions.tsv; look at them: $(DEMO_RECIPE)/exp_demo/detect/plots/demo_recording.png"
 
-test: $(VENV)/.installed-synth+test+onnx install-check
+test: $(VENV)/.installed-synth+test+onnx+energy install-check
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 

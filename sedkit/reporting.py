@@ -81,6 +81,40 @@ def training_minutes(run_dir: str | Path) -> float:
         return sum(float(row["time_s"]) for row in csv.DictReader(handle) if row.get("time_s")) / 60
 
 
+def training_energy(run_dir: str | Path) -> float:
+    """kWh a run's training epochs used (sum of ``energy_kwh`` in ``run_dir/metrics.csv``, recorded when
+    CodeCarbon is installed: sedkit.training.energy); nan when not recorded."""
+    path = Path(run_dir) / "metrics.csv"
+    if not path.exists():
+        return math.nan
+    with open(path, newline="") as handle:
+        values = [float(row["energy_kwh"]) for row in csv.DictReader(handle) if row.get("energy_kwh")]
+    return float(sum(values)) if values else math.nan
+
+
+def _size_columns(results: List[SystemResult]) -> Tuple[List[str], dict]:
+    """DCASE's reporting columns (parameters, MACs per second of audio, training kWh per run) where any run
+    recorded them: ([headers], system -> [cells])."""
+    energies = {r.system: [training_energy(run.parent) for run in r.run_dirs] for r in results}
+    has_size = any("parameters" in card for r in results for card in r.models)
+    has_energy = any(not math.isnan(v) for values in energies.values() for v in values)
+    if not (has_size or has_energy):
+        return [], {}
+    cells = {}
+    for result in results:
+        cards = [card for card in result.models if "parameters" in card]
+        row = []
+        if has_size:
+            row += [f"{cards[0]['parameters']:,}" if cards else "-",
+                    f"{cards[0]['macs_per_second'] / 1e6:.1f}" if cards else "-"]
+        if has_energy:
+            finite = [v for v in energies[result.system] if not math.isnan(v)]
+            row.append(f"{np.mean(finite):.4f}" if finite else "-")
+        cells[result.system] = row
+    headers = (["params", "MMACs/s of audio"] if has_size else []) + (["train kWh/run"] if has_energy else [])
+    return headers, cells
+
+
 def validation_gain(run_dir: str | Path, share: float = 0.2) -> float:
     """Change of the validation score (``val_score`` in ``run_dir/metrics.csv``: the model-selection set)
     over the last ``share`` of the training steps: the last logged value minus the one logged at or before
@@ -306,6 +340,8 @@ def _sed_markdown(results: List[SystemResult], paper: Dict[str, float], title: s
     header = ["system", "scored model", "seeds", "event macro F1", f"Δ event F1 {delta} [95 % CI]",
               "event micro F1", "segment macro F1", "PSDS", f"Δ PSDS {delta} [95 % CI]", gap_header,
               "val. gain, last 20 %", "paper (event macro F1)", "train min/run"]
+    size_headers, size_cells = _size_columns(results)
+    header += size_headers
     by_name = {r.system: r for r in results}
 
     def row(result: SystemResult) -> str:
@@ -316,7 +352,8 @@ def _sed_markdown(results: List[SystemResult], paper: Dict[str, float], title: s
                  _cell(result.values["event micro F1"]), _cell(result.values["segment macro F1"]),
                  _cell(result.values["PSDS"]), bootstrap.cell(result, "PSDS"), _gap_closed(result, bounds, results),
                  _points(float(np.mean(gains)), True) if gains else "-",
-                 "-" if reference is None else f"{reference:.1f}", _minutes(result.train_minutes)]
+                 "-" if reference is None else f"{reference:.1f}", _minutes(result.train_minutes),
+                 *size_cells.get(result.system, [])]
         return "| " + " | ".join(cells) + " |"
 
     lines = [f"# {title}", "", *notes]
@@ -343,7 +380,10 @@ def _sed_markdown(results: List[SystemResult], paper: Dict[str, float], title: s
               "lower bound) / (upper bound - lower bound) of the mean event macro F1. Val. gain, last 20 %: change "
               "of the model-selection score over the last 20 % of the training steps, mean over seeds (about 0: "
               "converged). Train min/run: mean over seeds of the minutes each run spent in its training epochs "
-              "(validation included), from its metrics.csv."]
+              "(validation included), from its metrics.csv."
+              + (" Params: trainable parameters of the scored network; MMACs/s of audio: its multiply-accumulates "
+                 "per second of input (sedkit.models.complexity); train kWh/run: the training's energy (CodeCarbon), "
+                 "mean over seeds." if size_headers else "")]
     lines += _bounds_section(results, bounds, bootstrap)
     if any(r.networks for r in results):
         lines += ["", "## Every student and teacher", "", "| system | network | event macro F1 | PSDS |",

@@ -97,40 +97,87 @@ def _durations(folder: Path, audio: Path, names: List[str]) -> None:
               [(name, f"{sf.info(str(audio / name)).duration:.3f}") for name in names])
 
 
-def prepare_desed(root: str | Path, out: str | Path) -> Dict[str, int]:
+def _desed_listed(root: Path) -> Dict[str, List[str]]:
+    """The clips each labelled DESED set's metadata table lists (the official set)."""
+    from sedkit.io import read_events, read_tsv
+
+    listed = {}
+    for name, (audio, table, kind) in DESED_SETS.items():
+        if kind == "strong":
+            listed[name] = list(read_events(root / table).files)
+        elif kind == "weak":
+            listed[name] = [r["filename"] for r in read_tsv(root / table, ("filename", "event_labels"))]
+    return listed
+
+
+def prepare_desed(root: str | Path, out: str | Path, allow_missing: bool = False,
+                  log=None) -> Dict[str, int]:
     """DESED 2020 as distributed (``root`` holds audio/ and metadata/) -> ``out/<set>/`` and
-    ``out/classes.txt``; returns the clips per set (validation_synth included)."""
+    ``out/classes.txt``; returns the clips per set (validation_synth included).
+
+    Copies of DESED often lack audio their tables list (YouTube clips taken down: ~200 validation files, and
+    scores then differ from the official ones). Every listed clip without its audio is written to
+    ``out/missing_audio.tsv`` (set, filename) and summed up in one line (``log``); without ``allow_missing``
+    that is an InputError, with it the tables keep only the clips that exist. ``out/counts.tsv`` gives per set
+    the clips listed (official) and present, which the recipe's results state."""
     from sedkit.data.soundbank import DESED_CLASSES
     from sedkit.io import read_events, read_tsv, write_events
 
     root, out = Path(root).resolve(), Path(out)
     _require(root, [p for audio, table, _ in DESED_SETS.values() for p in (audio, table) if p], "DESED 2020")
+    listed = _desed_listed(root)
+    present = {name: {p.name for p in (root / DESED_SETS[name][0]).iterdir()} for name in listed}
+    missing = [(name, f) for name, files in listed.items() for f in files if f not in present[name]]
+    out.mkdir(parents=True, exist_ok=True)
+    write_tsv(out / "missing_audio.tsv", ("set", "filename"), missing)
+    if missing:
+        summary = (f"{root}: {len(missing)} clips listed in the metadata have no audio ("
+                   + ", ".join(f"{name} {sum(1 for n, _ in missing if n == name)} of {len(listed[name])}"
+                               for name in listed if any(n == name for n, _ in missing))
+                   + f"; the list: {out / 'missing_audio.tsv'})")
+        if not allow_missing:
+            raise InputError(summary + "; give --allow-missing to prepare the clips that exist (scores then "
+                             "differ from the official ones)")
+        if log:
+            log(summary + "; proceeding with the clips that exist (--allow-missing)")
+    gone = {(name, f) for name, f in missing}
     counts: Dict[str, int] = {}
+    official: Dict[str, int] = {}
     for name, (audio, table, kind) in DESED_SETS.items():
         folder = out / name
         _link(folder, root / audio)
         if kind == "strong":
             events = read_events(root / table)
-            rows = list(zip(events.filename, events.onset, events.offset, events.label))
-            files = list(events.files)
+            rows = [r for r in zip(events.filename, events.onset, events.offset, events.label)
+                    if (name, r[0]) not in gone]
+            files = [f for f in events.files if (name, f) not in gone]
             if name == "train_synth":  # every 10th soundscape: the synthetic model-selection set
                 held_out = set(sorted(events.files)[::10])
+                official["validation_synth"] = len(held_out)
+                held_out -= {f for n, f in gone if n == name}
                 _link(out / "validation_synth", root / audio)
                 write_events(out / "validation_synth" / "strong.tsv", [r for r in rows if r[0] in held_out],
                              empty_files=sorted(held_out))
                 _durations(out / "validation_synth", root / audio, sorted(held_out))
                 counts["validation_synth"] = len(held_out)
+                official[name] = len(events.files) - official["validation_synth"]
                 rows = [r for r in rows if r[0] not in held_out]
                 files = [f for f in files if f not in held_out]
+            else:
+                official[name] = len(events.files)
             write_events(folder / "strong.tsv", rows, empty_files=files)
         elif kind == "weak":
-            rows = read_tsv(root / table, ("filename", "event_labels"))
+            rows = [r for r in read_tsv(root / table, ("filename", "event_labels")) if (name, r["filename"]) not in gone]
+            official[name] = len(listed[name])
             write_tsv(folder / "weak.tsv", ("filename", "event_labels"),
                       [(r["filename"], r["event_labels"]) for r in rows])
         clips = sorted(p.name for p in (root / audio).iterdir() if p.suffix.lower() in (".wav", ".flac", ".ogg"))
         if name == "validation":  # the scorers need each clip's length
             _durations(folder, root / audio, clips)
         counts[name] = len(clips) - (counts.get("validation_synth", 0) if name == "train_synth" else 0)
+        official.setdefault(name, counts[name])  # unlabel_in_domain: no table, what is there is the set
+    write_tsv(out / "counts.tsv", ("set", "official", "present"),
+              [(name, official[name], counts[name]) for name in counts])
     (out / "classes.txt").write_text("".join(f"{c}\n" for c in DESED_CLASSES))
     return counts
 

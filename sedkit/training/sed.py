@@ -216,9 +216,10 @@ def load_sed_network(checkpoint: str | Path, network: Optional[str] = None):
     return net, state
 
 
-def write_model_card(path: Path, checkpoint: str | Path, network: str, state: dict) -> None:
+def write_model_card(path: Path, checkpoint: str | Path, network: str, state: dict, size: Optional[dict] = None) -> None:
     """``model.yaml`` beside decoded outputs: which checkpoint and network made them, after how many steps,
-    and how that checkpoint was chosen (its validation score and set)."""
+    and how that checkpoint was chosen (its validation score and set); ``size``: the network's parameters and
+    MACs per second of audio (:func:`sedkit.models.complexity.complexity`) and the decoding energy."""
     from sedkit.config import dump_yaml
     from sedkit.io import atomic_write
 
@@ -227,7 +228,7 @@ def write_model_card(path: Path, checkpoint: str | Path, network: str, state: di
             "step": int(state.get("step", 0)), "system": config.get("system", {}).get("name"),
             "validation_set": config.get("data", {}).get("validation_labels"),
             "best_validation_score": (float(state["best_score"]) if math.isfinite(state.get("best_score", math.nan))
-                                      else None)}
+                                      else None), **(size or {})}
     with atomic_write(path) as handle:
         handle.write(dump_yaml(card))
 
@@ -288,9 +289,22 @@ def infer(checkpoint: str | Path, out_dir: str | Path, features_dir: str | Path 
             bar.update(1)
             yield value
 
+    from sedkit.models.complexity import complexity
+    from sedkit.training.energy import EnergyMeter
+
+    meter = EnergyMeter()
+    meter.start()
+    meter.begin("decoding")
     probs = predict_frame_probs(net, counted(matrices), target, batch_size=batch_size)
+    energy = meter.end()
+    meter.stop()
     bar.close()
     out_dir = Path(out_dir)
+    parameters, macs = complexity(net.cpu(), config.data.clip_frames, feature_config.n_mels,
+                                  config.data.clip_frames * feature_config.frame_hop_s)
+    size = {"parameters": int(parameters), "macs_per_second": float(macs)}
+    if energy is not None:
+        size["decoding_energy_kwh"] = energy
     windows = extra["median_windows_s"]
     decoder = Decoder.from_settings(classes, config.postprocess.threshold if threshold is None else threshold,
                                     windows)
@@ -304,6 +318,6 @@ def infer(checkpoint: str | Path, out_dir: str | Path, features_dir: str | Path 
         write_events(out_dir / "predictions.tsv", events)
         write_windows(out_dir / "median_windows.yaml", windows, f"median windows in seconds used for {out_dir}")
     network_name = network or extra.get("evaluated_network") or config.system.evaluated_network
-    write_model_card(out_dir / "model.yaml", checkpoint, network_name, state)
+    write_model_card(out_dir / "model.yaml", checkpoint, network_name, state, size)
     return {"clips": len(names), "events": len(events), "network": network_name,
             "threshold": float(decoder.thresholds[0])}

@@ -83,12 +83,13 @@ class RunConfig:
     amp: bool = False
     validate_every: int = 1
     num_threads: Optional[int] = None
+    energy: bool = True  # record each epoch's kWh (energy_kwh in metrics.csv) when CodeCarbon is installed
 
 
 def _identity(config: dict) -> dict:
-    """The parts of a run's config that define the experiment: all but where it runs (run.device,
-    run.num_threads), so a run started on 2 threads may resume on 1, or on another device."""
-    run = {k: v for k, v in config.get("run", {}).items() if k not in ("device", "num_threads")}
+    """The parts of a run's config that define the experiment: all but where and how it runs (run.device,
+    run.num_threads, run.energy), so a run started on 2 threads may resume on 1, or on another device."""
+    run = {k: v for k, v in config.get("run", {}).items() if k not in ("device", "num_threads", "energy")}
     return {**config, "run": run}
 
 
@@ -221,7 +222,6 @@ class Trainer:
             parameter.grad /= self.world
 
     def fit(self) -> Dict[str, float]:
-        from tqdm import tqdm
 
         total_epochs = self.run.epochs
         if self.epoch >= total_epochs:
@@ -233,7 +233,26 @@ class Trainer:
         self.logger.info(f"training {self.exp_dir.name}: {trainable:,} trainable parameters, {steps} steps/epoch, "
                          f"epochs {self.epoch + 1}..{total_epochs}, device {self.device}, "
                          f"{self.world} process(es)")
+        from sedkit.training.energy import EnergyMeter
+
+        meter = EnergyMeter(enabled=self.is_main and self.run.energy)
+        if meter.note:
+            self.logger.info(meter.note)
+        meter.start()
+        try:
+            self._epochs(steps, total_epochs, meter)
+        finally:
+            meter.stop()
+        if self.is_main:
+            self._plot_curves()
+        self._close_process_group()
+        return self.history[-1]
+
+    def _epochs(self, steps: int, total_epochs: int, meter) -> None:
+        from tqdm import tqdm
+
         while self.epoch < total_epochs:
+            meter.begin(f"epoch {self.epoch + 1}")
             started = time.perf_counter()
             torch.manual_seed(self.run.seed * 100003 + self.epoch)
             self.model.train()
@@ -270,6 +289,9 @@ class Trainer:
                 with torch.no_grad():
                     row.update({f"val_{k}": v for k, v in self.task.validate(self.device).items()})
             row["time_s"] = time.perf_counter() - started
+            energy = meter.end()
+            if energy is not None:
+                row["energy_kwh"] = energy
             self.history.append(row)
             if self.is_main:
                 improved = "val_score" in row and row["val_score"] > self.best_score
@@ -279,12 +301,9 @@ class Trainer:
                 if improved:
                     self._save("best.pt")
                 self._write_metrics()
-                shown = ", ".join(f"{k} {v:.4f}" for k, v in row.items() if k not in ("epoch", "step", "time_s"))
+                shown = ", ".join(f"{k} {v:.4f}" for k, v in row.items()
+                                  if k not in ("epoch", "step", "time_s", "energy_kwh"))
                 self.logger.info(f"epoch {self.epoch}: {shown} ({row['time_s']:.1f} s){' *best*' if improved else ''}")
-        if self.is_main:
-            self._plot_curves()
-        self._close_process_group()
-        return self.history[-1]
 
     def _close_process_group(self) -> None:
         """Every rank waits for rank 0's last checkpoint, then leaves the process group.
@@ -316,7 +335,7 @@ class Trainer:
         import matplotlib.pyplot as plt
 
         epochs = [row["epoch"] for row in self.history]
-        bookkeeping = ("epoch", "step", "lr", "time_s")
+        bookkeeping = ("epoch", "step", "lr", "time_s", "energy_kwh")
         losses = [k for k in self.history[-1] if k not in bookkeeping and not k.startswith("val_")]
         scores = [k for k in self.history[-1] if k.startswith("val_")]
         fig, axes = plt.subplots(1, 2, figsize=(12, 4))

@@ -145,6 +145,46 @@ def test_desed_sets_and_synthetic_model_selection_set(tmp_path):
     assert (out / "classes.txt").read_text().split() == DESED_CLASSES
 
 
+def test_desed_with_missing_audio(tmp_path, capsys):
+    """An incomplete copy: the summary line, the list, the refusal without --allow-missing, the counts with it."""
+    from sedkit.cli.main import main
+    from sedkit.io import read_events
+
+    root = tmp_path / "DESED"
+    synth = [f"synth_{k:02d}.wav" for k in range(12)]
+    for name in synth[:-1]:  # synth_11 missing
+        _wav(root / "audio/train/synthetic20/soundscapes" / name, 1.0, 16000)
+    _wav(root / "audio/train/weak/weak_0.wav", 1.0, 16000)  # weak_1 missing
+    _wav(root / "audio/train/unlabel_in_domain/u_0.wav", 1.0, 16000)
+    for k in (0, 2):  # val_1 and val_3 missing
+        _wav(root / f"audio/validation/val_{k}.wav", 10.0, 16000)
+    (root / "metadata/train/synthetic20").mkdir(parents=True)
+    (root / "metadata/validation").mkdir(parents=True)
+    (root / "metadata/train/synthetic20/soundscapes.tsv").write_text(
+        "filename\tonset\toffset\tevent_label\n" + "".join(f"{n}\t0.1\t0.5\tDog\n" for n in synth))
+    (root / "metadata/train/weak.tsv").write_text("filename\tevent_labels\nweak_0.wav\tCat\nweak_1.wav\tDog\n")
+    (root / "metadata/validation/validation.tsv").write_text(
+        "filename\tonset\toffset\tevent_label\n" + "".join(f"val_{k}.wav\t1.0\t2.0\tSpeech\n" for k in range(4)))
+    out = tmp_path / "data"
+    assert main(["prepare-corpus", "desed", str(root), str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert ("4 clips listed in the metadata have no audio (train_synth 1 of 12, train_weak 1 of 2, "
+            "validation 2 of 4; the list: " in err) and "--allow-missing" in err
+    listed = read_tsv(out / "missing_audio.tsv", ("set", "filename"))
+    assert [(r["set"], r["filename"]) for r in listed] == [("train_synth", "synth_11.wav"), ("train_weak", "weak_1.wav"),
+                                                          ("validation", "val_1.wav"), ("validation", "val_3.wav")]
+    assert not (out / "validation").exists()
+
+    assert main(["prepare-corpus", "desed", str(root), str(out), "--allow-missing"]) == 0
+    assert "proceeding with the clips that exist" in capsys.readouterr().err
+    assert read_events(out / "validation/strong.tsv").files == ["val_0.wav", "val_2.wav"]
+    assert "weak_1.wav" not in (out / "train_weak/weak.tsv").read_text()
+    counts = {r["set"]: (r["official"], r["present"]) for r in read_tsv(out / "counts.tsv", ("set", "official", "present"))}
+    assert counts == {"validation_synth": ("2", "2"), "train_synth": ("10", "9"), "train_weak": ("2", "1"),
+                      "train_unlabel": ("1", "1"), "validation": ("4", "2")}
+
+
 def test_split_labeled_command_keeps_groups_whole(tmp_path, capsys):
     from sedkit.cli.main import main
 

@@ -11,6 +11,7 @@ mini=true               # true: the corpus sedkit generates itself; false: --des
 mini_scale=1.0          # size of the generated corpus (1.0: 1200 clips)
 corpus_seed=0           # seed of the generated corpus
 desed_root=""           # DESED as distributed (audio/ and metadata/ trees): real-corpus mode
+allow_missing=false     # true: a DESED copy missing some listed audio is prepared with the clips that exist
 soundbank_dir=""        # your sound bank in Scaper's layout: a DESED-shaped corpus made from it
 systems="mmt_da_tsp"    # systems to train: names of conf/systems/*.yaml
 score_checkpoint=best   # checkpoint scored: best (chosen on validation_synth, never on the reported set) or last
@@ -40,7 +41,8 @@ if [ "$mini" != true ] && [ -z "$desed_root$soundbank_dir" ]; then
 fi
 if [ -n "$desed_root" ]; then
   # fails fast, one line, before any work (the layout is checked before anything is written)
-  if ! err=$(sedkit prepare-corpus desed "$desed_root" "$data" 2>&1 >/dev/null); then
+  missing_flag=""; [ "$allow_missing" = true ] && missing_flag=--allow-missing
+  if ! err=$(sedkit prepare-corpus desed "$desed_root" "$data" $missing_flag 2>&1 >/dev/null); then
     echo "$0: --desed_root: ${err#*error: }" >&2; exit 2
   fi
 fi
@@ -69,7 +71,7 @@ sets="train_synth train_weak train_unlabel validation validation_synth"
 if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
   log "Stage 0: data: ${desed_root:-generated corpus} -> $data/{${sets// /,}}"
   if [ -n "$desed_root" ]; then
-    sedkit prepare-corpus desed "$desed_root" "$data"
+    sedkit prepare-corpus desed "$desed_root" "$data" $missing_flag
   else
     mkdir -p "$data"
   fi
@@ -211,6 +213,10 @@ fi
 
 if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
   log "Stage 8: results: $exp/*/decode_validation -> $results"
+  if [ -f "$data/counts.tsv" ]; then  # DESED: the clips evaluated against the official count
+    counted="$(awk -F'\t' '$1 == "validation" {print $3 " of the " $2 " official validation clips"}' "$data/counts.tsv")"
+    results_note="${results_note:+$results_note }Evaluated on $counted ($data/missing_audio.tsv lists the missing ones)."
+  fi
   sedkit results --exp "$exp" --systems "$systems" --seeds "$seeds" --paper conf/paper_results.yaml --bootstrap 1000 \
     --tables conf/tables.yaml --out "$results" --title "dcase2020_task4/sed1: MMT-DA systems" \
     --note "Corpus: $corpus. Configs: $train_conf + conf/systems/<system>.yaml${train_args:+ with $train_args}." \

@@ -42,8 +42,10 @@ def run(args: argparse.Namespace) -> int:
     from sedkit.data import corpora
 
     if args.corpus == "desed":
-        counts = corpora.prepare_desed(args.root, args.output, allow_missing=args.allow_missing,
-                                       log=lambda line: print(f"sedkit prepare-corpus: warning: {line}", file=sys.stderr))
+        def warn(line):
+            print(f"sedkit prepare-corpus: warning: {line}", file=sys.stderr)
+
+        counts = corpora.prepare_desed(args.root, args.output, allow_missing=args.allow_missing, log=warn)
     elif args.corpus == "gtzan":
         counts = corpora.prepare_gtzan(args.root, args.output, seed=args.seed)
     elif args.corpus == "tut2018":

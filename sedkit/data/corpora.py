@@ -167,7 +167,8 @@ def prepare_desed(root: str | Path, out: str | Path, allow_missing: bool = False
                 official[name] = len(events.files)
             write_events(folder / "strong.tsv", rows, empty_files=files)
         elif kind == "weak":
-            rows = [r for r in read_tsv(root / table, ("filename", "event_labels")) if (name, r["filename"]) not in gone]
+            rows = [r for r in read_tsv(root / table, ("filename", "event_labels"))
+                    if (name, r["filename"]) not in gone]
             official[name] = len(listed[name])
             write_tsv(folder / "weak.tsv", ("filename", "event_labels"),
                       [(r["filename"], r["event_labels"]) for r in rows])

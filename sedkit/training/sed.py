@@ -216,7 +216,8 @@ def load_sed_network(checkpoint: str | Path, network: Optional[str] = None):
     return net, state
 
 
-def write_model_card(path: Path, checkpoint: str | Path, network: str, state: dict, size: Optional[dict] = None) -> None:
+def write_model_card(path: Path, checkpoint: str | Path, network: str, state: dict,
+                     size: Optional[dict] = None) -> None:
     """``model.yaml`` beside decoded outputs: which checkpoint and network made them, after how many steps,
     and how that checkpoint was chosen (its validation score and set); ``size``: the network's parameters and
     MACs per second of audio (:func:`sedkit.models.complexity.complexity`) and the decoding energy."""

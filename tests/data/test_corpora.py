@@ -172,15 +172,17 @@ def test_desed_with_missing_audio(tmp_path, capsys):
     assert ("4 clips listed in the metadata have no audio (train_synth 1 of 12, train_weak 1 of 2, "
             "validation 2 of 4; the list: " in err) and "--allow-missing" in err
     listed = read_tsv(out / "missing_audio.tsv", ("set", "filename"))
-    assert [(r["set"], r["filename"]) for r in listed] == [("train_synth", "synth_11.wav"), ("train_weak", "weak_1.wav"),
-                                                          ("validation", "val_1.wav"), ("validation", "val_3.wav")]
+    assert [(r["set"], r["filename"]) for r in listed] == [
+        ("train_synth", "synth_11.wav"), ("train_weak", "weak_1.wav"), ("validation", "val_1.wav"),
+        ("validation", "val_3.wav")]
     assert not (out / "validation").exists()
 
     assert main(["prepare-corpus", "desed", str(root), str(out), "--allow-missing"]) == 0
     assert "proceeding with the clips that exist" in capsys.readouterr().err
     assert read_events(out / "validation/strong.tsv").files == ["val_0.wav", "val_2.wav"]
     assert "weak_1.wav" not in (out / "train_weak/weak.tsv").read_text()
-    counts = {r["set"]: (r["official"], r["present"]) for r in read_tsv(out / "counts.tsv", ("set", "official", "present"))}
+    table = read_tsv(out / "counts.tsv", ("set", "official", "present"))
+    counts = {r["set"]: (r["official"], r["present"]) for r in table}
     assert counts == {"validation_synth": ("2", "2"), "train_synth": ("10", "9"), "train_weak": ("2", "1"),
                       "train_unlabel": ("1", "1"), "validation": ("4", "2")}
 

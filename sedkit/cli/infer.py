@@ -43,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--merge", choices=("mean", "centre"), default="mean",
                         help="--audio: how overlapping windows' frame scores are merged (default mean)")
     parser.add_argument("--plot", action="store_true", help="--audio: a PNG per recording in OUT/plots/")
+    parser.add_argument("--reference", metavar="REF.tsv",
+                        help="--plot: draw these reference events (a DCASE table) above the detected ones")
     parser.add_argument("--scores-only", action="store_true",
                         help="--features: write the frame scores only (a recipe decodes them in its next stage)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
@@ -103,8 +105,12 @@ def _detect(args: argparse.Namespace) -> int:
         from sedkit.postprocess.median import read_class_values
 
         thresholds = read_class_values(args.thresholds, detector.classes, "threshold")
+    if args.reference and not args.plot:
+        from sedkit.errors import InputError
+
+        raise InputError("--reference is drawn on the plots: give --plot too")
     summary = detect_recordings(detector, args.audio, args.out, thresholds=thresholds, plot=args.plot,
-                                progress=False if args.no_progress else None)
+                                progress=False if args.no_progress else None, reference=args.reference)
     print(f"{args.out}: {summary['recordings']} recordings ({summary['seconds']:.1f} s), {summary['events']} events; "
           f"scores in {args.out}/scores, events in {args.out}/predictions.tsv, tags in {args.out}/tags.tsv")
     for picture in summary["plots"]:

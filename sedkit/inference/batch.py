@@ -18,8 +18,9 @@ __all__ = ["detect_recordings"]
 def detect_recordings(detector: Detector, audio: str | Path, out_dir: str | Path,
                       thresholds: Optional[Dict[str, float] | float] = None,
                       median_windows_s: Optional[Dict[str, float] | float] = None, plot: bool = False,
-                      progress: Optional[bool] = None, log=None) -> dict:
-    """Score and decode every recording of ``audio`` into ``out_dir``; returns a summary."""
+                      progress: Optional[bool] = None, log=None, reference: Optional[str | Path] = None) -> dict:
+    """Score and decode every recording of ``audio`` into ``out_dir``; returns a summary. ``reference`` (a DCASE
+    event table) adds each recording's reference events to its plot."""
     from tqdm import tqdm
 
     from sedkit.config import dump_yaml
@@ -28,6 +29,14 @@ def detect_recordings(detector: Detector, audio: str | Path, out_dir: str | Path
 
     out_dir = Path(out_dir)
     items = list_audio(audio)
+    truth: Dict[str, list] = {}
+    if reference is not None:
+        from sedkit.io import read_events
+
+        table = read_events(reference)
+        for name, onset, offset, label in zip(table.filename, table.onset, table.offset, table.label):
+            if label:
+                truth.setdefault(name, []).append((float(onset), float(offset), label))
     decoder = detector.decoder(thresholds, median_windows_s)
     classes = detector.classes
     rows, tags, empty, plots, seconds = [], [], [], [], 0.0
@@ -47,7 +56,8 @@ def detect_recordings(detector: Detector, audio: str | Path, out_dir: str | Path
 
             picture = out_dir / "plots" / f"{item.clip_id}.png"
             plot_detection(picture, scored, classes, events, dict(zip(classes, decoder.thresholds)),
-                           title=f"{item.filename}: {len(events)} events")
+                           title=f"{item.filename}: {len(events)} events",
+                           reference=truth.get(item.filename) if reference is not None else None)
             plots.append(picture)
         if log:
             log(f"{item.filename}: {scored.duration_s:.1f} s, {len(events)} events")

@@ -17,10 +17,10 @@ from sedkit.errors import InputError
 # command words -> (module, one-line summary). Two-word commands are matched first.
 # A module may hold several subcommands: "module:attribute" names an object with add_arguments/run.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "eval event": ("sedkit.cli.eval:event", "event-based F1/ER, as sed_eval (collars, optimal matching)"),
-    "eval segment": ("sedkit.cli.eval:segment", "segment-based F1/ER, as sed_eval"),
-    "eval psds": ("sedkit.cli.eval:psds", "PSDS from operating points (psds_eval) or frame scores (sed_scores_eval)"),
-    "eval tagging": ("sedkit.cli.eval:tagging", "clip-level tagging F1, mAP and ROC AUC (sed_scores_eval clip-based)"),
+    "eval event": ("sedkit.cli.eval_event", "event-based F1/ER, as sed_eval (collars, optimal matching)"),
+    "eval segment": ("sedkit.cli.eval_segment", "segment-based F1/ER, as sed_eval"),
+    "eval psds": ("sedkit.cli.eval_psds", "PSDS from operating points (psds_eval) or frame scores (sed_scores_eval)"),
+    "eval tagging": ("sedkit.cli.eval_tagging", "clip-level tagging F1, mAP and ROC AUC (sed_scores_eval clip-based)"),
     "postprocess": ("sedkit.cli.postprocess", "frame scores -> events (thresholds, adaptive median filter)"),
     "synth": ("sedkit.cli.synth", "mix soundscapes with Scaper from a sound bank (DESED defaults)"),
     "soundbank": ("sedkit.cli.soundbank", "generate the built-in procedural sound bank (10 DESED classes)"),

@@ -51,42 +51,29 @@ def psds_criteria(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from sedkit.io import read_durations, read_events
     from sedkit.metrics import psds as psds_module
+    from sedkit.metrics.evaluate import evaluate_psds
     from sedkit.parallel import check_jobs
 
     check_jobs(args.nj)
     criteria = psds_criteria(args)
-
     with warnings_to_stderr("eval psds"):
         reference = read_events(args.reference)
         durations = read_durations(args.durations)
-        gt = psds_module.prepare_ground_truth(reference, durations, args.classes, merge_touching=bool(args.scores))
-        all_classes = args.classes or reference.labels
-        if args.estimated:
-            encoded = (psds_module.encode_detections(read_events(path), gt, all_classes) for path in args.estimated)
-            detections = list(encoded) if args.bootstrap else encoded  # one table at a time, unless resampled
-            result = psds_module.psds_from_operating_points(gt, detections, criteria, names=args.estimated)
-        else:
-            from sedkit.metrics.psds_scores import psds_from_scores, score_deltas
-
-            # Without --classes the score files' columns are the class list. Read once for the bootstrap too.
-            deltas = score_deltas(gt, args.scores, criteria, all_classes=args.classes, jobs=args.nj)
-            result = psds_from_scores(gt, args.scores, criteria, all_classes=args.classes, deltas=deltas, jobs=args.nj)
-    weights = bootstrap_weights(args, len(gt.files))
+        n_files = len(set(durations) | set(reference.files))
+        weights = bootstrap_weights(args, n_files)
+        tables = (read_events(path) for path in args.estimated) if args.estimated else None
+        result = evaluate_psds(reference, durations, criteria, scores_dir=args.scores, operating_points=tables,
+                               names=args.estimated, classes=args.classes, bootstrap_weights=weights, jobs=args.nj)
+    n_files = result.extra.pop("n_files")
     if weights is not None:
         from sedkit.metrics.bootstrap import summarize
 
-        if args.estimated:
-            values = psds_module.psds_bootstrap_operating_points(gt, detections, weights, criteria)
-        else:
-            from sedkit.metrics.psds_scores import psds_bootstrap
-
-            values = psds_bootstrap(gt, args.scores, weights, criteria, all_classes=args.classes, deltas=deltas,
-                                    jobs=args.nj)
+        values = result.extra.pop("bootstrap_values")
         summary = summarize(values)
         # "values": the PSDS of every resample, which `sedkit results` pairs across systems.
-        result.extra["bootstrap"] = {**bootstrap_header(args, len(gt.files)), "psds": summary,
+        result.extra["bootstrap"] = {**bootstrap_header(args, n_files), "psds": summary,
                                      "values": [float(v) for v in values]}
-        print(f"bootstrap over {len(gt.files)} clips ({args.bootstrap} resamples, {args.bootstrap_scheme}): "
+        print(f"bootstrap over {n_files} clips ({args.bootstrap} resamples, {args.bootstrap_scheme}): "
               + bootstrap_line("PSDS", summary, 1.0, "", 4))
     if args.estimated and result.classes:
         print(_operating_point_table(result))
@@ -94,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"PSDS {result.psds:.4f}  ({result.method}; dtc {p['dtc']:g}, gtc {p['gtc']:g}, cttc {p['cttc']:g}, "
           f"alpha_ct {p['alpha_ct']:g}, alpha_st {p['alpha_st']:g}, max_efpr {p['max_efpr']:g}/h; "
           f"{result.n_operating_points} {'operating points' if args.estimated else 'score thresholds'}, "
-          f"{len(gt.files)} files, {len(result.classes)} classes)")
+          f"{n_files} files, {len(result.classes)} classes)")
     if args.json:
         document = result.to_json()
         document["scenario"] = criteria.scenario()  # 1, 2, or null: criteria that are neither
@@ -110,8 +97,6 @@ def run(args: argparse.Namespace) -> int:
 
         plot_psd_roc(result, args.plot)
     return 0
-
-
 
 
 def _operating_point_table(result) -> str:

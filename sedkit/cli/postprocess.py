@@ -129,40 +129,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _best_f1(args: argparse.Namespace, classes) -> dict:
     """Per-class thresholds of the best collar-based F1 on the scores against ``--reference``."""
-    import math
-    import os
-    from pathlib import Path
-
     from sedkit.errors import InputError
-    from sedkit.io import read_events, read_score_files
-    from sedkit.metrics.collar_scores import best_f1_thresholds, collar_statistics
-    from sedkit.metrics.psds import prepare_ground_truth
-    from sedkit.metrics.psds_scores import read_score_folder
+    from sedkit.metrics.collar_scores import tune_thresholds
 
     if not args.reference:
         raise InputError("--thresholds best-f1 needs --reference REF.tsv (the strong labels of these scores)")
-    for name in ("onset_collar", "offset_collar", "offset_collar_rate"):
-        if getattr(args, name) < 0:
-            raise InputError(f"--{name.replace('_', '-')} must be >= 0")
-    reference = read_events(args.reference)
-    by_stem = {os.path.splitext(name)[0]: name for name in reference.files}
-    names = [by_stem.get(path.stem, path.stem + args.audio_ext) for path in sorted(Path(args.scores_dir).glob("*.tsv"))]
-    scored = set(names)
-    missing = [name for name in reference.files if name not in scored]
-    if missing:
-        raise InputError(f"{args.reference}: {missing[0]} has no score file in {args.scores_dir}")
-    files = read_score_files(args.scores_dir, names, outside="the score folder's clips", threads=args.nj)
-    gt = prepare_ground_truth(reference, files.durations(), classes, merge_touching=True)
-    start, end, file, scores = read_score_folder(args.scores_dir, gt, classes, files=files)
-    stats = collar_statistics(start, end, file, scores, gt, args.onset_collar, args.offset_collar,
-                              args.offset_collar_rate, jobs=args.nj)
-    best = best_f1_thresholds(stats, gt.classes)
-    thresholds = {}
+    tuned = tune_thresholds(args.scores_dir, args.reference, classes, args.onset_collar, args.offset_collar,
+                            args.offset_collar_rate, audio_ext=args.audio_ext, jobs=args.nj)
     for c in classes:
-        if c not in best.threshold:
-            raise InputError(f"{args.reference}: no {c} events to tune its threshold on")
-        value = best.threshold[c]
-        thresholds[c] = value if math.isfinite(value) else float(scores.min()) - 1e-6  # detect everything
-        print(f"best-f1 {c}: threshold {thresholds[c]:.6g}, F1 {100 * best.f1[c]:.2f} % "
-              f"(P {100 * best.precision[c]:.2f} %, R {100 * best.recall[c]:.2f} %)")
-    return thresholds
+        t = tuned[c]
+        print(f"best-f1 {c}: threshold {t['threshold']:.6g}, F1 {100 * t['f1']:.2f} % "
+              f"(P {100 * t['precision']:.2f} %, R {100 * t['recall']:.2f} %)")
+    return {c: tuned[c]["threshold"] for c in classes}

@@ -34,7 +34,7 @@ from sedkit.metrics.psds import GroundTruth
 from sedkit.metrics.psds_scores import _frames, _round, _runs
 from sedkit.parallel import thread_map
 
-__all__ = ["collar_statistics", "best_f1_thresholds", "BestF1"]
+__all__ = ["collar_statistics", "best_f1_thresholds", "BestF1", "tune_thresholds"]
 
 
 def _hits(runs, ref, label: int, onset_collar: float, offset_collar: float, offset_collar_rate: float):
@@ -194,3 +194,47 @@ def best_f1_thresholds(stats: Sequence[CollarCounts], classes: Sequence[str]) ->
         out.recall[name] = float(recall[best])
         out.threshold[name] = float((s.thresholds[best] + s.thresholds[best - 1]) / 2) if best > 0 else -np.inf
     return out
+
+
+def tune_thresholds(scores_dir, reference, classes: Sequence[str], onset_collar: float = 0.2,
+                    offset_collar: float = 0.2, offset_collar_rate: float = 0.2, audio_ext: str = ".wav",
+                    jobs: int = 1) -> Dict[str, dict]:
+    """Per class, the threshold of the best collar-based F1 of the frame scores in ``scores_dir`` against the
+    strong labels in the table ``reference`` (a path; sed_scores_eval's ``collar_based.best_fscore``, no median
+    filter), with that F1, precision and recall: ``{class: {"threshold", "f1", "precision", "recall"}}``. A class
+    whose best F1 needs every frame detected gets a threshold just below the lowest score. Tune on a development
+    set, never on the one you report (``sedkit postprocess --thresholds best-f1`` calls this)."""
+    import math
+    import os
+    from pathlib import Path
+
+    from sedkit.errors import InputError
+    from sedkit.io import read_events, read_score_files
+    from sedkit.metrics.psds import prepare_ground_truth
+    from sedkit.metrics.psds_scores import read_score_folder
+
+    for name, value in (("onset-collar", onset_collar), ("offset-collar", offset_collar),
+                        ("offset-collar-rate", offset_collar_rate)):
+        if value < 0:
+            raise InputError(f"--{name} must be >= 0")
+    table = read_events(reference)
+    by_stem = {os.path.splitext(name)[0]: name for name in table.files}
+    names = [by_stem.get(path.stem, path.stem + audio_ext) for path in sorted(Path(scores_dir).glob("*.tsv"))]
+    scored = set(names)
+    missing = [name for name in table.files if name not in scored]
+    if missing:
+        raise InputError(f"{reference}: {missing[0]} has no score file in {scores_dir}")
+    files = read_score_files(scores_dir, names, outside="the score folder's clips", threads=jobs)
+    gt = prepare_ground_truth(table, files.durations(), classes, merge_touching=True)
+    start, end, file, scores = read_score_folder(scores_dir, gt, classes, files=files)
+    stats = collar_statistics(start, end, file, scores, gt, onset_collar, offset_collar, offset_collar_rate,
+                              jobs=jobs)
+    best = best_f1_thresholds(stats, gt.classes)
+    tuned = {}
+    for c in classes:
+        if c not in best.threshold:
+            raise InputError(f"{reference}: no {c} events to tune its threshold on")
+        value = best.threshold[c]
+        tuned[c] = {"threshold": value if math.isfinite(value) else float(scores.min()) - 1e-6,  # detect everything
+                    "f1": best.f1[c], "precision": best.precision[c], "recall": best.recall[c]}
+    return tuned

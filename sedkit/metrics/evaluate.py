@@ -1,0 +1,53 @@
+"""PSDS of a set in one call, as ``sedkit eval psds`` computes it: what the command line does, for Python users.
+
+:func:`evaluate_psds` takes the reference table, the clip durations and either a folder of frame scores
+(sed_scores_eval's threshold-free PSDS) or detection tables at operating points (psds_eval's PSDS), the
+criteria, and optionally bootstrap weights; it prepares the ground truth (classes: ``classes`` or the
+reference's labels), reads the detections once for both the value and the resamples, and returns the
+:class:`~sedkit.metrics.psds.PSDSResult` with ``extra["bootstrap_values"]`` when resampled.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+
+from sedkit.io import EventTable
+from sedkit.metrics.criteria import PSDSCriteria
+from sedkit.metrics.psds import PSDSResult
+
+__all__ = ["evaluate_psds"]
+
+
+def evaluate_psds(reference: EventTable, durations: Dict[str, float], criteria: PSDSCriteria, *,
+                  scores_dir: Optional[str | Path] = None, operating_points: Optional[Sequence[EventTable]] = None,
+                  names: Optional[Sequence[str]] = None, classes: Optional[Sequence[str]] = None,
+                  bootstrap_weights: Optional[np.ndarray] = None, jobs: int = 1) -> PSDSResult:
+    """PSDS from ``scores_dir`` or ``operating_points`` (exactly one; ``names`` name the points). Operating
+    points are matched one at a time (never all held) unless they are resampled too."""
+    from sedkit.errors import InputError
+    from sedkit.metrics import psds as psds_module
+
+    if (scores_dir is None) == (operating_points is None):
+        raise InputError("PSDS: give frame scores or operating points (one of the two)")
+    gt = psds_module.prepare_ground_truth(reference, durations, classes, merge_touching=scores_dir is not None)
+    if operating_points is not None:
+        all_classes = list(classes or reference.labels)
+        encoded = (psds_module.encode_detections(table, gt, all_classes) for table in operating_points)
+        detections = list(encoded) if bootstrap_weights is not None else encoded
+        result = psds_module.psds_from_operating_points(gt, detections, criteria, names=names)
+        if bootstrap_weights is not None:
+            result.extra["bootstrap_values"] = psds_module.psds_bootstrap_operating_points(
+                gt, detections, bootstrap_weights, criteria)
+    else:
+        from sedkit.metrics.psds_scores import psds_bootstrap, psds_from_scores, score_deltas
+
+        # Without classes the score files' columns are the class list. Read once for the bootstrap too.
+        deltas = score_deltas(gt, scores_dir, criteria, all_classes=classes, jobs=jobs)
+        result = psds_from_scores(gt, scores_dir, criteria, all_classes=classes, deltas=deltas, jobs=jobs)
+        if bootstrap_weights is not None:
+            result.extra["bootstrap_values"] = psds_bootstrap(gt, scores_dir, bootstrap_weights, criteria,
+                                                              all_classes=classes, deltas=deltas, jobs=jobs)
+    result.extra["n_files"] = len(gt.files)
+    return result

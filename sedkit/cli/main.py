@@ -18,7 +18,7 @@ from sedkit.errors import InputError
 # A module may hold several subcommands: "module:attribute" names an object with add_arguments/run.
 COMMANDS: dict[str, tuple[str, str]] = {
     "eval event": ("sedkit.cli.eval_event", "event-based F1/ER, as sed_eval (collars, optimal matching)"),
-    "eval segment": ("sedkit.cli.eval_segment", "segment-based F1/ER, as sed_eval; --scores --auroc: mpAUC (DCASE 2024)"),
+    "eval segment": ("sedkit.cli.eval_segment", "segment-based F1/ER (sed_eval); mpAUC from scores"),
     "eval psds": ("sedkit.cli.eval_psds", "PSDS from operating points (psds_eval) or frame scores (sed_scores_eval)"),
     "eval tagging": ("sedkit.cli.eval_tagging", "clip-level tagging F1, mAP and ROC AUC (sed_scores_eval clip-based)"),
     "postprocess": ("sedkit.cli.postprocess", "frame scores -> events (thresholds, adaptive median filter)"),

@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "make-mini-corpus": ("sedkit.cli.make_mini_corpus", "build the mini DESED-like corpus, or a classification one"),
     "make-bank-corpus": ("sedkit.cli.make_bank_corpus",
                          "your own recordings -> training, selection and evaluation sets (augmented synthesis)"),
+    "domain-gap": ("sedkit.cli.domain_gap", "measure a generated corpus's domain gap with a frame-classifier probe"),
+    "plot-domains": ("sedkit.cli.plot_domains", "draw one class in the synthetic and the real domain"),
     "train": ("sedkit.cli.train", "train a SED system (MT, DA, MT-DA, MMT-DA) or a clip classifier (LSR, MrKD, ...)"),
     "infer": ("sedkit.cli.infer", "detect events in recordings of any length with a model package (or checkpoint)"),
     "export": ("sedkit.cli.export", "a training checkpoint -> a model package (one network; optional ONNX)"),

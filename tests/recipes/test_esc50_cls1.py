@@ -19,7 +19,6 @@ def test_confs_load_strictly():
 def test_mini_run_and_bad_root(tmp_path, run_recipe, repo):
     outputs = shutil.ignore_patterns("data", "dump", "exp", "exp_*", "RESULTS_demo*")
     shutil.copytree(repo / "recipes", tmp_path / "recipes", symlinks=True, ignore=outputs)
-    shutil.copytree(repo / "data_prep", tmp_path / "data_prep")
     recipe = tmp_path / "recipes" / "esc50" / "cls1"
     run_recipe(recipe, "--mini_scale", "0.07", "--cutnmix_methods", "ce cutnmix", "--unikd_methods", "unikd",
         "--teachers", "101 102", "--seeds", "1", "--train_args", "run.epochs=1", "--train_jobs", "2")

@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 stage=0                 # first stage to run
 stop_stage=100          # last stage to run
 mini=true               # true: the corpus sedkit generates itself; false: --desed_root or --soundbank_dir
-mini_scale=1.0          # size of the generated corpus (1.0: 1200 clips)
+mini_scale=1.0          # size of the generated corpus (1.0: 4700 clips)
 corpus_seed=0           # seed of the generated corpus
 desed_root=""           # DESED as distributed (audio/ and metadata/ trees): real-corpus mode
 allow_missing=false     # true: a DESED copy missing some listed audio is prepared with the clips that exist
@@ -55,7 +55,7 @@ done
 case "$score_checkpoint" in best|last) ;; *) echo "$0: --score_checkpoint $score_checkpoint: best or last" >&2; exit 2 ;; esac
 
 if [ "$mini" = true ] || [ -n "$soundbank_dir" ]; then
-  # A generated corpus (built-in or your bank) is mini-sized: the converging mini config (3000 steps).
+  # A generated corpus (built-in or your bank) is mini-sized: the converging mini config (4000 steps).
   features_conf=conf/features_mini.yaml; train_conf=conf/train_mini.yaml
   train_conf_is="the converging mini config: 4000 steps, small CRNN, 64 mels x 256 frames"
 else

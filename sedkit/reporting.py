@@ -398,6 +398,44 @@ def _sed_markdown(results: List[SystemResult], paper: Dict[str, float], title: s
     return "\n".join(lines) + "\n"
 
 
+def _classification_pairs(results: List[SystemResult], baseline: Optional[str], n_resamples: int,
+                          seed: int) -> Tuple[List[str], Dict[str, List[str]]]:
+    """Columns Δ accuracy vs ``baseline`` [95 % CI] (paired bootstrap over groups) and best validation accuracy,
+    where every run's metrics.json has per-group counts (``per_group``)."""
+    from sedkit.metrics.classification import group_bootstrap_accuracy
+
+    per_group = {r.system: [json.loads((run / "metrics.json").read_text()).get("per_group") for run in r.run_dirs]
+                 for r in results}
+    base = next((r for r in results if r.system == baseline), None)
+    if base is None or any(g is None for groups in per_group.values() for g in groups):
+        return [], {}
+    names = per_group[base.system][0]["groups"]
+    if any(g["groups"] != names for groups in per_group.values() for g in groups):
+        raise InputError("sedkit results: the runs were scored on different test groups; cannot pair them")
+    weights = resample_weights(len(names), n_resamples, seed)
+    replicates = {system: [group_bootstrap_accuracy(g, weights) for g in groups]
+                  for system, groups in per_group.items()}
+    cells = {}
+    for result in results:
+        if result.system == base.system:
+            delta = "baseline"
+        else:
+            interval = paired_difference(replicates[result.system], replicates[base.system])
+            value = float(np.mean(result.values["accuracy"]) - np.mean(base.values["accuracy"]))
+            delta = f"{_points(value, True)} [{_points(interval['low'], True)}, {_points(interval['high'], True)}]"
+        cells[result.system] = [delta, _cell([_best_validation(run.parent) for run in result.run_dirs])]
+    return [f"Δ accuracy vs {base.system} [95 % CI]", "best val. accuracy"], cells
+
+
+def _best_validation(run_dir: Path) -> float:
+    path = run_dir / "metrics.csv"
+    if not path.exists():
+        return math.nan
+    with open(path, newline="") as handle:
+        values = [float(row["val_accuracy"]) for row in csv.DictReader(handle) if row.get("val_accuracy")]
+    return max(values) if values else math.nan
+
+
 def results_markdown(results: List[SystemResult], paper: Dict[str, float], title: str,
                      notes: Sequence[str] = (), kind: str = "sed", baseline: Optional[str] = None,
                      bounds: Optional[Sequence[str]] = None, n_resamples: int = DEFAULT_RESAMPLES,
@@ -413,18 +451,25 @@ def results_markdown(results: List[SystemResult], paper: Dict[str, float], title
     columns = list(KINDS[kind][0])
     columns += [(name, None, None) for name in (results[0].values if results else {}) if name not in
                 {c[0] for c in columns}]
-    header = ["system", "seeds", *[name for name, _, _ in columns], "paper", "train min/run"]
+    pair_headers, pair_cells = _classification_pairs(results, baseline, n_resamples, seed)
+    header = ["system", "seeds", *[name for name, _, _ in columns], *pair_headers, "paper", "train min/run"]
     lines = [f"# {title}", "", *notes, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for result in results:
         reference = paper.get(result.system)
         cells = [result.system, " ".join(map(str, result.seeds)),
-                 *[_cell(result.values[name]) for name, _, _ in columns],
+                 *[_cell(result.values[name]) for name, _, _ in columns], *pair_cells.get(result.system, []),
                  "-" if reference is None else f"{reference:.1f}", _minutes(result.train_minutes)]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Values in %, mean ± standard deviation over seeds (population std), on the test set. Group "
               "error: one decision per song / recording from its clips (mean probability unless the config "
               "says vote). Train min/run: mean over seeds of the minutes each run spent in its training epochs "
               "(validation included), from its metrics.csv."]
+    if pair_headers:
+        lines[-1] += (f" Δ accuracy: difference of the mean test accuracy to {baseline} in points with the 95 % "
+                      f"interval of a paired bootstrap over the test *groups* (recordings or songs, whose clips are "
+                      f"not independent; {n_resamples} resamples, seed {seed}, seeds pooled): an interval that "
+                      "contains 0 is not resolved. Best val. accuracy: the best validation accuracy of each run "
+                      "(metrics.csv), mean ± std over seeds.")
     if any(name.startswith("mean of peers") for name, _, _ in columns):
         lines[-1] += (" Systems of several peers: the first columns score peer 1, the peer columns each "
                       "peer's clip accuracy and their mean (\"-\": a single network).")

@@ -172,3 +172,37 @@ def test_several_tables_share_the_statistics(tmp_path, capsys):
     capsys.readouterr()
     assert main([*args, "--systems", "mt_real a b e"]) == 2
     assert "--systems e: in none of the tables" in capsys.readouterr().err
+
+
+def _cls_run_groups(exp, system, seed, correct_clips, val):
+    import json
+
+    run = exp / f"{system}_seed{seed}"
+    (run / "eval_test").mkdir(parents=True)
+    groups = [f"song{k}" for k in range(len(correct_clips))]
+    accuracy = sum(correct_clips) / (3 * len(groups))
+    (run / "eval_test" / "metrics.json").write_text(json.dumps({
+        "accuracy": accuracy, "clip_error": 1 - accuracy, "group_error": 0.0,
+        "per_group": {"groups": groups, "clips": [3] * len(groups), "correct_clips": correct_clips,
+                      "group_correct": [int(c >= 2) for c in correct_clips]}}))
+    (run / "metrics.csv").write_text("epoch,val_accuracy,time_s\n1,0.5,1\n2," + str(val) + ",1\n")
+
+
+def test_classification_pairs_over_groups(tmp_path):
+    """Δ accuracy paired over test groups: a system right on one more clip of every group lies above the baseline
+    with an interval that excludes 0; the baseline against itself is labelled; best validation accuracy read."""
+    from sedkit.metrics.classification import group_bootstrap_accuracy
+    from sedkit.reporting import collect_results, results_markdown
+
+    exp = tmp_path / "exp"
+    for seed in (1, 2):
+        _cls_run_groups(exp, "ce", seed, [1, 2, 1, 2, 1, 2], 0.6)
+        _cls_run_groups(exp, "kd", seed, [2, 3, 2, 3, 2, 3], 0.7)
+    results = collect_results(exp, ["ce", "kd"], [1, 2], "test", "classification")
+    text = results_markdown(results, {}, "t", kind="classification", baseline="ce", n_resamples=200, seed=0)
+    row = next(line for line in text.splitlines() if line.startswith("| kd |"))
+    assert "+33.3 [+33.3, +33.3]" in row and "70.0" in row  # 1 of 3 clips more in every group: always +1/3
+    assert "| baseline |" in next(line for line in text.splitlines() if line.startswith("| ce |"))
+    # all weights 1: the plain accuracy (9 of 18 clips)
+    per_group = {"clips": [3] * 6, "correct_clips": [1, 2, 1, 2, 1, 2]}
+    assert group_bootstrap_accuracy(per_group, __import__("numpy").ones((1, 6)))[0] == 0.5

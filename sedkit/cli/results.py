@@ -32,7 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--title", default="Results", help="title line")
     parser.add_argument("--note", action="append", default=[], help="a line under the title (repeatable)")
     parser.add_argument("--out", required=True, help="RESULTS.md to write")
-    parser.add_argument("--baseline", help="sed: system the differences are taken to (default mt_real when listed)")
+    parser.add_argument("--baseline", help="system the differences are taken to (sed: default mt_real when listed; "
+                                           "classification: paired over test groups, shown where the runs kept "
+                                           "per-group counts)")
     parser.add_argument("--bounds", nargs=2, metavar=("LOWER", "UPPER"),
                         help="sed: lower and upper bound systems for the gap-closed column "
                              "(default source_only oracle when both are listed)")
@@ -85,8 +87,9 @@ def run(args: argparse.Namespace) -> int:
         extra += per_class_section(results) if args.per_class else []
     elif args.conditions or args.per_class:
         raise InputError("--conditions and --per-class: only for --kind sed")
-    best = write_results(args.out, results, paper, args.title, args.note, args.kind, sections=extra,
-                         **(statistics if args.kind == "sed" else {}))
+    if args.kind != "sed":
+        statistics = dict(baseline=args.baseline, n_resamples=args.bootstrap, seed=args.bootstrap_seed)
+    best = write_results(args.out, results, paper, args.title, args.note, args.kind, sections=extra, **statistics)
     print(open(args.out).read())
     print(f"{args.out}: {len(results)} systems; best {best}")
     return 0

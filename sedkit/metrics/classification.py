@@ -6,7 +6,7 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
-__all__ = ["classification_metrics", "group_decisions", "plot_confusion"]
+__all__ = ["classification_metrics", "group_decisions", "plot_confusion", "group_bootstrap_accuracy"]
 
 
 def group_decisions(probs: np.ndarray, groups: List[str], rule: str = "mean") -> Dict[str, int]:
@@ -37,10 +37,26 @@ def classification_metrics(probs: np.ndarray, truth: Sequence[int], groups: Sequ
     accuracy = float((predicted == truth).mean())
     per_class = {c: (float(confusion[i, i] / confusion[i].sum()) if confusion[i].sum() else None)
                  for i, c in enumerate(classes)}
+    names = sorted(decided)
+    clip_groups = np.asarray(list(groups), dtype=object)
+    correct = predicted == truth
+    per_group = {"groups": names,
+                 "clips": [int(np.sum(clip_groups == g)) for g in names],
+                 "correct_clips": [int(np.sum(correct[clip_groups == g])) for g in names],
+                 "group_correct": [int(decided[g] == group_truth[g]) for g in names]}
     return {"accuracy": accuracy, "clip_error": 1.0 - accuracy,
             "group_error": float(np.mean([decided[g] != group_truth[g] for g in decided])),
             "n_clips": int(len(truth)), "n_groups": len(decided), "per_class_accuracy": per_class,
-            "confusion": confusion.tolist(), "classes": list(classes)}
+            "confusion": confusion.tolist(), "classes": list(classes), "per_group": per_group}
+
+
+def group_bootstrap_accuracy(per_group: Dict, weights: np.ndarray) -> np.ndarray:
+    """Clip accuracy on each resample of the *groups* (recordings, songs: clips of one group are not independent):
+    ``weights`` (resamples, groups), groups in ``per_group["groups"]`` order; a resample counts each group's clips
+    as often as the group is drawn."""
+    clips = np.asarray(per_group["clips"], dtype=np.float64)
+    correct = np.asarray(per_group["correct_clips"], dtype=np.float64)
+    return (weights @ correct) / np.maximum(weights @ clips, 1e-12)
 
 
 def plot_confusion(metrics: Dict, path: str | Path, title: str = "") -> None:

@@ -109,7 +109,7 @@ def _size_columns(results: List[SystemResult]) -> Tuple[List[str], dict]:
                     f"{cards[0]['macs_per_second'] / 1e6:.1f}" if cards else "-"]
         if has_energy:
             finite = [v for v in energies[result.system] if not math.isnan(v)]
-            row.append(f"{np.mean(finite):.4f}" if finite else "-")
+            row.append(f"{np.mean(finite):.3g}" if finite else "-")
         cells[result.system] = row
     headers = (["params", "MMACs/s of audio"] if has_size else []) + (["train kWh/run"] if has_energy else [])
     return headers, cells

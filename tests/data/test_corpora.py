@@ -100,6 +100,16 @@ def test_esc50_folds(tmp_path):
         prepare_esc50(root, tmp_path / "out")
 
 
+def _desed_metadata(root, synth, weak_rows: str, validation_rows: str) -> None:
+    """DESED's three metadata tables: every synthetic soundscape with one Dog event, and the given rows."""
+    (root / "metadata/train/synthetic20").mkdir(parents=True)
+    (root / "metadata/validation").mkdir(parents=True)
+    (root / "metadata/train/synthetic20/soundscapes.tsv").write_text(
+        "filename\tonset\toffset\tevent_label\n" + "".join(f"{n}\t0.1\t0.5\tDog\n" for n in synth))
+    (root / "metadata/train/weak.tsv").write_text("filename\tevent_labels\n" + weak_rows)
+    (root / "metadata/validation/validation.tsv").write_text("filename\tonset\toffset\tevent_label\n" + validation_rows)
+
+
 def test_desed_sets_and_synthetic_model_selection_set(tmp_path):
     """DESED 2020 as distributed -> the SED recipe's sets; every 10th synthetic soundscape (sorted) is held out
     of train_synth as validation_synth, with its labels and durations."""
@@ -116,13 +126,8 @@ def test_desed_sets_and_synthetic_model_selection_set(tmp_path):
             _wav(root / f"audio/train/{folder}/{folder}_{k}.wav", 1.0, 16000)
     _wav(root / "audio/validation/val_0.wav", 2.5, 16000)
     _wav(root / "audio/validation/val_1.wav", 10.0, 16000)
-    (root / "metadata/train/synthetic20").mkdir(parents=True)
-    (root / "metadata/validation").mkdir(parents=True)
-    (root / "metadata/train/synthetic20/soundscapes.tsv").write_text(
-        "filename\tonset\toffset\tevent_label\n" + "".join(f"{n}\t0.1\t0.5\tDog\n" for n in synth))
-    (root / "metadata/train/weak.tsv").write_text("filename\tevent_labels\nweak_0.wav\tCat\nweak_1.wav\tDog,Cat\n")
-    (root / "metadata/validation/validation.tsv").write_text(
-        "filename\tonset\toffset\tevent_label\nval_0.wav\t0.0\t1.0\tSpeech\nval_1.wav\t\t\t\n")
+    _desed_metadata(root, synth, "weak_0.wav\tCat\nweak_1.wav\tDog,Cat\n",
+                    "val_0.wav\t0.0\t1.0\tSpeech\nval_1.wav\t\t\t\n")
     with pytest.raises(InputError, match="not the DESED 2020 layout; missing audio/train/weak"):
         import shutil
 
@@ -158,13 +163,8 @@ def test_desed_with_missing_audio(tmp_path, capsys):
     _wav(root / "audio/train/unlabel_in_domain/u_0.wav", 1.0, 16000)
     for k in (0, 2):  # val_1 and val_3 missing
         _wav(root / f"audio/validation/val_{k}.wav", 10.0, 16000)
-    (root / "metadata/train/synthetic20").mkdir(parents=True)
-    (root / "metadata/validation").mkdir(parents=True)
-    (root / "metadata/train/synthetic20/soundscapes.tsv").write_text(
-        "filename\tonset\toffset\tevent_label\n" + "".join(f"{n}\t0.1\t0.5\tDog\n" for n in synth))
-    (root / "metadata/train/weak.tsv").write_text("filename\tevent_labels\nweak_0.wav\tCat\nweak_1.wav\tDog\n")
-    (root / "metadata/validation/validation.tsv").write_text(
-        "filename\tonset\toffset\tevent_label\n" + "".join(f"val_{k}.wav\t1.0\t2.0\tSpeech\n" for k in range(4)))
+    _desed_metadata(root, synth, "weak_0.wav\tCat\nweak_1.wav\tDog\n",
+                    "".join(f"val_{k}.wav\t1.0\t2.0\tSpeech\n" for k in range(4)))
     out = tmp_path / "data"
     assert main(["prepare-corpus", "desed", str(root), str(out)]) == 2
     err = capsys.readouterr().err

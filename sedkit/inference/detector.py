@@ -5,7 +5,8 @@ Windowing rule. A recording is scored in windows of the training clip length (``
 output frames so that every window's frames fall on one grid: window ``k`` starts at ``k * H * d`` seconds,
 ``d`` the output frame hop and ``H = round(hop_s / d)``. Each window's audio is read on its own (soundfile,
 only its samples), mixed to mono, resampled to the feature rate and zero-padded to the window length (the last
-one), exactly as a training clip; windows go through the network in batches of ``batch_size``. Overlapping
+one), exactly as a training clip; windows go through the network in batches of ``batch_size``, and the
+overlapping windows of one batch are read and resampled as one stretch of audio, then cut. Overlapping
 frame scores are merged by ``merge``:
 
 - ``mean``: each frame's score is the mean over the windows that contain it;
@@ -94,6 +95,7 @@ class Detector:
         self.package = package
         self.window = window or WindowConfig()
         self.features = package.feature_config().replace(clip_duration_s=package.window_s)
+        self._span = self.features.replace(clip_duration_s=None)  # a batch's stretch of audio, read once
         self.extractor = LogMelExtractor(self.features)
         self._forward = backend or _TorchBackend(package, device)
         self._std = np.maximum(package.stats_std, 1e-8)
@@ -141,7 +143,7 @@ class Detector:
         def read(start_s: float, duration_s: float) -> np.ndarray:
             first = int(round(start_s * sample_rate))
             return prepare_audio(audio[first:first + int(round(duration_s * sample_rate))], sample_rate,
-                                 self.features, "audio")
+                                 self._span, "audio")
 
         return self._score(read, audio.shape[0] / sample_rate, with_features, progress, "audio")
 
@@ -162,7 +164,7 @@ class Detector:
         duration = total if duration_s is None else min(duration_s, total)
         if info.frames == 0 or duration <= 0:
             raise InputError(f"{path}: empty audio (0 samples)")
-        return self._score(lambda s, d: load_audio(path, self.features, start_s + s, d), duration, with_features,
+        return self._score(lambda s, d: load_audio(path, self._span, start_s + s, d), duration, with_features,
                            progress, Path(path).name)
 
     def _starts(self, duration_s: float) -> Tuple[List[int], int]:
@@ -181,7 +183,15 @@ class Detector:
         for first in range(0, len(starts), self.window.batch_size):
             chunk = starts[first:first + self.window.batch_size]
             began = time.perf_counter()
-            audio = np.stack([read(s * self.frame_hop_s, self.package.window_s) for s in chunk])
+            # The batch's windows overlap: their stretch of audio is read and resampled once, then cut.
+            rate = self.features.sample_rate
+            hop = int(round(self.frame_hop_s * rate))  # samples per output frame at the feature rate
+            width = int(round(self.package.window_s * rate))
+            block = read(chunk[0] * self.frame_hop_s, (chunk[-1] - chunk[0]) * self.frame_hop_s + self.package.window_s)
+            audio = np.zeros((len(chunk), width), dtype=np.float32)
+            for row, start in enumerate(chunk):
+                piece = block[(start - chunk[0]) * hop:(start - chunk[0]) * hop + width]
+                audio[row, :piece.shape[0]] = piece
             read_at = time.perf_counter()
             with torch.no_grad():
                 logmel = self.extractor(torch.from_numpy(audio)).numpy()

@@ -27,7 +27,9 @@ def test_every_conf_loads_strictly():
         config = load_config(SEDExperimentConfig, [recipe / "conf" / "train.yaml", recipe / "conf" / "augment.yaml",
                                                    system])
         assert config.system.name == "supervised"
-        assert config.augment.enabled == (system.stem in ("bank", "train_aug"))
+        assert config.augment.enabled == (system.stem not in ("source_only", "synth_aug"))
+        assert (config.augment.filter_db == 0) == (system.stem in ("source_only", "synth_aug", "bank_no_filter"))
+        assert (config.augment.gain_db == 0) == (system.stem in ("source_only", "synth_aug", "bank_no_gain"))
 
 
 def test_dev_benchmark_end_to_end(tmp_path, copy_recipe, run_recipe):

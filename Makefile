@@ -18,14 +18,15 @@ help:
 	@echo "make bench  - run the benchmarks in benchmarks/ (slow)"
 	@echo "make clean  - remove $(VENV) and the demo's outputs"
 
-# Debian packages: scaper's sox bindings build against libsox-dev and need sox at run time.
+# Debian packages: scaper's sox bindings build against libsox-dev and need sox at run time; Scaper's pitch shift
+# and time stretch (make-bank-corpus's augmented synthesis) call the rubberband program (rubberband-cli).
 system-deps:
-	@if ! command -v sox >/dev/null 2>&1 || ! dpkg -s libsox-dev >/dev/null 2>&1; then \
+	@if ! command -v sox >/dev/null 2>&1 || ! dpkg -s libsox-dev >/dev/null 2>&1 || ! command -v rubberband >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = "0" ]; then \
-	    echo "installing Debian packages: sox libsox-dev"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sox libsox-dev >/dev/null; \
+	    echo "installing Debian packages: sox libsox-dev rubberband-cli"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sox libsox-dev rubberband-cli >/dev/null; \
 	  else \
-	    echo "sedkit needs the Debian packages sox and libsox-dev: sudo apt-get install -y sox libsox-dev" >&2; exit 1; \
+	    echo "sedkit needs the Debian packages sox, libsox-dev and rubberband-cli: sudo apt-get install -y sox libsox-dev rubberband-cli" >&2; exit 1; \
 	  fi; \
 	fi
 

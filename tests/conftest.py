@@ -4,11 +4,16 @@ event list (onset, offset, label in seconds) for checking time alignment. (The D
 get lives in :mod:`sedkit.data.soundbank`.)"""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+# Energy measurement (CodeCarbon) costs ~1.5 s per training or decoding run: off for the suite, recipe
+# subprocesses included; tests/training/test_energy.py switches it on where it is what is tested.
+os.environ["SEDKIT_ENERGY"] = "off"
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ __all__ = [
     "ExtractionReport",
     "list_audio",
     "load_audio",
+    "audio_info",
     "prepare_audio",
     "extract_features",
     "read_feature_table",
@@ -125,6 +126,26 @@ def list_audio(source: str | Path) -> list[AudioItem]:
     return items
 
 
+@contextlib.contextmanager
+def _reading(path: str | Path):
+    """soundfile's errors on ``path`` as one-line InputErrors naming it."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (RuntimeError, OSError, ValueError) as exc:  # soundfile.LibsndfileError is a RuntimeError
+        message = str(exc).split("\n")[0].replace(f"Error opening {str(path)!r}: ", "")
+        raise InputError(f"{path}: cannot read audio: {message}") from None
+
+
+def audio_info(path: str | Path):
+    """soundfile's info (rate, frames, channels) of ``path``, or the InputError :func:`load_audio` gives."""
+    import soundfile as sf
+
+    with _reading(path):
+        return sf.info(str(path))
+
+
 def load_audio(path: str | Path, config: LogMelConfig, start_s: Optional[float] = None,
                duration_s: Optional[float] = None) -> np.ndarray:
     """Read ``path`` (or its segment from ``start_s`` lasting ``duration_s``) with soundfile, downmix to
@@ -135,7 +156,7 @@ def load_audio(path: str | Path, config: LogMelConfig, start_s: Optional[float] 
     """
     import soundfile as sf
 
-    try:
+    with _reading(path):
         if start_s is None and duration_s is None:
             data, rate = sf.read(str(path), dtype="float32", always_2d=True)
         else:
@@ -143,11 +164,6 @@ def load_audio(path: str | Path, config: LogMelConfig, start_s: Optional[float] 
             start = int(round((start_s or 0.0) * rate))
             frames = -1 if duration_s is None else int(round(duration_s * rate))
             data, rate = sf.read(str(path), start=start, frames=frames, dtype="float32", always_2d=True)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (RuntimeError, OSError, ValueError) as exc:  # soundfile.LibsndfileError is a RuntimeError
-        message = str(exc).split("\n")[0].replace(f"Error opening {str(path)!r}: ", "")
-        raise InputError(f"{path}: cannot read audio: {message}") from None
     if data.shape[0] == 0:
         raise InputError(f"{path}: empty audio (0 samples)")
     return prepare_audio(data, rate, config, str(path))

@@ -150,16 +150,9 @@ class Detector:
     def score_file(self, path: str | Path, with_features: bool = False, progress: Optional[bool] = False,
                    start_s: float = 0.0, duration_s: Optional[float] = None) -> Scored:
         """Frame scores of an audio file (or its segment), read window by window."""
-        import soundfile as sf
+        from sedkit.features.extract import audio_info, load_audio
 
-        from sedkit.features.extract import load_audio
-
-        try:
-            info = sf.info(str(path))
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
-        except (RuntimeError, OSError, ValueError) as exc:
-            raise InputError(f"{path}: cannot read audio: {str(exc).splitlines()[0]}") from None
+        info = audio_info(path)
         total = info.frames / info.samplerate - start_s
         duration = total if duration_s is None else min(duration_s, total)
         if info.frames == 0 or duration <= 0:

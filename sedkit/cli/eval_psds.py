@@ -64,7 +64,6 @@ def run(args: argparse.Namespace) -> int:
         tables = (read_events(path) for path in args.estimated) if args.estimated else None
         result = evaluate_psds(reference, durations, criteria, scores_dir=args.scores, operating_points=tables,
                                names=args.estimated, classes=args.classes, bootstrap_weights=weights, jobs=args.nj)
-    n_files = result.extra.pop("n_files")
     if weights is not None:
         from sedkit.metrics.bootstrap import summarize
 

@@ -49,5 +49,4 @@ def evaluate_psds(reference: EventTable, durations: Dict[str, float], criteria: 
         if bootstrap_weights is not None:
             result.extra["bootstrap_values"] = psds_bootstrap(gt, scores_dir, bootstrap_weights, criteria,
                                                               all_classes=classes, deltas=deltas, jobs=jobs)
-    result.extra["n_files"] = len(gt.files)
     return result

@@ -5,7 +5,9 @@ Everything is generated (the built-in sound bank, or --soundbank DIR in Scaper's
 and the "real"-domain sets are passed through a recording chain (room, microphone, noise). --scale grows or
 shrinks every set and the built-in bank (1.0: 4700 clips, about 5 minutes on 2 cores with --nj 2). Training
 and validation sets never share a source clip: the built-in bank is made twice, a --soundbank is split by
-source file (--eval-share), or --eval-soundbank gives the validation sources. Rerunning resumes.
+source file (--eval-share), or --eval-soundbank gives the validation sources. With the built-in bank the
+two domains draw their events from their own sources (--sources domain, the default since corpus v3; --sources
+shared: corpus v2, both domains mix the same clips). Rerunning resumes.
 
 example:
   sedkit make-mini-corpus data/mini --nj 2
@@ -26,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval-share", type=float, default=0.3,
                         help="sed: share of each label's files of --soundbank kept for the validation sets "
                              "(default 0.3)")
+    parser.add_argument("--sources", choices=("domain", "shared"),
+                        help="sed, built-in bank: domain (default): each domain draws its events from its own "
+                             "sources, as DESED; shared: both domains mix the same clips (corpus v2)")
     parser.add_argument("--task", choices=("sed", "classification"), default="sed",
                         help="sed: the DESED-like sets; classification: K-class 3 s clips with train/valid/test tables")
     parser.add_argument("--nj", type=int, default=1, help="parallel worker processes (default 1)")
@@ -51,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     reports = make_mini_corpus(args.output, args.scale, args.seed, args.soundbank, nj=args.nj,
                                progress=False if args.no_progress else None, eval_soundbank=args.eval_soundbank,
-                               eval_share=args.eval_share, log=lambda line: print(f"{args.output}: {line}"))
+                               eval_share=args.eval_share, log=lambda line: print(f"{args.output}: {line}"),
+                               sources=args.sources)
     elapsed = time.perf_counter() - started
     made = sum(r.n_made for r in reports.values())
     total = sum(r.n_clips for r in reports.values())

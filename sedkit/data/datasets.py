@@ -33,7 +33,10 @@ class DataConfig:
     ``steps_per_epoch`` fixes an epoch's length in optimiser steps whatever the data size (null: one pass
     over the unlabelled subset); validation and checkpoints come once an epoch. ``in_memory`` loads and
     normalises every training clip once (a 2500-clip set of 256 x 64 frames is 164 MB) instead of reading
-    each batch from disk.
+    each batch from disk. ``unlabel_strong_labels`` (strong labels of the unlabelled clips, e.g. a generated
+    corpus's ``strong_oracle.tsv``) is read only by a system that asks for it (``system.ssl_strong_labels``, a
+    control); the batches then mark those clips ``is_oracle`` and carry their frame targets in ``strong``
+    (``is_strong`` stays the synthetic clips').
     """
 
     classes: List[str] = field(default_factory=lambda: list(DESED_CLASSES))
@@ -42,6 +45,7 @@ class DataConfig:
     weak_features: Optional[str] = None
     weak_labels: Optional[str] = None
     unlabel_features: Optional[str] = None
+    unlabel_strong_labels: Optional[str] = None  # the unlabelled clips' real strong labels: a control only
     validation_features: Optional[str] = None
     validation_labels: Optional[str] = None
     validation_durations: Optional[str] = None
@@ -134,6 +138,7 @@ class SEDTrainData:
         self.subsets: Dict[str, FeatureSubset] = {}
         self.strong_targets: List[np.ndarray] = []
         self.weak_targets: List[np.ndarray] = []
+        self.oracle_targets: List[np.ndarray] = []
         classes = set(config.classes)
         if config.batch_strong > 0:
             if not (config.synth_features and config.synth_labels):
@@ -157,6 +162,17 @@ class SEDTrainData:
             if not config.unlabel_features:
                 raise InputError("data.batch_unlabel > 0 needs data.unlabel_features")
             self.subsets["unlabel"] = FeatureSubset("unlabel", config.unlabel_features, config.clip_frames)
+            if config.unlabel_strong_labels:
+                table = read_events(config.unlabel_strong_labels)
+                self._check_labels(table.label, config.unlabel_strong_labels, classes)
+                events = {name: [] for name in self.subsets["unlabel"].filenames}
+                for name, onset, offset, label in zip(table.filename, table.onset, table.offset, table.label):
+                    if name not in events:
+                        raise InputError(f"{config.unlabel_strong_labels}: {name} is not among the unlabelled clips "
+                                         f"of {config.unlabel_features}")
+                    events[name].append((onset, offset, label))
+                self.oracle_targets = [encoder.strong(events[f], n_out_frames)
+                                       for f in self.subsets["unlabel"].filenames]
         if not self.subsets:
             raise InputError("no training data: every data.batch_* is 0")
         if config.in_memory:
@@ -214,12 +230,15 @@ class SEDTrainData:
                       else self.stats.normalise(self.subsets[name].matrix(i)) for name, i in rows])
         strong = np.zeros((len(rows), self.n_out, n_classes), dtype=np.float32)
         weak = np.zeros((len(rows), n_classes), dtype=np.float32)
+        oracle = np.zeros(len(rows), dtype=bool)
         for row, (name, i) in enumerate(rows):
             if name == "strong":
                 strong[row] = self.strong_targets[i]
                 weak[row] = self.strong_targets[i].max(axis=0)
             elif name == "weak":
                 weak[row] = self.weak_targets[i]
+            elif self.oracle_targets:
+                strong[row], oracle[row] = self.oracle_targets[i], True
         kinds = np.array([name for name, _ in rows])
         return {"x": x, "strong": strong, "weak": weak, "is_strong": kinds == "strong", "is_weak": kinds == "weak",
-                "is_unlabel": kinds == "unlabel", "is_synthetic": kinds == "strong"}
+                "is_unlabel": kinds == "unlabel", "is_synthetic": kinds == "strong", "is_oracle": oracle}

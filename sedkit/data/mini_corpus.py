@@ -16,8 +16,18 @@ kept under ``<set>/.withheld/`` for analysis; recipes never read them, with one 
 ``train_unlabel/strong_oracle.tsv``, the real-like strong labels that only the ``oracle`` bound trains on.
 
 Sources are disjoint between training and reporting, as DESED's real validation never reuses training
-recordings: the built-in bank is written twice, to ``<out>/soundbank/{train,eval}`` with different seeds
-and ``80 x scale`` / ``40 x scale`` clips per class; a user bank (``soundbank=DIR``) is split by source
+recordings. The built-in bank's event sources per domain (``sources``):
+
+- ``domain`` (default since corpus v3): each domain draws its events from its own sources, as DESED is made
+  (synthetic soundscapes from Freesound clips, real ones from AudioSet recordings): four banks,
+  ``<out>/soundbank/{train,eval}_{synthetic,real}``, ``80 x scale`` (train) / ``40 x scale`` (eval) clips per
+  class each, different seeds, the real domain's of source family 1 (:mod:`sedkit.data.soundbank`: another
+  pitch / tempo, tilt and room per event). The real-domain branch of a model then sees sources that the
+  synthetic strong labels never show.
+- ``shared`` (corpus v2): both domains mix the same bank clips, and differ only in their backgrounds and the
+  recording chain: ``<out>/soundbank/{train,eval}``.
+
+A user bank (``soundbank=DIR``) is ``shared``: a user bank (``soundbank=DIR``) is split by source
 file (``eval_share`` of each label's files, drawn with the corpus seed, go to the eval role), or a second
 bank (``eval_soundbank=DIR``) serves the eval role. The background labels of each domain are chosen by
 ``synthetic_backgrounds`` / ``real_backgrounds`` (built-in: ``home`` / ``room``; user bank: all labels).
@@ -35,7 +45,7 @@ import numpy as np
 from sedkit.data.soundbank import SoundBankConfig, write_soundbank
 from sedkit.data.synth import SoundBank, SynthConfig, SynthReport, scan_soundbank, synthesize
 
-__all__ = ["MINI_SETS", "make_mini_corpus", "make_mini_classification_corpus", "split_soundbank",
+__all__ = ["MINI_SETS", "SOURCES", "make_mini_corpus", "make_mini_classification_corpus", "split_soundbank",
            "ORACLE_TABLE"]
 
 ORACLE_TABLE = "strong_oracle.tsv"
@@ -94,29 +104,52 @@ def split_soundbank(bank: SoundBank, eval_share: float, seed: int) -> Tuple[Soun
     return train, evaluation, shared
 
 
-def _builtin_banks(out: Path, scale: float, seed: int) -> Dict[str, SoundBank]:
-    banks = {}
-    for role, bank_seed in (("train", 2 * seed), ("eval", 2 * seed + 1)):
-        folder = out / "soundbank" / role
-        config = SoundBankConfig(clips_per_class=max(4, round(BUILTIN_CLIPS_PER_CLASS[role] * scale)),
-                                 backgrounds_per_label=max(2, round(BUILTIN_BACKGROUNDS_PER_LABEL[role] * scale)),
-                                 seed=bank_seed)
-        marker = folder / ".done"
-        if not (marker.exists() and marker.read_text() == repr(config)):
-            if folder.exists():
-                shutil.rmtree(folder)  # another size or seed: no stale clips may stay in the bank
-            write_soundbank(folder, config)
-            marker.write_text(repr(config))
-        banks[role] = scan_soundbank(folder)
+SOURCES = ("domain", "shared")
+
+
+def _builtin_banks(out: Path, scale: float, seed: int, sources: str = "domain") -> Dict[Tuple[str, str], SoundBank]:
+    """The built-in banks by (role, domain): ``shared`` writes ``train`` and ``eval`` (seeds 2s, 2s + 1) and
+    gives both domains each; ``domain`` writes ``<role>_<domain>`` (seeds 10^6 + 4s + k, k = 0..3; family 1
+    for the real domain)."""
+    roles, domains = ("train", "eval"), ("synthetic", "real")
+    if sources == "shared":  # (folder, (role, domain), seed, family)
+        specs = [(role, (role, domain), 2 * seed + i, 0) for i, role in enumerate(roles) for domain in domains]
+    else:
+        specs = [(f"{role}_{domain}", (role, domain), 10 ** 6 + 4 * seed + 2 * i + j, j)
+                 for i, role in enumerate(roles) for j, domain in enumerate(domains)]
+    banks: Dict[Tuple[str, str], SoundBank] = {}
+    scanned: Dict[str, SoundBank] = {}
+    for folder_name, key, bank_seed, family in specs:
+        if folder_name not in scanned:
+            role = key[0]
+            scanned[folder_name] = _write_builtin(out / "soundbank" / folder_name, SoundBankConfig(
+                clips_per_class=max(4, round(BUILTIN_CLIPS_PER_CLASS[role] * scale)),
+                backgrounds_per_label=max(2, round(BUILTIN_BACKGROUNDS_PER_LABEL[role] * scale)),
+                seed=bank_seed, family=family))
+        banks[key] = scanned[folder_name]
     return banks
+
+
+def _write_builtin(folder: Path, config: SoundBankConfig) -> SoundBank:
+    marker = folder / ".done"
+    if not (marker.exists() and marker.read_text() == repr(config)):
+        if folder.exists():
+            shutil.rmtree(folder)  # another size or seed: no stale clips may stay in the bank
+        write_soundbank(folder, config)
+        marker.write_text(repr(config))
+    return scan_soundbank(folder)
 
 
 def make_mini_corpus(out: str | Path, scale: float = 1.0, seed: int = 0, soundbank: Optional[str | Path] = None,
                      nj: int = 1, sets: Sequence[str] | None = None, progress: Optional[bool] = None,
                      synthetic_backgrounds: Optional[List[str]] = None,
                      real_backgrounds: Optional[List[str]] = None, eval_soundbank: Optional[str | Path] = None,
-                     eval_share: float = 0.3, log: Optional[Callable[[str], None]] = None) -> Dict[str, SynthReport]:
+                     eval_share: float = 0.3, log: Optional[Callable[[str], None]] = None,
+                     sources: Optional[str] = None) -> Dict[str, SynthReport]:
     """Build (or resume) the mini corpus under ``out``; returns each set's synthesis report.
+
+    ``sources``: ``domain`` or ``shared`` (module doc); default ``domain`` for the built-in bank, ``shared``
+    (the only choice) for a user bank.
 
     ``log`` receives one line saying where the training and evaluation sources come from.
     """
@@ -131,12 +164,22 @@ def make_mini_corpus(out: str | Path, scale: float = 1.0, seed: int = 0, soundba
     log = log or (lambda line: None)
     out = Path(out)
     wanted = [s for s in MINI_SETS if sets is None or s.name in sets]
+    if sources is not None and sources not in SOURCES:
+        raise InputError(f"--sources {sources}: one of {', '.join(SOURCES)}")
+    if soundbank is not None and sources == "domain":
+        raise InputError("--sources domain: only for the built-in bank (a user bank's domains share its sources)")
+    sources = sources or ("domain" if soundbank is None else "shared")
     if soundbank is None:
-        banks = _builtin_banks(out, scale, seed)
+        banks = _builtin_banks(out, scale, seed, sources)
         backgrounds = {"synthetic": synthetic_backgrounds or ["home"], "real": real_backgrounds or ["room"]}
-        log(f"sources: built-in bank, {len(banks['train'].foreground['Dog'])} training and "
-            f"{len(banks['eval'].foreground['Dog'])} evaluation clips per class, disjoint "
-            f"(seeds {2 * seed}, {2 * seed + 1})")
+        per_class = {key: len(bank.foreground["Dog"]) for key, bank in banks.items()}
+        if sources == "shared":
+            log(f"sources: built-in bank shared by both domains, {per_class['train', 'real']} training and "
+                f"{per_class['eval', 'real']} evaluation clips per class, disjoint (seeds {2 * seed}, {2 * seed + 1})")
+        else:
+            log(f"sources: built-in banks per domain (synthetic: family 0, real: family 1), "
+                f"{per_class['train', 'real']} training and {per_class['eval', 'real']} evaluation clips per class "
+                f"and domain, all four disjoint")
     else:
         user_bank = scan_soundbank(soundbank)
         if eval_soundbank is not None:
@@ -151,7 +194,9 @@ def make_mini_corpus(out: str | Path, scale: float = 1.0, seed: int = 0, soundba
                 f"{n_eval} for the validation sets (share {eval_share}, seed {seed})"
                 + (f"; shared (one file only): {', '.join(shared)}" if shared else ""))
         backgrounds = {"synthetic": synthetic_backgrounds, "real": real_backgrounds}
-    classes = sorted({banks["train"].output_label(label) for label in banks["train"].foreground})
+        banks = {(role, domain): bank for role, bank in banks.items() for domain in ("synthetic", "real")}
+    train_bank = banks["train", "synthetic"]
+    classes = sorted({train_bank.output_label(label) for label in train_bank.foreground})
     out.mkdir(parents=True, exist_ok=True)
     (out / CLASSES_FILE).write_text("".join(f"{label}\n" for label in classes))
     reports = {}
@@ -160,7 +205,7 @@ def make_mini_corpus(out: str | Path, scale: float = 1.0, seed: int = 0, soundba
                              background_labels=backgrounds[spec.domain], name_prefix=f"{spec.name}_",
                              seed=1000 * seed + MINI_SETS.index(spec))
         folder = out / spec.name
-        reports[spec.name] = synthesize(banks[spec.bank], folder, config, nj=nj, progress=progress)
+        reports[spec.name] = synthesize(banks[spec.bank, spec.domain], folder, config, nj=nj, progress=progress)
         if spec.name == "train_unlabel":
             shutil.copyfile(folder / "strong.tsv", folder / ORACLE_TABLE)
         for table in spec.withheld:

@@ -11,6 +11,14 @@ Backgrounds come in two families so that the two domains of the mini corpus diff
 too: ``home`` (soft pink noise with a faint mains hum: the "synthetic" domain) and ``room`` (brown noise,
 ventilation rumble and distant babble-like murmur: the "real" domain).
 
+Sources come in two families (``SoundBankConfig.family``), so that the two domains of a corpus can draw their
+events from different populations, as DESED's do (synthetic soundscapes from Freesound clips, real ones from
+AudioSet recordings): family 0 are the generators as they stand (dry, close recordings); family 1 passes
+every event through a fixed-per-clip *source character* (:func:`source_character`): a change of playback rate
+(pitch and tempo together, 8-20 % up or down: another individual, another machine), a spectral tilt and a
+short room response (RT60 0.1-0.4 s, the event recorded at a distance). The recording chain of the real
+domain (:mod:`sedkit.data.synth`) comes on top, on the whole mixture.
+
 The bank is written in Scaper's layout: ``<out>/foreground/<label>/*.wav``, ``<out>/background/<label>/*.wav``.
 """
 from __future__ import annotations
@@ -23,7 +31,7 @@ import numpy as np
 from scipy import signal
 
 __all__ = ["DESED_CLASSES", "SoundBankConfig", "synthesize_event", "synthesize_background", "write_soundbank",
-           "DURATION_RANGES_S", "AUDIBLE_RANGE_DB", "audible_extent"]
+           "DURATION_RANGES_S", "AUDIBLE_RANGE_DB", "audible_extent", "source_character"]
 
 DESED_CLASSES = ["Alarm_bell_ringing", "Blender", "Cat", "Dishes", "Dog", "Electric_shaver_toothbrush", "Frying",
                  "Running_water", "Speech", "Vacuum_cleaner"]
@@ -46,6 +54,11 @@ class SoundBankConfig:
     backgrounds_per_label: int = 6
     background_duration_s: float = 12.0
     seed: int = 0
+    family: int = 0  # 0: the generators as they are; 1: each event given a source character (module doc)
+
+    def __post_init__(self):
+        if self.family not in (0, 1):
+            raise ValueError(f"soundbank family {self.family}: 0 or 1")
 
 
 # --- building blocks ----------------------------------------------------------------------------------
@@ -243,8 +256,31 @@ def audible_extent(audio: np.ndarray, sample_rate: int, range_db: float = AUDIBL
     return int(loud[0] * frame), int(min(audio.shape[0], (loud[-1] + 1) * frame))
 
 
-def synthesize_event(label: str, rng: np.random.Generator, sample_rate: int = 22050) -> np.ndarray:
-    """One foreground clip of class ``label``: float32, peak -1..-12 dBFS, 5 ms fades.
+def source_character(clip: np.ndarray, rng: np.random.Generator, sample_rate: int) -> np.ndarray:
+    """Family 1's source character (module doc): playback rate r ~ U(0.80, 0.92) or U(1.08, 1.20) (a side
+    each at random; linear interpolation), a first-order tilt ``x + g * (highpass(x) - lowpass(x))`` at
+    1.5 kHz with g ~ U(-0.6, 0.6), and a room response: exponentially decaying noise with RT60 ~ U(0.1,
+    0.4) s, mixed at a direct-to-reverberant ratio of U(0, 10) dB."""
+    rate = rng.uniform(1.08, 1.20) if rng.random() < 0.5 else rng.uniform(0.80, 0.92)
+    n = max(2, int(round(clip.shape[0] / rate)))
+    clip = np.interp(np.arange(n) * rate, np.arange(clip.shape[0]), clip)
+    sos_high = signal.butter(1, 1500, btype="highpass", fs=sample_rate, output="sos")
+    sos_low = signal.butter(1, 1500, btype="lowpass", fs=sample_rate, output="sos")
+    clip = clip + rng.uniform(-0.6, 0.6) * (signal.sosfilt(sos_high, clip) - signal.sosfilt(sos_low, clip))
+    rt60 = rng.uniform(0.1, 0.4)
+    length = int(rt60 * sample_rate)
+    response = rng.standard_normal(length) * np.exp(-6.9 * np.arange(length) / length)  # -60 dB at rt60
+    dry = np.concatenate([clip, np.zeros(length)])
+    wet = np.zeros_like(dry)
+    wet[: clip.shape[0] + length - 1] = signal.fftconvolve(clip, response)
+    ratio = 10 ** (rng.uniform(0, 10) / 20)
+    wet *= np.sqrt(np.sum(dry ** 2) / (np.sum(wet ** 2) + 1e-12)) / ratio
+    return dry + wet
+
+
+def synthesize_event(label: str, rng: np.random.Generator, sample_rate: int = 22050, family: int = 0) -> np.ndarray:
+    """One foreground clip of class ``label``: float32, peak -1..-12 dBFS, 5 ms fades; ``family`` 1 adds the
+    source character (:func:`source_character`).
 
     The clip is cut to its audible extent (:func:`audible_extent`): it starts and ends where the sound does,
     so an event placed from it is labelled where it can be heard, and nowhere else.
@@ -252,6 +288,8 @@ def synthesize_event(label: str, rng: np.random.Generator, sample_rate: int = 22
     low, high = DURATION_RANGES_S[label]
     n = int(rng.uniform(low, high) * sample_rate)
     clip = GENERATORS[label](rng, n, sample_rate)
+    if family == 1:
+        clip = source_character(clip, rng, sample_rate)
     start, stop = audible_extent(clip, sample_rate)
     clip = clip[start:stop]
     n = clip.shape[0]
@@ -301,7 +339,7 @@ def write_soundbank(out: str | Path, config: SoundBankConfig | None = None) -> D
                index]
         rng = np.random.default_rng(key)
         if kind == "foreground":
-            audio = synthesize_event(label, rng, config.sample_rate)
+            audio = synthesize_event(label, rng, config.sample_rate, config.family)
         else:
             audio = synthesize_background(label, rng, config.sample_rate, config.background_duration_s)
         path = out / kind / label / f"{label}_{config.seed}_{index:03d}.wav"

@@ -127,9 +127,17 @@ class SystemConfig:
     teacher_network: Optional[str] = None
     student_grl: bool = True
     evaluate: Optional[str] = None
+    input_noise_std: float = 0.15
+    ssl_strong_labels: bool = False
 
     def __post_init__(self):
+        from sedkit.config import ConfigError
+
         system_entry(self.name)  # a registered system
+        if self.input_noise_std < 0:
+            raise ConfigError(f"system.input_noise_std {self.input_noise_std}: must be >= 0")
+        if self.ssl_strong_labels and self.name != "mmt_da":
+            raise ConfigError(f"system.ssl_strong_labels: mmt_da only (the SSL branch), not {self.name}")
 
     @property
     def traits(self) -> SystemTraits:
@@ -228,9 +236,17 @@ class SEDSystem(nn.Module):
             grl *= 2.0 / (1.0 + math.exp(-10.0 * progress)) - 1.0
         return w, grl
 
+    def _perturbed(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` with its own draw of input noise (``input_noise_std``; EMA-teacher systems only). Drawn from
+        torch's generator, which the trainer seeds per epoch, so a resumed run draws the same noise."""
+        std = self.config.input_noise_std
+        if std <= 0 or not self.config.traits.ema_teacher or not self.training:
+            return x
+        return x + std * torch.randn_like(x)
+
     def _teacher_targets(self, name: str, x: torch.Tensor) -> Dict[str, torch.Tensor]:
         with torch.no_grad():
-            out = self.nets[name](x)
+            out = self.nets[name](self._perturbed(x))
         return {"frame": out["frame"], "clip": out["clip"]}
 
     def _consistency(self, student_out, teacher_out) -> torch.Tensor:
@@ -274,7 +290,7 @@ class SingleStudent(SEDSystem):
         zero = x.new_zeros(())
         sees_synthetic = c.sees_synthetic
         rows = None if sees_synthetic else torch.nonzero(~batch["is_synthetic"]).squeeze(1)
-        out = self.nets["student"](x if rows is None else x[rows])
+        out = self.nets["student"](self._perturbed(x if rows is None else x[rows]))
         terms["L_S"], terms["L_W"] = self._supervised(out, batch, rows)
         total = terms["L_W"] + (terms["L_S"] if sees_synthetic else zero)
         if "domain" in self.nets:
@@ -316,12 +332,16 @@ class MMTDA(SEDSystem):
         real = ~batch["is_synthetic"]
         terms: Dict[str, torch.Tensor] = {}
         zero = x.new_zeros(())
-        da_out = self.nets["da_student"](x)
+        da_out = self.nets["da_student"](self._perturbed(x))
         real_rows = torch.nonzero(real).squeeze(1)
-        ssl_out = self.nets["ssl_student"](x[real_rows])
+        ssl_out = self.nets["ssl_student"](self._perturbed(x[real_rows]))
         terms["da_L_S"], terms["da_L_W"] = self._supervised(da_out, batch)
         terms["da_L_D"] = self._domain(da_out, batch, grl)
         terms["ssl_L_W"] = self._supervised(ssl_out, batch, real_rows)[1]
+        ssl_total = terms["ssl_L_W"]
+        if c.ssl_strong_labels:  # the control: real-domain strong labels for the SSL branch only
+            terms["ssl_L_S"] = _masked_bce(ssl_out["frame"], batch["strong"][real_rows], batch["is_oracle"][real_rows])
+            ssl_total = ssl_total + terms["ssl_L_S"]
         if bool(x_u.any()):
             u_rows = torch.nonzero(x_u).squeeze(1)
             u_in_real = x_u[real_rows]
@@ -331,7 +351,7 @@ class MMTDA(SEDSystem):
             terms["L_MMT'"] = self._consistency({k: da_out[k][u_rows] for k in ("frame", "clip")}, ssl_teacher)
         else:
             terms["L_MMT"] = terms["L_MMT'"] = zero
-        ssl_total = terms["ssl_L_W"] + w * terms["L_MMT"]  # Eq. 6
+        ssl_total = ssl_total + w * terms["L_MMT"]  # Eq. 6
         da_total = terms["da_L_S"] + terms["da_L_W"] + c.w_d * terms["da_L_D"] + w * terms["L_MMT'"]  # Eq. 7
         terms["loss"] = ssl_total + da_total
         return terms

@@ -107,6 +107,9 @@ class SEDTask:
         time_pools = [t for t, _ in config.model.pooling]
         self.n_out = pooled_frames(d.clip_frames, time_pools)
         self.encoder = LabelEncoder(d.classes, config.model.time_pooling_factor * self.features.frame_hop_s)
+        if config.system.ssl_strong_labels and not d.unlabel_strong_labels:
+            raise InputError("system.ssl_strong_labels needs data.unlabel_strong_labels (the unlabelled clips' "
+                             "strong labels)")
         teacher = None
         if config.system.needs_teacher:
             if not config.system.teacher_checkpoint:

@@ -135,7 +135,8 @@ def test_mini_corpus_layout(tmp_path):
     from sedkit.data.mini_corpus import make_mini_corpus
 
     lines = []
-    reports = make_mini_corpus(tmp_path / "mini", scale=0.02, nj=1, progress=False, log=lines.append)
+    reports = make_mini_corpus(tmp_path / "mini", scale=0.02, nj=1, progress=False, log=lines.append,
+                               sources="shared")
     assert set(reports) == {"train_synth", "train_weak", "train_unlabel", "validation", "validation_synth"}
     # DESED-like proportions: 1000 / 300 / 2500 / 600 / 300 at scale 1
     assert {k: r.n_clips for k, r in reports.items()} == {"train_synth": 20, "train_weak": 6, "train_unlabel": 50,
@@ -158,13 +159,54 @@ def test_mini_corpus_layout(tmp_path):
         assert "soundbank/train\n" in (mini / name / "synth.yaml").read_text()
     for name in ("validation", "validation_synth"):
         assert "/soundbank/eval/" in (mini / name / "jams" / f"{name}_00000.jams").read_text()
-    again = make_mini_corpus(tmp_path / "mini", scale=0.02, nj=1, progress=False)
+    again = make_mini_corpus(tmp_path / "mini", scale=0.02, nj=1, progress=False, sources="shared")
     assert all(r.n_made == 0 for r in again.values())
     # Deterministic per seed: a second corpus with the same seed has the same labels.
-    twin = make_mini_corpus(tmp_path / "twin", scale=0.02, nj=1, progress=False, sets=["validation"])
+    twin = make_mini_corpus(tmp_path / "twin", scale=0.02, nj=1, progress=False, sets=["validation"],
+                            sources="shared")
     assert twin["validation"].n_made == 12
     twin_table = (tmp_path / "twin" / "validation" / "strong.tsv").read_text()
     assert twin_table == (mini / "validation" / "strong.tsv").read_text()
+
+
+def test_mini_corpus_domain_specific_sources(tmp_path):
+    """The default (corpus v3): each domain draws its events from its own bank, the real domain's of source
+    family 1, and all four banks (training / evaluation x synthetic / real) are disjoint."""
+    from sedkit.data.mini_corpus import make_mini_corpus
+
+    lines = []
+    make_mini_corpus(tmp_path / "c", scale=0.02, nj=1, progress=False, log=lines.append)
+    root = tmp_path / "c" / "soundbank"
+    banks = {name: {p.read_bytes() for p in (root / name / "foreground").rglob("*.wav")}
+             for name in ("train_synthetic", "train_real", "eval_synthetic", "eval_real")}
+    assert sorted(p.name for p in root.iterdir()) == sorted(banks)
+    assert all(len(clips) == 40 for clips in banks.values())  # 4 a class (the floor at this scale) x 10
+    assert sum(len(clips) for clips in banks.values()) == len(set().union(*banks.values()))  # all disjoint
+    assert "family=1" in (root / "train_real" / ".done").read_text()
+    assert "family=0" in (root / "train_synthetic" / ".done").read_text()
+    expected = {"train_synth": "train_synthetic", "train_weak": "train_real", "train_unlabel": "train_real",
+                "validation": "eval_real", "validation_synth": "eval_synthetic"}
+    for name, bank_name in expected.items():
+        jams = " ".join(p.read_text() for p in (tmp_path / "c" / name / "jams").glob("*.jams"))
+        assert f"/soundbank/{bank_name}/" in jams
+        assert all(f"/soundbank/{other}/" not in jams for other in banks if other != bank_name), name
+    assert "per domain" in lines[0]
+    with pytest.raises(InputError, match="--sources bogus"):
+        make_mini_corpus(tmp_path / "x", scale=0.02, sources="bogus")
+
+
+def test_source_character_changes_rate_and_keeps_level():
+    """Family 1 resamples by a rate in [0.80, 0.92] or [1.08, 1.20] and adds a room tail of RT60 <= 0.4 s."""
+    from sedkit.data.soundbank import source_character
+
+    sr = 8000
+    tone = np.sin(2 * np.pi * 500 * np.arange(sr) / sr)
+    for seed in range(5):
+        out = source_character(tone, np.random.default_rng(seed), sr)
+        assert sr / 1.20 + 0.1 * sr - 1 <= out.shape[0] <= sr / 0.80 + 0.4 * sr + 1  # resampled + room tail
+        spectrum = np.abs(np.fft.rfft(out[: int(0.5 * sr)]))
+        peak_hz = np.argmax(spectrum) * sr / int(0.5 * sr)
+        assert 500 * 0.80 - 4 <= peak_hz <= 500 * 1.20 + 4 and not 500 * 0.92 + 4 < peak_hz < 500 * 1.08 - 4
 
 
 def test_user_bank_is_split_by_source_file(tmp_path, bank):
@@ -186,6 +228,8 @@ def test_user_bank_is_split_by_source_file(tmp_path, bank):
     for name, allowed in (("train_synth", train_files), ("validation", eval_files)):
         jams = " ".join(p.read_text() for p in (tmp_path / "c" / name / "jams").glob("*.jams"))
         assert all(path not in jams for path in (eval_files if allowed is train_files else train_files))
+    with pytest.raises(InputError, match="--sources domain: only for the built-in bank"):
+        make_mini_corpus(tmp_path / "d", scale=0.01, soundbank=bank, sources="domain")
     with pytest.raises(InputError, match="one clip only"):
         single = tmp_path / "single"
         write_soundbank(single, SoundBankConfig(clips_per_class=1, backgrounds_per_label=1, seed=1))

@@ -63,6 +63,7 @@ def _batch(seed=0):
 def _system(name, **kwargs):
     torch.manual_seed(1)
     teacher = CRNN(TINY) if name == "fixed_teacher" else None
+    kwargs.setdefault("input_noise_std", 0.0)  # the equations without input noise (test_input_noise: with it)
     system = build_system(SystemConfig(name=name, consistency_rampup_epochs=0, **kwargs), lambda: CRNN(TINY), teacher)
     system.train()
     return system
@@ -133,3 +134,59 @@ def test_teachers_get_no_gradient_and_students_do():
         assert all(p.grad is None for p in system.nets[name].parameters())
     for name in ("da_student", "ssl_student", "domain"):
         assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in system.nets[name].parameters())
+
+
+def test_input_noise_is_an_independent_draw_per_pass_mmt_da():
+    """Student and teacher each get their own noise (Tarvainen & Valpola 2017, eta and eta'): the terms equal
+    the equations on x + n_k with n_1..n_4 drawn in the system's order from the same seed."""
+    system = _system("mmt_da", w_d=0.05, input_noise_std=0.5)
+    b = _batch()
+    torch.manual_seed(7)
+    terms = system.losses(b, epoch=100.0, progress=1.0)
+    nets, x = system.nets, b["x"]
+    real, u = ~b["is_synthetic"], b["is_weak"] | b["is_unlabel"]
+    torch.manual_seed(7)
+    n_da, n_ssl = torch.randn_like(x), torch.randn_like(x[real])
+    n_dat, n_sslt = torch.randn_like(x[u]), torch.randn_like(x[u])
+    da, ssl = nets["da_student"](x + 0.5 * n_da), nets["ssl_student"](x[real] + 0.5 * n_ssl)
+    da_t, ssl_t = _out(nets["da_teacher"], x[u] + 0.5 * n_dat), _out(nets["ssl_teacher"], x[u] + 0.5 * n_sslt)
+    l_mmt = F.mse_loss(ssl["frame"][u[real]], da_t["frame"]) + F.mse_loss(ssl["clip"][u[real]], da_t["clip"])
+    l_mmt2 = F.mse_loss(da["frame"][u], ssl_t["frame"]) + F.mse_loss(da["clip"][u], ssl_t["clip"])
+    assert float(terms["L_MMT"].detach()) == pytest.approx(float(l_mmt.detach()), rel=1e-5)
+    assert float(terms["L_MMT'"].detach()) == pytest.approx(float(l_mmt2.detach()), rel=1e-5)
+    # the same clip through the teacher with the student's noise gives another target: the draws differ
+    same = _out(nets["da_teacher"], x[u] + 0.5 * n_da[u])
+    assert float((same["frame"] - da_t["frame"]).abs().max()) > 1e-4
+
+
+def test_input_noise_only_for_ema_teacher_systems():
+    b = _batch()
+    for name, noisy in (("mt_da", True), ("da", False), ("supervised", False)):
+        system = _system(name, input_noise_std=0.5)
+        torch.manual_seed(3)
+        first = float(system.losses(b, epoch=100.0, progress=1.0)["loss"].detach())
+        torch.manual_seed(4)
+        second = float(system.losses(b, epoch=100.0, progress=1.0)["loss"].detach())
+        assert (first != second) is noisy, name  # without noise (and dropout) the loss is deterministic
+
+
+def test_ssl_strong_labels_control():
+    """The control: the SSL student also gets frame BCE on the unlabelled real clips' oracle labels; the DA
+    branch's L_S stays on the synthetic clips."""
+    system = _system("mmt_da", w_d=0.05, ssl_strong_labels=True)
+    b = _batch()
+    b["is_oracle"] = b["is_unlabel"].clone()
+    terms = system.losses(b, epoch=100.0, progress=1.0)
+    base = _system("mmt_da", w_d=0.05).losses(b, epoch=100.0, progress=1.0)
+    real = ~b["is_synthetic"]
+    ssl = system.nets["ssl_student"](b["x"][real])
+    oracle = b["is_oracle"][real]
+    expected = F.binary_cross_entropy(ssl["frame"][oracle], b["strong"][real][oracle])
+    assert float(terms["ssl_L_S"].detach()) == pytest.approx(float(expected.detach()), rel=1e-5)
+    assert float(terms["da_L_S"].detach()) == pytest.approx(float(base["da_L_S"].detach()), rel=1e-6)
+    total = float(base["loss"].detach()) + float(expected.detach())
+    assert float(terms["loss"].detach()) == pytest.approx(total, rel=1e-5)
+    from sedkit.config import ConfigError
+
+    with pytest.raises(ConfigError, match="mmt_da only"):
+        SystemConfig(name="mt_da", ssl_strong_labels=True)

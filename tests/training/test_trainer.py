@@ -201,3 +201,34 @@ def test_same_experiment_tolerates_fields_added_at_their_defaults():
     current["run"]["seed"] = 1
     del current["criterion"]["unikd"]["lambda_disagreement"]
     assert not same_experiment(stored, current, defaults)
+
+
+def test_unlabelled_strong_labels_reach_only_the_control(tiny_corpus, tmp_path):
+    """data.unlabel_strong_labels: the unlabelled rows are marked is_oracle with their frame targets (the
+    encoder's, from the table); is_strong stays the synthetic rows'; the control trains; a table naming a clip
+    that is not unlabelled is refused, and the control without the table is refused."""
+    from sedkit.io import read_events
+
+    table = tiny_corpus / "unlabel" / "strong.tsv"
+    config = tiny_config(tiny_corpus, data={"unlabel_strong_labels": str(table)},
+                         system={"ssl_strong_labels": True}, run={"epochs": 1})
+    task = SEDTask(config, tmp_path / "control")
+    batch = next(iter(task.batches(0)))
+    assert np.array_equal(batch["is_oracle"], batch["is_unlabel"])
+    assert not (batch["is_oracle"] & batch["is_strong"]).any()
+    order = task.data._order("unlabel", 0, 4)
+    events = read_events(table)
+    first = task.data.subsets["unlabel"].filenames[order[0]]
+    rows = [(on, off, label) for f, on, off, label in zip(events.filename, events.onset, events.offset, events.label)
+            if f == first]
+    expected = task.encoder.strong(rows, task.n_out)
+    assert expected.sum() > 0 and np.array_equal(batch["strong"][np.flatnonzero(batch["is_unlabel"])[0]], expected)
+    plain = next(iter(SEDTask(tiny_config(tiny_corpus, run={"epochs": 1}), tmp_path / "plain").batches(0)))
+    assert not plain["is_oracle"].any() and not plain["strong"][plain["is_unlabel"]].any()
+    _train(config, tmp_path / "run")
+    with pytest.raises(InputError, match="needs data.unlabel_strong_labels"):
+        SEDTask(tiny_config(tiny_corpus, system={"ssl_strong_labels": True}), tmp_path / "x")
+    stranger = tmp_path / "stranger.tsv"
+    stranger.write_text("filename\tonset\toffset\tevent_label\nnot_a_clip.wav\t0.5\t1.0\ttone\n")
+    with pytest.raises(InputError, match="not_a_clip.wav is not among the unlabelled clips"):
+        SEDTask(tiny_config(tiny_corpus, data={"unlabel_strong_labels": str(stranger)}), tmp_path / "y")

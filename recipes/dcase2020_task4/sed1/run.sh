@@ -10,6 +10,7 @@ stop_stage=100          # last stage to run
 mini=true               # true: the corpus sedkit generates itself; false: --desed_root or --soundbank_dir
 mini_scale=1.0          # size of the generated corpus (1.0: 4700 clips)
 corpus_seed=0           # seed of the generated corpus
+corpus_sources=domain   # generated corpus: domain (v3: each domain its own event sources, as DESED) or shared (v2)
 desed_root=""           # DESED as distributed (audio/ and metadata/ trees): real-corpus mode
 allow_missing=false     # true: a DESED copy missing some listed audio is prepared with the clips that exist
 soundbank_dir=""        # your sound bank in Scaper's layout: a DESED-shaped corpus made from it
@@ -48,8 +49,8 @@ if [ -n "$desed_root" ]; then
 fi
 for system in $systems; do
   [ -f "conf/systems/$system.yaml" ] || { echo "$0: unknown system $system (conf/systems/$system.yaml)" >&2; exit 2; }
-  if [ "$system" = oracle ] && [ -n "$desed_root" ]; then
-    echo "$0: oracle trains on real-domain strong labels, which only a generated corpus has (not DESED)" >&2; exit 2
+  if [ "$system" = oracle -o "$system" = mmt_da_ssl_oracle ] && [ -n "$desed_root" ]; then
+    echo "$0: $system trains on real-domain strong labels, which only a generated corpus has (not DESED)" >&2; exit 2
   fi
 done
 case "$score_checkpoint" in best|last) ;; *) echo "$0: --score_checkpoint $score_checkpoint: best or last" >&2; exit 2 ;; esac
@@ -62,7 +63,9 @@ else
   features_conf=conf/features.yaml; train_conf=conf/train.yaml
   train_conf_is="the paper's setting: 100 epochs, CRNN of 885k parameters, 128 mels x 512 frames"
 fi
-[ "$mini" = true ] && corpus="generated corpus v2 (sedkit make-mini-corpus, scale $mini_scale, seed $corpus_seed)" || corpus="${desed_root:-soundbank $soundbank_dir}"
+case "$corpus_sources" in domain) corpus_version=v3 ;; shared) corpus_version=v2 ;;
+  *) echo "$0: --corpus_sources $corpus_sources: domain or shared" >&2; exit 2 ;; esac
+[ "$mini" = true ] && corpus="generated corpus $corpus_version (sedkit make-mini-corpus, scale $mini_scale, seed $corpus_seed, sources $corpus_sources)" || corpus="${desed_root:-soundbank $soundbank_dir}"
 # validation: the real-domain set results are reported on; validation_synth: synthetic, for model selection
 sets="train_synth train_weak train_unlabel validation validation_synth"
 # $data/classes.txt: the event classes in the order of the models' outputs (DESED's 10, or those of your sound
@@ -82,12 +85,13 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
     log "Stage 1: synthesis: skipped, DESED's synthetic20 soundscapes are used as distributed"
   else
     signature="scale=$mini_scale seed=$corpus_seed bank=${soundbank_dir:-builtin}"
+    [ -z "$soundbank_dir" ] && signature="$signature sources=$corpus_sources"
     if done_matches "$data/corpus" "$signature"; then
       log "Stage 1: synthesis: $data/corpus already made ($signature)"
     else
       log "Stage 1: synthesis: ${soundbank_dir:-built-in sound bank} -> $data/corpus ($signature)"
-      sedkit make-mini-corpus "$data/corpus" --scale "$mini_scale" --seed "$corpus_seed" --nj "$nj" \
-        ${soundbank_dir:+--soundbank "$soundbank_dir"}
+      sources_args=(--sources "$corpus_sources"); [ -n "$soundbank_dir" ] && sources_args=(--soundbank "$soundbank_dir")
+      sedkit make-mini-corpus "$data/corpus" --scale "$mini_scale" --seed "$corpus_seed" --nj "$nj" "${sources_args[@]}"
       for set in $sets; do
         mkdir -p "$data/$set"
         ln -sfn "../corpus/$set/audio" "$data/$set/audio"  # relative: the recipe folder may move
@@ -130,6 +134,7 @@ system_args() {  # per-system settings that name recipe paths
     grl_to_base|grl_to_base_hard) echo "system.teacher_checkpoint=$exp/da_seed$2/checkpoints/best.pt" ;;
     base_to_grl|base_to_grl_hard) echo "system.teacher_checkpoint=$exp/mt_real_seed$2/checkpoints/best.pt" ;;
     oracle) echo "data.synth_features=$dump/train_unlabel data.synth_labels=$data/train_unlabel/strong_oracle.tsv" ;;
+    mmt_da_ssl_oracle) echo "data.unlabel_strong_labels=$data/train_unlabel/strong_oracle.tsv" ;;
   esac
 }
 teacher_of() {  # Table 2 systems take a frozen teacher trained by another system of the same seed

@@ -52,11 +52,13 @@ demo: $(VENV)/.installed-synth
 	  --data data_demo --dump dump_demo --exp exp_demo --results RESULTS_demo.md
 	@# Detect events in a recording of a few minutes: 18 held-out soundscapes joined end to end (3 min).
 	cd $(DEMO_RECIPE) && sox $$(ls data_demo/validation/audio/*.wav | head -n 18) exp_demo/demo_recording.wav
-	cd $(DEMO_RECIPE) && ../../../$(VENV)/bin/sedkit infer --model exp_demo/da_seed1/detector.pt \
+	cd $(DEMO_RECIPE) && ../../../$(VENV)/bin/sedkit infer \
+	  --model exp_demo/$$(../../../$(VENV)/bin/sedkit results path run --system da --seed 1)/detector.pt \
 	  --audio exp_demo/demo_recording.wav --out exp_demo/detect --plot
 	@echo "demo done: results table in $(DEMO_RECIPE)/RESULTS_demo.md, experiment in $(DEMO_RECIPE)/exp_demo/,"
 	@echo "data in $(DEMO_RECIPE)/{data_demo,dump_demo}/; see docs/recipes.md for what each stage wrote"
-	@echo "detector: $(DEMO_RECIPE)/exp_demo/da_seed1/detector.pt; events of a 3-minute recording in"
+	@echo "detector: $(DEMO_RECIPE)/exp_demo/$$($(VENV)/bin/sedkit results path run --system da --seed 1)/detector.pt;"
+	@echo "events of a 3-minute recording in"
 	@echo "$(DEMO_RECIPE)/exp_demo/detect/predictions.tsv; look at them: $(DEMO_RECIPE)/exp_demo/detect/plots/demo_recording.png"
 
 test: $(VENV)/.installed-synth+test+onnx+energy install-check

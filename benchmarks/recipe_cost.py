@@ -32,8 +32,10 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2, help="threads of a run without run.num_threads (2)")
     args = parser.parse_args()
     by_system: dict[str, list[tuple[float, int]]] = {}
-    for run in sorted(p for p in args.runs.iterdir() if (p / "metrics.csv").exists() and "_seed" in p.name):
-        by_system.setdefault(run.name.rsplit("_seed", 1)[0], []).append(run_cost(run, args.cores))
+    from sedkit.reporting import parse_run_folder
+
+    for run in sorted(p for p in args.runs.iterdir() if (p / "metrics.csv").exists() and parse_run_folder(p.name)):
+        by_system.setdefault(parse_run_folder(run.name)[0], []).append(run_cost(run, args.cores))
     systems = args.systems.split() if args.systems else sorted(by_system)
     print("| system | runs | train min/run (mean, range) | CPU min |")
     print("|---|---|---|---|")

@@ -45,6 +45,16 @@ def run_folder(system: str, seed: int) -> str:
     return RUN_FOLDER.format(system=system, seed=seed)
 
 
+def parse_run_folder(name: str) -> Optional[tuple]:
+    """(system, seed) of a run folder's name (:func:`run_folder`'s inverse), or None for another name."""
+    import re
+
+    pattern = re.escape(RUN_FOLDER).replace(re.escape("{system}"), "(?P<system>.+)").replace(
+        re.escape("{seed}"), "(?P<seed>-?[0-9]+)")
+    match = re.fullmatch(pattern, name)
+    return (match["system"], int(match["seed"])) if match else None
+
+
 def scored_folder(kind: str, scored_set: str, network: Optional[str] = None) -> str:
     """The folder of a run's scores on ``scored_set``: ``decode_<set>`` (``_<network>`` for another network)
     or ``eval_<set>``."""

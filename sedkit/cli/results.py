@@ -130,15 +130,21 @@ class path:  # noqa: N801  (the `sedkit results path` subcommand)
 
     examples:
       sedkit results path run --system bank --seed 1            # bank_seed1
+      sedkit results path runs --systems "da mt_da" --seeds "1 2"  # "da 1 da_seed1" ... one line per run
       sedkit results path scored --set validation-16k           # decode_validation-16k
       sedkit results path scored --set validation --network student --kind sed
     """
 
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("what", choices=("run", "scored"), help="run: EXP/<run>/; scored: <run>/<scored set>/")
+        parser.add_argument("what", choices=("run", "runs", "scored"),
+                            help="run: EXP/<run>/; runs: '<system> <seed> <run>' per line for every system and "
+                                 "seed (systems in order, seeds within: recipes/utils/runs.sh); "
+                                 "scored: <run>/<scored set>/")
         parser.add_argument("--system", help="run: the system name")
         parser.add_argument("--seed", type=int, help="run: the seed")
+        parser.add_argument("--systems", help="runs: system names, separated by spaces")
+        parser.add_argument("--seeds", help="runs: seeds (integers), separated by spaces")
         parser.add_argument("--set", dest="scored_set", help="scored: the set's name")
         parser.add_argument("--network", help="scored: another network of the run than the scored one")
         parser.add_argument("--kind", choices=("sed", "classification"), default="sed", help="default sed")
@@ -152,6 +158,16 @@ class path:  # noqa: N801  (the `sedkit results path` subcommand)
             if args.system is None or args.seed is None:
                 raise InputError("results path run: --system and --seed are required")
             print(run_folder(args.system, args.seed))
+        elif args.what == "runs":
+            if args.systems is None or args.seeds is None:
+                raise InputError("results path runs: --systems and --seeds are required")
+            seeds = args.seeds.split()
+            bad = [seed for seed in seeds if not seed.lstrip("-").isdigit()]
+            if bad:
+                raise InputError(f"results path runs: --seeds {bad[0]!r} is not an integer")
+            for system in args.systems.split():
+                for seed in seeds:
+                    print(system, int(seed), run_folder(system, int(seed)))
         else:
             if args.scored_set is None:
                 raise InputError("results path scored: --set is required")

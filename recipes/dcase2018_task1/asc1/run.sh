@@ -5,41 +5,27 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-stage=0                 # first stage to run
-stop_stage=100          # last stage to run
+. utils/common_options.sh  # --stage --stop_stage --seeds --nj --train_args --train_jobs --device --data --dump --exp --results_note --results
 mini=true               # true: a 10-class corpus sedkit generates; false: --asc_root
 mini_scale=1.0          # size of the generated corpus
 asc_root=""             # TUT-urban-acoustic-scenes-2018-development as distributed: real-corpus mode
 asc_corpus=tut2018      # what --asc_root holds: tut2018 (DCASE 2018 task 1) or tau2020_3class (DCASE 2020 task 1b)
 methods="ce mrkd_plain mrkd_no_ka mrkd"   # names of conf/methods/*.yaml
 mixup="false true"      # run each method without and/or with mixup (alpha 0.2)
-seeds="1 2 3"           # one run per method, mixup setting and seed
-nj=2                    # parallel jobs for data and features
-train_args=""           # extra section.key=value overrides for sedkit train
-train_jobs=1            # trainings run at once on the CPU (each gets nproc/train_jobs threads; log in exp/<run>/)
-device=cpu              # cpu, cuda or auto
 score_checkpoint=last  # checkpoint scored on test, best (on validation) or last: the MrKD paper reports the last epoch (Sec. 4.1)
 valid_share=0           # real corpus: training locations held out for validation; 0 (the paper's protocol): every
                         # fold-1 training clip trains and nothing is validated (needs --score_checkpoint last)
-data=data               # corpus tables
-dump=dump               # features
-exp=exp                 # experiments
-results_note=""         # an extra line for the results file (say how the runs in --exp were made)
-results=RESULTS.md      # results table written by stage 4
 
 . utils/parse_options.sh
-case "$score_checkpoint" in best|last) ;; *) echo "$0: --score_checkpoint $score_checkpoint: best or last" >&2; exit 2 ;; esac
-[ "$score_checkpoint" = last ] && score_note="the last epoch, as the MrKD paper reports, Sec. 4.1" || score_note="the best epoch on the validation set"
 if [ -n "$asc_root" ] && [ "$valid_share" = 0 ] && [ "$score_checkpoint" = best ]; then
   echo "$0: --score_checkpoint best needs a validation set: give --valid_share (e.g. 0.1)" >&2; exit 2
 fi
-. utils/log.sh
-. utils/train_jobs.sh
-. utils/mini_classification.sh
+. utils/classification.sh  # shared steps: log, done markers, training slots, the system x seed loops, data
 . ./path.sh
+score_note="$(checkpoint_note "$score_checkpoint" "the last epoch, as the MrKD paper reports, Sec. 4.1" \
+  "the best epoch on the validation set")"
 
-[ -n "$asc_root" ] && mini=false
-if [ "$mini" != true ] && [ -z "$asc_root" ]; then echo "$0: --mini false needs --asc_root DIR" >&2; exit 2; fi
+corpus_mode asc_root "$asc_root"
 model_conf=""  # a model config on top of the training config, where the corpus asks for one
 case "$asc_corpus" in
   tut2018) corpus_name="TUT ASC 2018 dev"; paper=(--paper conf/paper_results.yaml)
@@ -68,10 +54,27 @@ if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
   fi
 fi
 
-if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
-  log "Stage 1: features: $data/wav.tsv -> $dump/all ($features_conf)"
-  sedkit features "$data/wav.tsv" "$dump/all" --config "$features_conf" --nj "$nj"
-fi
+if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then classification_features "$data" "$dump" "$features_conf" "$nj"; fi
+
+# A system is a method with or without mixup: <method> or <method>_mixup, the run folders' and rows' names.
+systems=""; declare -A method_of mixup_of
+for method in $methods; do
+  for mix in $mixup; do
+    system="$(tag_of "$method" "$mix")"; systems="$systems $system"; method_of[$system]=$method; mixup_of[$system]=$mix
+  done
+done
+
+train_run() {  # stage 2, one run
+  local run="$3" method="${method_of[$1]}" alpha=0.0
+  [ "${mixup_of[$1]}" = true ] && alpha=0.2
+  jobs_slot
+  log "Stage 2: train $run: $train_conf + conf/methods/$method.yaml (mixup alpha $alpha) -> $exp/$run"
+  jobs_run "$exp/$run/console.log" sedkit train --config "$train_conf" ${model_conf:+--config "$model_conf"} \
+    --config "conf/methods/$method.yaml" \
+    --exp-dir "$exp/$run" data.train_features="$dump/all" data.train_labels="$data/train.tsv" \
+    $valid_args data.mixup_alpha="$alpha" \
+    run.seed="$2" run.device="$device" $jobs_threads $train_args
+}
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
   # Validate only where there is a validation set (none under the paper's protocol, --valid_share 0).
@@ -80,46 +83,17 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
     valid_args="data.valid_features=$dump/all data.valid_labels=$data/valid.tsv"
   fi
   log "Stage 2: validation: ${valid_args:-none (all training clips train; the last checkpoint is scored)}"
-  jobs_start "$train_jobs"
-  for method in $methods; do
-    for mix in $mixup; do
-      for seed in $seeds; do
-        tag="$(tag_of "$method" "$mix")_seed${seed}"
-        alpha=0.0; [ "$mix" = true ] && alpha=0.2
-        jobs_slot
-        log "Stage 2: train $tag: $train_conf + conf/methods/$method.yaml (mixup alpha $alpha) -> $exp/$tag"
-        jobs_run "$exp/$tag/console.log" sedkit train --config "$train_conf" ${model_conf:+--config "$model_conf"} \
-          --config "conf/methods/$method.yaml" \
-          --exp-dir "$exp/$tag" data.train_features="$dump/all" data.train_labels="$data/train.tsv" \
-          $valid_args data.mixup_alpha="$alpha" \
-          run.seed="$seed" run.device="$device" $jobs_threads $train_args
-      done
-    done
-  done
-  jobs_wait
+  train_each_run "$train_jobs" "$systems" "$seeds" train_run
 fi
 
-if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
-  for method in $methods; do
-    for mix in $mixup; do
-      for seed in $seeds; do
-        tag="$(tag_of "$method" "$mix")_seed${seed}"
-        log "Stage 3: test scoring: $exp/$tag/checkpoints/$score_checkpoint.pt on $data/test.tsv -> $exp/$tag/eval_test"
-        sedkit classify --checkpoint "$exp/$tag/checkpoints/$score_checkpoint.pt" --features "$dump/all" --labels "$data/test.tsv" \
-          --out "$exp/$tag/eval_test" --device "$device"
-      done
-    done
-  done
-fi
+if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then classify_each_run "$systems" "$seeds" "$exp" "$score_checkpoint" "$dump/all" "$data/test.tsv" test "$device"; fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
-  systems=""
-  for method in $methods; do for mix in $mixup; do systems="$systems $(tag_of "$method" "$mix")"; done; done
   log "Stage 4: results: $exp/*/eval_test -> $results"
   sedkit results --kind classification --set test --exp "$exp" --systems "$systems" --seeds "$seeds" \
     "${paper[@]}" --out "$results" --title "dcase2018_task1/asc1: MrKD (test accuracy and errors)" \
     --note "Corpus: $corpus. Configs: $train_conf + conf/methods/<method>.yaml${train_args:+ with $train_args}." \
     --note "Command: \`$command_line\`.$paper_note" \
     ${results_note:+--note "$results_note"} \
-    --note "Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; this run.sh call (from stage $stage) took $((SECONDS / 60)) min; training time per run: last column. Scored: each run's checkpoints/$score_checkpoint.pt ($score_note)."
+    --note "$(written_note "$device" "$score_checkpoint" "$score_note")"
 fi

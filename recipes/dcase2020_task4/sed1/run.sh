@@ -5,8 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-stage=0                 # first stage to run
-stop_stage=100          # last stage to run
+. utils/common_options.sh  # --stage --stop_stage --seeds --nj --train_args --train_jobs --device --data --dump --exp --results_note --results
 mini=true               # true: the corpus sedkit generates itself; false: --desed_root or --soundbank_dir
 mini_scale=1.0          # size of the generated corpus (1.0: 4700 clips)
 corpus_seed=0           # seed of the generated corpus
@@ -16,21 +15,11 @@ allow_missing=false     # true: a DESED copy missing some listed audio is prepar
 soundbank_dir=""        # your sound bank in Scaper's layout: a DESED-shaped corpus made from it
 systems="mmt_da_tsp"    # systems to train: names of conf/systems/*.yaml
 score_checkpoint=best   # checkpoint scored: best (chosen on validation_synth, never on the reported set) or last
-seeds="1 2 3"           # one run per system and seed
-nj=2                    # parallel jobs for synthesis and features
-train_args=""           # extra section.key=value overrides for sedkit train
-train_jobs=1            # trainings run at once on the CPU (each gets nproc/train_jobs threads; log in exp/<run>/)
-device=cpu              # cpu, cuda or auto
 ngpu=1                  # processes per run; > 1 trains with torchrun
-data=data               # prepared data tables
-dump=dump               # features
-exp=exp                 # experiments
-results_note=""         # an extra line for the results file (say how the runs in --exp were made)
-results=RESULTS.md      # results table written by stage 8
 
 . utils/parse_options.sh
-. utils/log.sh
-. utils/train_jobs.sh
+. utils/runs.sh  # shared steps: log, done markers, training slots, the system x seed loops
+one_of score_checkpoint "$score_checkpoint" best last
 . ./path.sh
 
 if [ -n "$desed_root" ] && [ -n "$soundbank_dir" ]; then
@@ -53,7 +42,6 @@ for system in $systems; do
     echo "$0: $system trains on real-domain strong labels, which only a generated corpus has (not DESED)" >&2; exit 2
   fi
 done
-case "$score_checkpoint" in best|last) ;; *) echo "$0: --score_checkpoint $score_checkpoint: best or last" >&2; exit 2 ;; esac
 
 if [ "$mini" = true ] || [ -n "$soundbank_dir" ]; then
   # A generated corpus (built-in or your bank) is mini-sized: the converging mini config (4000 steps).
@@ -131,8 +119,8 @@ data_args="data.synth_features=$dump/train_synth data.synth_labels=$data/train_s
 
 system_args() {  # per-system settings that name recipe paths
   case "$1" in
-    grl_to_base|grl_to_base_hard) echo "system.teacher_checkpoint=$exp/da_seed$2/checkpoints/best.pt" ;;
-    base_to_grl|base_to_grl_hard) echo "system.teacher_checkpoint=$exp/mt_real_seed$2/checkpoints/best.pt" ;;
+    grl_to_base|grl_to_base_hard) echo "system.teacher_checkpoint=$exp/$(sedkit results path run --system da --seed "$2")/checkpoints/best.pt" ;;
+    base_to_grl|base_to_grl_hard) echo "system.teacher_checkpoint=$exp/$(sedkit results path run --system mt_real --seed "$2")/checkpoints/best.pt" ;;
     oracle) echo "data.synth_features=$dump/train_unlabel data.synth_labels=$data/train_unlabel/strong_oracle.tsv" ;;
     mmt_da_ssl_oracle) echo "data.unlabel_strong_labels=$data/train_unlabel/strong_oracle.tsv" ;;
   esac
@@ -141,80 +129,69 @@ teacher_of() {  # Table 2 systems take a frozen teacher trained by another syste
   system_args "$@" | sed -n 's/^system.teacher_checkpoint=//p'
 }
 
+train_run() {  # stage 4, one run: its system's config on the training sets
+  local system="$1" seed="$2" run="$3" teacher extra
+  teacher="$(teacher_of "$system" "$seed")"
+  extra="$(system_args "$system" "$seed") data.classes=[${classes// /,}] model.n_classes=$(wc -w <<< "$classes")"
+  if [ -n "$teacher" ]; then
+    jobs_wait   # its teacher may still be training
+    if [ ! -f "$teacher" ]; then
+      echo "$0: $system needs $teacher: train its teacher system first (add it to --systems before $system)" >&2
+      exit 2
+    fi
+  fi
+  jobs_slot
+  log "Stage 4: train $run: $train_conf + conf/systems/$system.yaml -> $exp/$run${jobs_threads:+ (log: $exp/$run/console.log)}"
+  local launcher=(sedkit)
+  [ "$ngpu" -gt 1 ] && launcher=(torchrun --nproc_per_node "$ngpu" -m sedkit.cli.main)
+  # Rerunning resumes an interrupted run and leaves a finished one alone.
+  jobs_run "$exp/$run/console.log" "${launcher[@]}" train --config "$train_conf" --config "conf/systems/$system.yaml" \
+    --exp-dir "$exp/$run" $data_args run.seed="$seed" $extra $jobs_threads $train_args
+}
+
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   log "Stage 4: training config $train_conf ($train_conf_is); classes: $classes"
   [ "$ngpu" -gt 1 ] && [ "$train_jobs" -gt 1 ] && { echo "$0: --ngpu $ngpu trains one run at a time: give --train_jobs 1" >&2; exit 2; }
-  jobs_start "$train_jobs"
-  for system in $systems; do
-    for seed in $seeds; do
-      tag="${system}_seed${seed}"
-      teacher="$(teacher_of "$system" "$seed")"
-      extra="$(system_args "$system" "$seed") data.classes=[${classes// /,}] model.n_classes=$(wc -w <<< "$classes")"
-      if [ -n "$teacher" ]; then
-        jobs_wait   # its teacher may still be training
-        if [ ! -f "$teacher" ]; then
-          echo "$0: $system needs $teacher: train its teacher system first (add it to --systems before $system)" >&2
-          exit 2
-        fi
-      fi
-      jobs_slot
-      log "Stage 4: train $tag: $train_conf + conf/systems/$system.yaml -> $exp/$tag${jobs_threads:+ (log: $exp/$tag/console.log)}"
-      launcher=(sedkit)
-      [ "$ngpu" -gt 1 ] && launcher=(torchrun --nproc_per_node "$ngpu" -m sedkit.cli.main)
-      # Rerunning resumes an interrupted run and leaves a finished one alone.
-      jobs_run "$exp/$tag/console.log" "${launcher[@]}" train --config "$train_conf" --config "conf/systems/$system.yaml" \
-        --exp-dir "$exp/$tag" $data_args run.seed="$seed" $extra $jobs_threads $train_args
-    done
-  done
-  jobs_wait
+  train_each_run "$train_jobs" "$systems" "$seeds" train_run
 fi
 
 # decode_validation: the network the system is scored on (MMT-DA: the DA teacher, as the paper); every
 # other student and teacher of the run: decode_validation_<network>.
 decode_dirs() { ls -d "$exp/$1/decode_validation" "$exp/$1"/decode_validation_* 2>/dev/null || true; }
 
-if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
-  for system in $systems; do
-    for seed in $seeds; do
-      tag="${system}_seed${seed}"
-      checkpoint="$exp/$tag/checkpoints/$score_checkpoint.pt"
-      scored=""  # the first network listed is the one the system is scored on: decode_validation
-      log "Stage 5: model package: $checkpoint -> $exp/$tag/detector.pt (the scored network; sedkit infer --model)"
-      sedkit export "$checkpoint" "$exp/$tag/detector.pt" --corpus "$corpus"
-      for network in $(sedkit infer --checkpoint "$checkpoint" --list-networks); do
-        out="$exp/$tag/decode_validation${scored:+_$network}"; scored=$network
-        log "Stage 5: inference: $checkpoint ($network) on $dump/validation -> $out/scores"
-        sedkit infer --checkpoint "$checkpoint" --network "$network" --features "$dump/validation" --out "$out" \
-          --device "$device" --scores-only --no-progress
-      done
-    done
+decode_run() {  # stage 5, one run: its model package, and every network's frame scores on validation
+  local run="$3" checkpoint="$exp/$3/checkpoints/$score_checkpoint.pt" scored="" network out
+  log "Stage 5: model package: $checkpoint -> $exp/$run/detector.pt (the scored network; sedkit infer --model)"
+  sedkit export "$checkpoint" "$exp/$run/detector.pt" --corpus "$corpus"
+  for network in $(sedkit infer --checkpoint "$checkpoint" --list-networks); do
+    out="$exp/$run/$(sedkit results path scored --set validation ${scored:+--network "$network"})"; scored=$network
+    log "Stage 5: inference: $checkpoint ($network) on $dump/validation -> $out/scores"
+    sedkit infer --checkpoint "$checkpoint" --network "$network" --features "$dump/validation" --out "$out" \
+      --device "$device" --scores-only --no-progress
   done
-fi
+}
 
-if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
-  for system in $systems; do
-    for seed in $seeds; do
-      for out in $(decode_dirs "${system}_seed${seed}"); do
-        log "Stage 6: post-processing: $out/scores -> $out/predictions.tsv (adaptive median from $data/train_synth/strong.tsv)"
-        sedkit postprocess "$out/scores" "$out/predictions.tsv" --adaptive-median "$data/train_synth/strong.tsv" \
-          --write-median-windows "$out/median_windows.yaml"
-      done
-    done
+postprocess_run() {  # stage 6, one run: thresholds and the adaptive median filter, for every network
+  local out
+  for out in $(decode_dirs "$3"); do
+    log "Stage 6: post-processing: $out/scores -> $out/predictions.tsv (adaptive median from $data/train_synth/strong.tsv)"
+    sedkit postprocess "$out/scores" "$out/predictions.tsv" --adaptive-median "$data/train_synth/strong.tsv" \
+      --write-median-windows "$out/median_windows.yaml"
   done
-fi
+}
 
-if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
-  for system in $systems; do
-    for seed in $seeds; do
-      for out in $(decode_dirs "${system}_seed${seed}"); do
-        log "Stage 7: scoring: $out/predictions.tsv vs $data/validation/strong.tsv -> $out/{event,segment,psds}.json"
-        # The scored network keeps its per-clip counts and PSDS replicates (paired bootstrap of stage 8).
-        scored=false; [ "${out##*/}" = decode_validation ] && scored=true
-        utils/score_sed.sh "$out" "$data/validation" "$classes" "$([ $scored = true ] && echo 1000 || echo 0)" "$scored"
-      done
-    done
+score_run() {  # stage 7, one run: every network's metrics; the scored one keeps per-clip counts and replicates
+  local out scored
+  for out in $(decode_dirs "$3"); do
+    log "Stage 7: scoring: $out/predictions.tsv vs $data/validation/strong.tsv -> $out/{event,segment,psds}.json"
+    scored=false; [ "${out##*/}" = "$(sedkit results path scored --set validation)" ] && scored=true
+    utils/score_sed.sh "$out" "$data/validation" "$classes" "$([ $scored = true ] && echo 1000 || echo 0)" "$scored"
   done
-fi
+}
+
+if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then for_each_run "$systems" "$seeds" decode_run; fi
+if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then for_each_run "$systems" "$seeds" postprocess_run; fi
+if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then for_each_run "$systems" "$seeds" score_run; fi
 
 if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
   log "Stage 8: results: $exp/*/decode_validation -> $results"

@@ -6,8 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-stage=0                 # first stage to run
-stop_stage=100          # last stage to run
+. utils/common_options.sh  # --stage --stop_stage --seeds --nj --train_args --train_jobs --device --data --dump --exp --results_note --results
 mini=true               # true: a 10-class corpus sedkit generates; false: --esc50_root
 mini_scale=1.0          # size of the generated corpus
 esc50_root=""           # ESC-50 as distributed (audio/, meta/esc50.csv): real-corpus mode
@@ -16,28 +15,15 @@ cutnmix_methods="ce dml cutmix_single dml_cutmix cutnmix_only cutnmix_mmd cutnmi
 unikd_methods="kd_labeled kd_unlabeled unikd"   # students of the teacher ensemble
 teachers="101 102 103 104 105"   # seeds of the N teachers (trained on the labelled half)
 labeled_share=0.5       # share of the training groups that keep their labels for UniKD
-seeds="1 2 3"           # one run per method and seed
-nj=2                    # parallel jobs for data and features
-train_args=""           # extra section.key=value overrides for sedkit train
-train_jobs=1            # trainings run at once on the CPU (each gets nproc/train_jobs threads; log in exp/<run>/)
-device=cpu              # cpu, cuda or auto
 score_checkpoint=last  # checkpoint scored on test, best (on validation) or last: Cut^nMix trains a fixed schedule (no validation set on CIFAR); UniKD tunes on validation, not epochs
-data=data               # corpus tables
-dump=dump               # features
-exp=exp                 # experiments
-results_note=""         # an extra line for the results file (say how the runs in --exp were made)
-results=RESULTS.md      # results written by stage 5
 
 . utils/parse_options.sh
-case "$score_checkpoint" in best|last) ;; *) echo "$0: --score_checkpoint $score_checkpoint: best or last" >&2; exit 2 ;; esac
-[ "$score_checkpoint" = last ] && score_note="the last epoch: Cut^nMix trains a fixed schedule" || score_note="the best epoch on the validation fold"
-. utils/log.sh
-. utils/train_jobs.sh
-. utils/mini_classification.sh
+. utils/classification.sh  # shared steps: log, done markers, training slots, the system x seed loops, data
 . ./path.sh
+score_note="$(checkpoint_note "$score_checkpoint" "the last epoch: Cut^nMix trains a fixed schedule" \
+  "the best epoch on the validation fold")"
 
-[ -n "$esc50_root" ] && mini=false
-if [ "$mini" != true ] && [ -z "$esc50_root" ]; then echo "$0: --mini false needs --esc50_root DIR" >&2; exit 2; fi
+corpus_mode esc50_root "$esc50_root"
 valid_fold=$(( test_fold == 1 ? 5 : test_fold - 1 ))
 if [ "$mini" = true ]; then
   features_conf=conf/features_mini.yaml; train_conf=conf/train_mini.yaml; corpus="mini (scale $mini_scale)"
@@ -61,65 +47,51 @@ if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
   sedkit split-labeled "$data/train.tsv" "$data/labeled.tsv" "$data/unlabeled.tsv" --share "$labeled_share"
 fi
 
-if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
-  log "Stage 1: features: $data/wav.tsv -> $dump/all ($features_conf)"
-  sedkit features "$data/wav.tsv" "$dump/all" --config "$features_conf" --nj "$nj"
-fi
+if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then classification_features "$data" "$dump" "$features_conf" "$nj"; fi
+
+train_run() {  # stages 2-3, one run of a method (the Cut^nMix methods on train.tsv, UniKD's on the labelled
+  #             share with the teachers' checkpoints, the teachers as ce on the labelled share)
+  local method="$1" run="$3" labels="$data/train.tsv" extra=""
+  case " $unikd_methods teacher " in
+    *" $method "*) labels="$data/labeled.tsv" ;;
+  esac
+  case " $unikd_methods " in
+    *" $method "*) extra="data.unlabeled_features=$dump/all data.unlabeled_labels=$data/unlabeled.tsv
+      criterion.unikd.teacher_checkpoints=$teacher_checkpoints" ;;
+  esac
+  [ "$method" = teacher ] && method=ce
+  jobs_slot
+  log "Stage $stage_now: train $run: $train_conf + conf/methods/$method.yaml on $labels -> $exp/$run"
+  jobs_run "$exp/$run/console.log" sedkit train --config "$train_conf" --config "conf/methods/$method.yaml" \
+    --exp-dir "$exp/$run" $common data.train_labels="$labels" $extra run.seed="$2" $jobs_threads $train_args
+}
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
-  jobs_start "$train_jobs"
-  for method in $cutnmix_methods; do
-    for seed in $seeds; do
-      jobs_slot
-      log "Stage 2: train ${method}_seed$seed: $train_conf + conf/methods/$method.yaml -> $exp/${method}_seed$seed"
-      jobs_run "$exp/${method}_seed$seed/console.log" sedkit train --config "$train_conf" \
-        --config "conf/methods/$method.yaml" --exp-dir "$exp/${method}_seed$seed" \
-        $common data.train_labels="$data/train.tsv" run.seed="$seed" $jobs_threads $train_args
-    done
-  done
-  jobs_wait
+  stage_now=2; train_each_run "$train_jobs" "$cutnmix_methods" "$seeds" train_run
 fi
 
-teacher_checkpoints="[$(for t in $teachers; do printf '%s,' "$exp/teacher_seed$t/checkpoints/$score_checkpoint.pt"; done | sed 's/,$//')]"
+teacher_checkpoints="[$(for t in $teachers; do printf '%s,' "$exp/$(sedkit results path run --system teacher --seed "$t")/checkpoints/$score_checkpoint.pt"; done | sed 's/,$//')]"
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
-  jobs_start "$train_jobs"
-  for t in $teachers; do
-    jobs_slot
-    log "Stage 3: train teacher_seed$t on $data/labeled.tsv -> $exp/teacher_seed$t"
-    jobs_run "$exp/teacher_seed$t/console.log" sedkit train --config "$train_conf" --config conf/methods/ce.yaml \
-      --exp-dir "$exp/teacher_seed$t" $common data.train_labels="$data/labeled.tsv" run.seed="$t" $jobs_threads $train_args
-  done
-  jobs_wait   # the students need every teacher
-  for method in $unikd_methods; do
-    for seed in $seeds; do
-      jobs_slot
-      log "Stage 3: train ${method}_seed$seed from the $(echo $teachers | wc -w) teachers -> $exp/${method}_seed$seed"
-      jobs_run "$exp/${method}_seed$seed/console.log" sedkit train --config "$train_conf" \
-        --config "conf/methods/$method.yaml" --exp-dir "$exp/${method}_seed$seed" \
-        $common data.train_labels="$data/labeled.tsv" data.unlabeled_features="$dump/all" \
-        data.unlabeled_labels="$data/unlabeled.tsv" criterion.unikd.teacher_checkpoints="$teacher_checkpoints" \
-        run.seed="$seed" $jobs_threads $train_args
-    done
-  done
-  jobs_wait
+  stage_now=3
+  train_each_run "$train_jobs" teacher "$teachers" train_run   # the students need every teacher
+  train_each_run "$train_jobs" "$unikd_methods" "$seeds" train_run
 fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
-  for tag in $(for m in $cutnmix_methods $unikd_methods; do for s in $seeds; do echo "${m}_seed$s"; done; done) \
-             $(for t in $teachers; do echo "teacher_seed$t"; done); do
-    log "Stage 4: test scoring: $exp/$tag -> $exp/$tag/eval_test"
-    sedkit classify --checkpoint "$exp/$tag/checkpoints/$score_checkpoint.pt" --features "$dump/all" --labels "$data/test.tsv" \
-      --out "$exp/$tag/eval_test" --device "$device"
-  done
-  log "Stage 4: test scoring: the teacher ensemble (mean probabilities) -> $exp/ensemble_seed0/eval_test"
-  sedkit classify --checkpoint $(for t in $teachers; do echo "$exp/teacher_seed$t/checkpoints/$score_checkpoint.pt"; done) \
-    --features "$dump/all" --labels "$data/test.tsv" --out "$exp/ensemble_seed0/eval_test" --device "$device"
+  log "Stage 4: test scoring: every run's checkpoints/$score_checkpoint.pt on $data/test.tsv"
+  classify_each_run "$cutnmix_methods $unikd_methods" "$seeds" "$exp" "$score_checkpoint" "$dump/all" "$data/test.tsv" \
+    test "$device"
+  classify_each_run teacher "$teachers" "$exp" "$score_checkpoint" "$dump/all" "$data/test.tsv" test "$device"
+  ensemble="$exp/$(sedkit results path run --system ensemble --seed 0)/$(sedkit results path scored --kind classification --set test)"
+  log "Stage 4: test scoring: the teacher ensemble (mean probabilities) -> $ensemble"
+  sedkit classify --checkpoint $(for t in $teachers; do echo "$exp/$(sedkit results path run --system teacher --seed "$t")/checkpoints/$score_checkpoint.pt"; done) \
+    --features "$dump/all" --labels "$data/test.tsv" --out "$ensemble" --device "$device"
 fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   log "Stage 5: results: $exp/*/eval_test -> $results"
   note1="Corpus: $corpus. Configs: $train_conf + conf/methods/<method>.yaml${train_args:+ with $train_args}. Command: \`$command_line\`."
-  note2="Written $(date '+%Y-%m-%d %H:%M') on $(nproc) CPU cores, device $device; this run.sh call (from stage $stage) took $((SECONDS / 60)) min; training time per run: last column. Scored: each run's checkpoints/$score_checkpoint.pt ($score_note).${results_note:+ $results_note}"
+  note2="$(written_note "$device" "$score_checkpoint" "$score_note")${results_note:+ $results_note}"
   parts=$(mktemp -d)  # each table written on its own (its plots beside it), then joined into one file
   sedkit results --kind classification --set test --exp "$exp" --systems "$cutnmix_methods" --seeds "$seeds" \
     --paper conf/paper_results.yaml --out "$parts/cutnmix/RESULTS.md" --title "esc50/cls1: Cut^nMix (Tables 1-2)" \

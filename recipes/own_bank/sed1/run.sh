@@ -7,8 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-stage=0                 # first stage to run
-stop_stage=100          # last stage to run
+. utils/common_options.sh  # --stage --stop_stage --seeds --nj --train_args --train_jobs --device --data --dump --exp --results_note --results
 soundbank_dir=""        # your bank in Scaper's layout (foreground/<class>/, background/<label>/): required
 eval_soundbank_dir=""   # recordings to evaluate on (same layout); empty: a share of each class's files of the bank
 scale=1.0               # corpus size (1.0: 2000 + 2000 training, 300 selection, 600 evaluation soundscapes)
@@ -16,28 +15,17 @@ corpus_seed=0           # seed of the corpus
 systems="bank"          # systems to train: names of conf/systems/*.yaml (bank: the default setup)
 plain_synth_systems="source_only train_aug"  # systems trained on train_synth_plain (no synthesis augmentation)
 score_checkpoint=best   # best (chosen on validation_synth: training recordings only) or last
-seeds="1 2 3"           # one run per system and seed
-nj=2                    # parallel jobs for synthesis and features
-train_args=""           # extra section.key=value overrides for sedkit train
-train_jobs=1            # trainings run at once on the CPU (each gets nproc/train_jobs threads)
-device=cpu              # cpu, cuda or auto
 baseline=source_only    # RESULTS.md: differences are taken to this system when it is listed
-data=data               # corpus and tables
-dump=dump               # features
-exp=exp                 # experiments
-results=RESULTS.md      # results table written by stage 8
-results_note=""         # an extra line for the results file
 
 . utils/parse_options.sh
-. utils/log.sh
-. utils/train_jobs.sh
+. utils/runs.sh  # shared steps: log, done markers, training slots, the system x seed loops
+one_of score_checkpoint "$score_checkpoint" best last
 . ./path.sh
 
 [ -n "$soundbank_dir" ] || { echo "$0: --soundbank_dir DIR is required (your bank in Scaper's layout)" >&2; exit 2; }
 for system in $systems; do
   [ -f "conf/systems/$system.yaml" ] || { echo "$0: unknown system $system (conf/systems/$system.yaml)" >&2; exit 2; }
 done
-case "$score_checkpoint" in best|last) ;; *) echo "$0: --score_checkpoint $score_checkpoint: best or last" >&2; exit 2 ;; esac
 # validation: the reported set (evaluation recordings); the variants: the same soundscapes through another chain
 scored_sets="validation validation-16k validation-44k validation-20db validation-10db"
 sets="train_synth train_synth_plain validation_synth $scored_sets"
@@ -82,59 +70,55 @@ if [ $stop_stage -ge 4 ] && [ $stage -le 7 ]; then
 fi
 synth_set_of() { case " $plain_synth_systems " in *" $1 "*) echo train_synth_plain ;; *) echo train_synth ;; esac; }
 
+train_run() {  # stage 4, one run: supervised on its synthesis set, selection on validation_synth
+  local system="$1" seed="$2" run="$3" synth_set
+  synth_set="$(synth_set_of "$system")"
+  jobs_slot
+  log "Stage 4: train $run on $data/corpus/$synth_set, selection on validation_synth -> $exp/$run"
+  jobs_run "$exp/$run/console.log" sedkit train --config conf/train.yaml --config conf/augment.yaml \
+    --config "conf/systems/$system.yaml" --exp-dir "$exp/$run" \
+    data.synth_features="$dump/$synth_set" data.synth_labels="$data/corpus/$synth_set/strong.tsv" \
+    data.validation_features="$dump/validation_synth" \
+    data.validation_labels="$data/corpus/validation_synth/strong.tsv" \
+    data.validation_durations="$data/corpus/validation_synth/durations.tsv" data.stats="$dump/stats.npz" \
+    data.classes="[${classes// /,}]" model.n_classes="$(wc -w <<< "$classes")" run.seed="$seed" \
+    run.device="$device" $jobs_threads $train_args
+}
+
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   log "Stage 4: training: conf/train.yaml + conf/augment.yaml + conf/systems/<system>.yaml; classes: $classes"
-  jobs_start "$train_jobs"
-  for system in $systems; do
-    synth_set="$(synth_set_of "$system")"
-    for seed in $seeds; do
-      tag="$(sedkit results path run --system "$system" --seed "$seed")"
-      jobs_slot
-      log "Stage 4: train $tag on $data/corpus/$synth_set, selection on validation_synth -> $exp/$tag"
-      jobs_run "$exp/$tag/console.log" sedkit train --config conf/train.yaml --config conf/augment.yaml \
-        --config "conf/systems/$system.yaml" --exp-dir "$exp/$tag" \
-        data.synth_features="$dump/$synth_set" data.synth_labels="$data/corpus/$synth_set/strong.tsv" \
-        data.validation_features="$dump/validation_synth" \
-        data.validation_labels="$data/corpus/validation_synth/strong.tsv" \
-        data.validation_durations="$data/corpus/validation_synth/durations.tsv" data.stats="$dump/stats.npz" \
-        data.classes="[${classes// /,}]" model.n_classes="$(wc -w <<< "$classes")" run.seed="$seed" \
-        run.device="$device" $jobs_threads $train_args
-    done
-  done
-  jobs_wait
+  train_each_run "$train_jobs" "$systems" "$seeds" train_run
 fi
 
-if [ $stage -le 7 ] && [ $stop_stage -ge 5 ]; then
-  for system in $systems; do
-    synth_set="$(synth_set_of "$system")"
-    for seed in $seeds; do
-      tag="$(sedkit results path run --system "$system" --seed "$seed")"
-      if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
-        log "Stage 5: model package: $exp/$tag/checkpoints/$score_checkpoint.pt -> $exp/$tag/detector.pt"
-        sedkit export "$exp/$tag/checkpoints/$score_checkpoint.pt" "$exp/$tag/detector.pt" \
-          --corpus "own bank $soundbank_dir (scale $scale, corpus seed $corpus_seed)"
-      fi
-      for set in $scored_sets; do
-        out="$exp/$tag/$(sedkit results path scored --set "$set")"
-        if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
-          log "Stage 5: inference: $exp/$tag/checkpoints/$score_checkpoint.pt on $dump/$set -> $out/scores"
-          sedkit infer --checkpoint "$exp/$tag/checkpoints/$score_checkpoint.pt" --features "$dump/$set" \
-            --out "$out" --device "$device" --scores-only --no-progress
-        fi
-        if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
-          log "Stage 6: post-processing: $out/scores -> $out/predictions.tsv (adaptive median from $synth_set)"
-          sedkit postprocess "$out/scores" "$out/predictions.tsv" \
-            --adaptive-median "$data/corpus/$synth_set/strong.tsv" --write-median-windows "$out/median_windows.yaml"
-        fi
-        if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
-          log "Stage 7: scoring: $out/predictions.tsv vs $data/corpus/$set/strong.tsv"
-          # PSDS replicates for the reported set's paired intervals; per-clip counts for every set (conditions)
-          utils/score_sed.sh "$out" "$data/corpus/$set" "$classes" "$([ "$set" = validation ] && echo 1000 || echo 0)" true
-        fi
-      done
-    done
+evaluate_run() {  # stages 5-7, one run: its model package; per scored set the scores, events and metrics
+  local system="$1" run="$3" synth_set set out checkpoint="$exp/$3/checkpoints/$score_checkpoint.pt"
+  synth_set="$(synth_set_of "$system")"
+  if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
+    log "Stage 5: model package: $checkpoint -> $exp/$run/detector.pt"
+    sedkit export "$checkpoint" "$exp/$run/detector.pt" \
+      --corpus "own bank $soundbank_dir (scale $scale, corpus seed $corpus_seed)"
+  fi
+  for set in $scored_sets; do
+    out="$exp/$run/$(sedkit results path scored --set "$set")"
+    if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
+      log "Stage 5: inference: $checkpoint on $dump/$set -> $out/scores"
+      sedkit infer --checkpoint "$checkpoint" --features "$dump/$set" --out "$out" --device "$device" --scores-only \
+        --no-progress
+    fi
+    if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
+      log "Stage 6: post-processing: $out/scores -> $out/predictions.tsv (adaptive median from $synth_set)"
+      sedkit postprocess "$out/scores" "$out/predictions.tsv" \
+        --adaptive-median "$data/corpus/$synth_set/strong.tsv" --write-median-windows "$out/median_windows.yaml"
+    fi
+    if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
+      log "Stage 7: scoring: $out/predictions.tsv vs $data/corpus/$set/strong.tsv"
+      # PSDS replicates for the reported set's paired intervals; per-clip counts for every set (conditions)
+      utils/score_sed.sh "$out" "$data/corpus/$set" "$classes" "$([ "$set" = validation ] && echo 1000 || echo 0)" true
+    fi
   done
-fi
+}
+
+if [ $stage -le 7 ] && [ $stop_stage -ge 5 ]; then for_each_run "$systems" "$seeds" evaluate_run; fi
 
 if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
   log "Stage 8: results: $exp/*/decode_{${scored_sets// /,}} -> $results"

@@ -166,10 +166,15 @@ def from_dict(cls: Type[T], data: Mapping[str, Any], where: str = "") -> T:
     Missing keys take the dataclass defaults. The dataclass's ``__post_init__`` runs afterwards and may
     raise :class:`ConfigError` for cross-field checks. A dataclass whose field types depend on a choice made
     in the same mapping (``model:`` typed by ``model_name``, from the model registry) gives them with a static
-    method ``config_field_types(data) -> {field: type}``.
+    method ``config_field_types(data) -> {field: type}``. A dataclass whose keys moved gives a static method
+    ``config_migrations(data) -> data`` that rewrites a mapping written before the move (a stored
+    experiment, a model package) into today's keys; it runs first, so the strict check sees today's keys.
     """
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls!r} is not a dataclass")
+    migrate = getattr(cls, "config_migrations", None)
+    if migrate is not None and isinstance(data, Mapping):
+        data = migrate(dict(data))
     hints = typing.get_type_hints(cls)
     chosen = getattr(cls, "config_field_types", None)
     if chosen is not None:  # fields typed by a registry choice in the same mapping (model by model_name)

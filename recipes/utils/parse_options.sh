@@ -8,7 +8,7 @@
 command_line="./${0##*/}"
 _recipe_options() {  # name=value lines, one per option: the common ones, then the recipe's (a recipe's default wins)
   { cat "$(dirname "${BASH_SOURCE[0]}")/common_options.sh"; sed -n '1,/utils\/parse_options\.sh/p' "$0"; } |
-    grep -E '^[a-z_]+=' |
+    grep -E '^[a-z_][a-z0-9_]*=' |
     awk -F= '!($1 in line) {order[++n] = $1} {line[$1] = $0} END {for (i = 1; i <= n; i++) print line[order[i]]}'
 }
 while [ $# -gt 0 ]; do
@@ -16,7 +16,7 @@ while [ $# -gt 0 ]; do
     --help|-h)
       echo "usage: $0 [--option value] ..." >&2
       echo "options (default, meaning):" >&2
-      _recipe_options | sed -E 's/^([a-z_]+)=("?[^#]*"?)[[:space:]]*#?[[:space:]]*(.*)$/  --\1 \2 \3/' >&2
+      _recipe_options | sed -E 's/^([a-z_][a-z0-9_]*)=("?[^#]*"?)[[:space:]]*#?[[:space:]]*(.*)$/  --\1 \2 \3/' >&2
       exit 0 ;;
     --*=*)
       echo "$0: write options as --name value, not $1" >&2; exit 2 ;;

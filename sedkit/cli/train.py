@@ -37,7 +37,7 @@ def _task_kind(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sedkit.config import dump_yaml, load_config, to_dict
+    from sedkit.config import dump_yaml, from_dict, load_config, to_dict
     from sedkit.errors import InputError
     from sedkit.training.trainer import Trainer
 
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--exp-dir is required")
     task = Task(config, args.exp_dir)
     trainer = Trainer(task, config.optim, config.run, args.exp_dir, to_dict(config), overwrite=args.overwrite,
-                      defaults=to_dict(Config()))
+                      defaults=to_dict(Config()), migrate=lambda stored: to_dict(from_dict(Config, stored)))
     from sedkit.models.registry import count_parameters
 
     networks = task.system.nets if hasattr(task, "system") else task.modules

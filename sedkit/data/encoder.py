@@ -11,14 +11,7 @@ from typing import Iterable, Sequence, Tuple  # frame boundaries: sedkit.postpro
 
 import numpy as np
 
-__all__ = ["LabelEncoder", "pooled_frames"]
-
-
-def pooled_frames(n_frames: int, time_pools: Sequence[int]) -> int:
-    """Frames left after successive average pooling (floor) by each factor."""
-    for factor in time_pools:
-        n_frames //= factor
-    return n_frames
+__all__ = ["LabelEncoder"]
 
 
 class LabelEncoder:

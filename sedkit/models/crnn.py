@@ -46,8 +46,14 @@ class CRNNConfig:
     rnn_dropout: float = 0.5
     head_dropout: float = 0.5
     domain_input: Literal["rnn", "cnn"] = "rnn"
-    domain_hidden: int = 128
-    domain_dropout: float = 0.5
+
+    @staticmethod
+    def config_migrations(data: dict) -> dict:
+        """``domain_hidden`` / ``domain_dropout`` moved to the system (``system.domain_hidden``, 2026-12-04):
+        a network's config no longer holds them; model packages and checkpoints written before load."""
+        data.pop("domain_hidden", None)
+        data.pop("domain_dropout", None)
+        return data
 
     def __post_init__(self):
         from sedkit.config import ConfigError
@@ -103,7 +109,8 @@ class _ConvBlock(nn.Module):
 
 @register("crnn", CRNNConfig)
 class CRNN(nn.Module):
-    """Log-mel (batch, frames, mels) -> dict(frame=(B, T', C), clip=(B, C), rnn=(B, T', 2H), cnn=(B, T', D))."""
+    """Log-mel (batch, frames, mels) -> dict(frame=(B, T', C), clip=(B, C), rnn=(B, T', 2H), cnn=(B, T', D)); a
+    SED network as :mod:`sedkit.models.contract` defines it."""
 
     def __init__(self, config: CRNNConfig | None = None):
         super().__init__()
@@ -116,6 +123,17 @@ class CRNN(nn.Module):
         self.rnn = nn.GRU(config.cnn_output_dim, config.rnn_hidden, num_layers=config.rnn_layers, batch_first=True,
                           bidirectional=True, dropout=config.rnn_dropout if config.rnn_layers > 1 else 0.0)
         self.head = nn.Sequential(nn.Dropout(config.head_dropout), nn.Linear(2 * config.rnn_hidden, config.n_classes))
+
+    @property
+    def frame_pooling(self) -> int:
+        """Input frames per output frame (the product of the time poolings)."""
+        return self.config.time_pooling_factor
+
+    def output_frames(self, n_frames: int) -> int:
+        """Output frames of an input of ``n_frames`` (each average pooling floors)."""
+        for time_pool, _ in self.config.pooling:
+            n_frames //= time_pool
+        return n_frames
 
     @property
     def domain_feature_dim(self) -> int:

@@ -43,7 +43,7 @@ def package_from_checkpoint(checkpoint: str | Path, network: Optional[str] = Non
     stats = checkpoint_statistics(state)
     features = dict(extra["features"])
     window_s = features.get("clip_duration_s") or config.data.clip_frames * extra["frame_hop_s"] / \
-        config.model.time_pooling_factor
+        config.build_network().frame_pooling
     best = state.get("best_score", math.nan)
     provenance = {"system": config.system.name,
                   "network": network or extra.get("evaluated_network") or config.system.evaluated_network,

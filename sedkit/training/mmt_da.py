@@ -13,7 +13,7 @@ where its loss is new) plus one config.
 | ``da`` | student + domain classifier (GRL) | L_S + L_W + w_d L_D |
 | ``mt_da`` | student + GRL + EMA teacher | L_S + L_W + w_d L_D + w(t) L_consist |
 | ``mmt_da`` | DA student/teacher + GRL, SSL student/teacher | Eq. 6 (SSL) + Eq. 7 (DA) |
-| ``fixed_teacher`` | student (+ GRL if ``student_grl``) + frozen pretrained teacher | (a) |
+| ``fixed_teacher`` | student (+ GRL if ``fixed_teacher.student_grl``) + frozen pretrained teacher | (a) |
 | ``supervised`` | student | L_S + L_W (b) |
 
 (a) As the student's system, with the frozen teacher as consistency target (Table 2).
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, List, Literal, Optional, Tuple
 
 import torch
@@ -44,7 +44,8 @@ from sedkit.models.grl import DomainClassifier
 from sedkit.registry import Registry, definition_place
 from sedkit.training.mean_teacher import consistency_loss, ema_update, make_teacher, sigmoid_rampup
 
-__all__ = ["SystemConfig", "SEDSystem", "SingleStudent", "MMTDA", "SystemTraits", "register_system", "build_system",
+__all__ = ["SystemConfig", "FixedTeacherConfig", "MMTDAConfig",
+           "SEDSystem", "SingleStudent", "MMTDA", "SystemTraits", "register_system", "build_system",
            "system_names", "system_entry"]
 
 
@@ -53,7 +54,7 @@ __all__ = ["SystemConfig", "SEDSystem", "SingleStudent", "MMTDA", "SystemTraits"
 class SystemTraits:
     """What a system is made of: an EMA teacher, a domain classifier (GRL) on the student, synthetic clips in
     the student's batches, a frozen pretrained teacher, and the network it is scored on. ``None``: set by
-    ``system.student_grl`` (fixed_teacher)."""
+    ``system.fixed_teacher.student_grl``)."""
 
     ema_teacher: bool
     grl: Optional[bool]
@@ -90,45 +91,97 @@ def system_entry(name: str) -> Tuple[type, SystemTraits]:
 
 
 @dataclass
+class FixedTeacherConfig:
+    """``system.fixed_teacher`` (Table 2's systems): the frozen pretrained teacher and the student it teaches.
+
+    Attributes:
+        checkpoint: checkpoint of the pretrained teacher (required).
+        network: which network of that checkpoint teaches (default: the one it evaluates).
+        student_grl: the student is a DA model (GRL, all data: "Base to GRL") or a base CRNN on real data
+            ("GRL to Base").
+    """
+
+    checkpoint: Optional[str] = None
+    network: Optional[str] = None
+    student_grl: bool = True
+
+
+@dataclass
+class MMTDAConfig:
+    """``system.mmt_da``: options of mutual mean teaching beyond the paper.
+
+    Attributes:
+        ssl_strong_labels: a control, not in the paper: the SSL student also gets the frame BCE on the
+            unlabelled real clips from ``data.unlabel_strong_labels`` (real-domain strong labels the DA branch
+            never sees), so the SSL branch holds information the DA branch lacks.
+    """
+
+    ssl_strong_labels: bool = False
+
+
+SYSTEM_SECTIONS = {"fixed_teacher": FixedTeacherConfig, "mmt_da": MMTDAConfig}  # section -> its system's name
+_MOVED_TO_SECTIONS = {"teacher_checkpoint": ("fixed_teacher", "checkpoint"),
+                      "teacher_network": ("fixed_teacher", "network"),
+                      "student_grl": ("fixed_teacher", "student_grl"),
+                      "ssl_strong_labels": ("mmt_da", "ssl_strong_labels")}
+
+
+@dataclass
 class SystemConfig:
-    """Which system, and its loss weights (paper Sec. 4.3 unless marked as a sedkit default).
+    """Which system, and its loss weights (paper Sec. 4.3 unless marked as a sedkit default); the options of one
+    system only live in its section (``system.fixed_teacher``, ``system.mmt_da``).
 
     Attributes:
         name: one of mt_real, mt_total, da, mt_da, mmt_da, fixed_teacher, supervised.
         w_d: domain-loss weight (paper: 0.05).
         grl_weight: gradient-reversal factor lambda (sedkit default 1, constant).
         grl_schedule: ``constant`` or ``ganin``: lambda * (2 / (1 + exp(-10 p)) - 1), p = training progress.
+        domain_hidden, domain_dropout: the domain classifier on the student's ``domain_features`` (not in the
+            paper; sedkit defaults 128 hidden units, dropout 0.5; docs/models.md).
         max_consistency_weight: w(t) after the ramp-up (paper: 1).
         consistency_rampup_epochs: ramp-up length of w(t) (paper: 20 epochs).
         ema_decay: EMA decay of the teachers (sedkit default 0.999, as the DCASE baseline).
         consistency_on: ``real_unlabeled`` (weak + unlabelled clips) or ``unlabeled_only``.
         pseudo_labels: ``soft`` (MSE on probabilities) or ``hard`` (BCE on thresholded teacher outputs).
         hard_threshold: threshold for hard pseudo labels (sedkit default 0.5).
-        teacher_checkpoint: fixed_teacher only: checkpoint of the pretrained teacher.
-        teacher_network: fixed_teacher only: which network of that checkpoint teaches (default: the one it
-            evaluates).
-        student_grl: fixed_teacher only: the student is a DA model (GRL, all data: "Base to GRL") or a
-            base CRNN on real data ("GRL to Base").
         evaluate: network used for validation, checkpoints' "best" and inference (default: da_teacher for
             mmt_da as the paper reports, teacher for mt_*, student for da and fixed_teacher).
+        input_noise_std: systems with an EMA teacher only: Gaussian noise of this standard deviation added to
+            the normalised log-mel input of every student and every teacher pass, an independent draw each
+            (mean teaching perturbs the two inputs independently, eta and eta': Tarvainen & Valpola 2017,
+            Sec. 2; their ConvNet's input noise is sigma = 0.15, the value of Laine & Aila 2017's Pi model,
+            taken as sedkit's default; the MMT-DA paper names no perturbation). 0: student and teacher see
+            the identical input and only dropout differs (sedkit before 2026-12-04).
+        fixed_teacher: :class:`FixedTeacherConfig` (system fixed_teacher only).
+        mmt_da: :class:`MMTDAConfig` (system mmt_da only).
     """
 
     name: str = "mmt_da"
     w_d: float = 0.05
     grl_weight: float = 1.0
     grl_schedule: Literal["constant", "ganin"] = "constant"
+    domain_hidden: int = 128
+    domain_dropout: float = 0.5
     max_consistency_weight: float = 1.0
     consistency_rampup_epochs: float = 20.0
     ema_decay: float = 0.999
     consistency_on: Literal["real_unlabeled", "unlabeled_only"] = "real_unlabeled"
     pseudo_labels: Literal["soft", "hard"] = "soft"
     hard_threshold: float = 0.5
-    teacher_checkpoint: Optional[str] = None
-    teacher_network: Optional[str] = None
-    student_grl: bool = True
     evaluate: Optional[str] = None
     input_noise_std: float = 0.15
-    ssl_strong_labels: bool = False
+    fixed_teacher: FixedTeacherConfig = field(default_factory=FixedTeacherConfig)
+    mmt_da: MMTDAConfig = field(default_factory=MMTDAConfig)
+
+    @staticmethod
+    def config_migrations(data: dict) -> dict:
+        """Options of one system moved into its section (2026-12-04): ``teacher_checkpoint``,
+        ``teacher_network``, ``student_grl`` -> ``fixed_teacher.*``; ``ssl_strong_labels`` -> ``mmt_da.*``."""
+        for key, (section, name) in _MOVED_TO_SECTIONS.items():
+            if key in data:
+                value = data.pop(key)
+                data[section] = {**(data.get(section) or {}), name: value}
+        return data
 
     def __post_init__(self):
         from sedkit.config import ConfigError
@@ -136,8 +189,9 @@ class SystemConfig:
         system_entry(self.name)  # a registered system
         if self.input_noise_std < 0:
             raise ConfigError(f"system.input_noise_std {self.input_noise_std}: must be >= 0")
-        if self.ssl_strong_labels and self.name != "mmt_da":
-            raise ConfigError(f"system.ssl_strong_labels: mmt_da only (the SSL branch), not {self.name}")
+        for section, config_class in SYSTEM_SECTIONS.items():
+            if section != self.name and getattr(self, section) != config_class():
+                raise ConfigError(f"system.{section}: options of system {section} only, not of {self.name}")
 
     @property
     def traits(self) -> SystemTraits:
@@ -150,17 +204,17 @@ class SystemConfig:
     @property
     def uses_grl(self) -> bool:
         grl = self.traits.grl
-        return self.student_grl if grl is None else grl
+        return self.fixed_teacher.student_grl if grl is None else grl
 
     @property
     def sees_synthetic(self) -> bool:
         """Whether the student's batches include synthetic clips (its L_S term)."""
         synthetic = self.traits.synthetic
-        return self.student_grl if synthetic is None else synthetic
+        return self.fixed_teacher.student_grl if synthetic is None else synthetic
 
     @property
     def needs_teacher(self) -> bool:
-        """Whether the system is taught by a frozen pretrained network (``teacher_checkpoint``)."""
+        """Whether the system is taught by a frozen pretrained network (``fixed_teacher.checkpoint``)."""
         return self.traits.fixed_teacher
 
 
@@ -184,8 +238,8 @@ class SEDSystem(nn.Module):
         self.build(build_network)
         if config.uses_grl:
             student = self.nets[self.domain_student]
-            self.nets["domain"] = DomainClassifier(student.domain_feature_dim, student.config.domain_hidden,
-                                                   student.config.domain_dropout)
+            self.nets["domain"] = DomainClassifier(student.domain_feature_dim, config.domain_hidden,
+                                                   config.domain_dropout)
         if config.needs_teacher:
             if teacher is None:
                 raise ValueError(f"{config.name} needs a pretrained teacher network")
@@ -339,7 +393,7 @@ class MMTDA(SEDSystem):
         terms["da_L_D"] = self._domain(da_out, batch, grl)
         terms["ssl_L_W"] = self._supervised(ssl_out, batch, real_rows)[1]
         ssl_total = terms["ssl_L_W"]
-        if c.ssl_strong_labels:  # the control: real-domain strong labels for the SSL branch only
+        if c.mmt_da.ssl_strong_labels:  # the control: real-domain strong labels for the SSL branch only
             terms["ssl_L_S"] = _masked_bce(ssl_out["frame"], batch["strong"][real_rows], batch["is_oracle"][real_rows])
             ssl_total = ssl_total + terms["ssl_L_S"]
         if bool(x_u.any()):

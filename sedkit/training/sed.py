@@ -20,7 +20,7 @@ import torch
 from sedkit.config import to_dict
 from sedkit.data.augment import AugmentConfig
 from sedkit.data.datasets import DataConfig, FeatureSubset, SEDTrainData
-from sedkit.data.encoder import LabelEncoder, pooled_frames
+from sedkit.data.encoder import LabelEncoder
 from sedkit.errors import InputError
 from sedkit.models.crnn import CRNNConfig
 from sedkit.models.registry import get as get_model
@@ -37,8 +37,8 @@ __all__ = ["SEDExperimentConfig", "SEDTask", "load_sed_network", "predict_frame_
 @dataclass
 class SEDExperimentConfig:
     task: Literal["sed"] = "sed"
-    model_name: str = "crnn"  # a registered SED network (sedkit.models.registry): outputs frame, clip and
-    #                           domain_features, and has domain_feature_dim
+    model_name: str = "crnn"  # a registered SED network (sedkit.models.registry) keeping the contract of
+    #                           sedkit.models.contract
     data: DataConfig = field(default_factory=DataConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     model: Any = field(default_factory=CRNNConfig)  # the config class of model_name
@@ -57,9 +57,27 @@ class SEDExperimentConfig:
 
         resolve_chosen_fields(self)
 
+    @staticmethod
+    def config_migrations(data: dict) -> dict:
+        """``model.domain_hidden`` / ``model.domain_dropout`` moved to ``system.*`` (2026-12-04): the domain
+        classifier is the system's, not the network's (:mod:`sedkit.models.contract`)."""
+        model = data.get("model")
+        if isinstance(model, dict) and ("domain_hidden" in model or "domain_dropout" in model):
+            model = dict(model)
+            system = dict(data.get("system") or {})
+            for key in ("domain_hidden", "domain_dropout"):
+                if key in model:
+                    system.setdefault(key, model.pop(key))
+            data["model"], data["system"] = model, system
+        return data
+
     def build_network(self):
-        """A new network of ``model_name`` with ``model``."""
-        return get_model(self.model_name)[0](self.model)
+        """A new network of ``model_name`` with ``model``, checked against the SED network contract."""
+        from sedkit.models.contract import check_sed_network
+
+        network = get_model(self.model_name)[0](self.model)
+        check_sed_network(network, self.model_name)
+        return network
 
 
 def predict_frame_probs(network: torch.nn.Module, matrices, device: torch.device,
@@ -104,17 +122,18 @@ class SEDTask:
         if config.model.n_classes != len(d.classes):
             raise InputError(f"model.n_classes {config.model.n_classes} differs from data.classes ({len(d.classes)})")
         self.stats = run_statistics(d.stats, train_folders, self.features, self.exp_dir)
-        time_pools = [t for t, _ in config.model.pooling]
-        self.n_out = pooled_frames(d.clip_frames, time_pools)
-        self.encoder = LabelEncoder(d.classes, config.model.time_pooling_factor * self.features.frame_hop_s)
-        if config.system.ssl_strong_labels and not d.unlabel_strong_labels:
-            raise InputError("system.ssl_strong_labels needs data.unlabel_strong_labels (the unlabelled clips' "
-                             "strong labels)")
+        probe = config.build_network()  # the contract (sedkit.models.contract): output frames and their hop
+        self.n_out = probe.output_frames(d.clip_frames)
+        self.encoder = LabelEncoder(d.classes, probe.frame_pooling * self.features.frame_hop_s)
+        if config.system.mmt_da.ssl_strong_labels and not d.unlabel_strong_labels:
+            raise InputError("system.mmt_da.ssl_strong_labels needs data.unlabel_strong_labels (the unlabelled "
+                             "clips' strong labels)")
         teacher = None
         if config.system.needs_teacher:
-            if not config.system.teacher_checkpoint:
-                raise InputError(f"system.teacher_checkpoint is required for {config.system.name}")
-            teacher = load_sed_network(config.system.teacher_checkpoint, config.system.teacher_network)[0]
+            fixed = config.system.fixed_teacher
+            if not fixed.checkpoint:
+                raise InputError(f"system.fixed_teacher.checkpoint is required for {config.system.name}")
+            teacher = load_sed_network(fixed.checkpoint, fixed.network)[0]
         torch.manual_seed(config.run.seed)  # the initial weights depend on the seed only
         self.system = build_system(config.system, config.build_network, teacher)
         self.data = SEDTrainData(d, self.encoder, self.n_out, self.stats, config.run.seed, config.augment,

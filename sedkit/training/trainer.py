@@ -134,9 +134,10 @@ def distributed_context(device: torch.device) -> Tuple[int, int]:
 
 class Trainer:
     def __init__(self, task, optim: OptimConfig, run: RunConfig, exp_dir: str | Path, config: dict,
-                 overwrite: bool = False, defaults: Optional[dict] = None):
+                 overwrite: bool = False, defaults: Optional[dict] = None, migrate=None):
         self.task, self.optim_config, self.run, self.config = task, optim, run, config
         self.defaults = defaults  # the config class's defaults: fields added since a run started (see same_experiment)
+        self.migrate = migrate  # stored config -> today's keys (a run started before a key moved; config.from_dict)
         self.exp_dir = Path(exp_dir)
         self.device = resolve_device(run.device)
         if run.num_threads:
@@ -184,7 +185,7 @@ class Trainer:
         last = self.checkpoints / "last.pt"
         if last.exists() and not overwrite:
             state = torch.load(last, map_location="cpu", weights_only=False)
-            if not same_experiment(_identity(state["config"]), _identity(self.config), self.defaults):
+            if not same_experiment(_identity(self._migrated(state["config"])), _identity(self.config), self.defaults):
                 raise InputError(f"{self.exp_dir}: holds another experiment (its config.yaml differs); "
                                  "use another --exp-dir or --overwrite")
             self.model.load_state_dict(state["model"])
@@ -247,6 +248,17 @@ class Trainer:
             self._plot_curves()
         self._close_process_group()
         return self.history[-1]
+
+    def _migrated(self, stored: dict) -> dict:
+        """A stored config in today's keys (``migrate``), or as it is where it does not load any more."""
+        from sedkit.config import ConfigError
+
+        if self.migrate is None:
+            return stored
+        try:
+            return self.migrate(stored)
+        except (ConfigError, InputError):
+            return stored
 
     def _epochs(self, steps: int, total_epochs: int, meter) -> None:
         from tqdm import tqdm

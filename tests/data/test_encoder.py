@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from sedkit.data.encoder import LabelEncoder, pooled_frames
+from sedkit.data.encoder import LabelEncoder
 
 
 def test_strong_targets_by_hand():
@@ -29,16 +29,19 @@ def test_timestamps_invert_the_frame_grid():
     # 22050 Hz, hop 431, time pooling 4 (the paper's): 0.0782 s frames; 128 frames end at 10.008 s.
     hop = 4 * 431 / 22050
     encoder = LabelEncoder(["Dog"], frame_hop_s=hop)
-    stamps = frame_timestamps(pooled_frames(512, [2, 2, 1, 1, 1]), encoder.frame_hop_s)
+    stamps = frame_timestamps(128, encoder.frame_hop_s)  # 512 input frames / time pooling 4
     assert stamps.shape == (129,) and stamps[0] == 0.0 and stamps[-1] == pytest.approx(128 * hop)
     # An event spanning exactly frames 10..19 in seconds comes back as those frames.
     target = encoder.strong([(stamps[10], stamps[20], "Dog")], n_frames=128)[:, 0]
     assert np.flatnonzero(target).tolist() == list(range(10, 20))
 
 
-def test_weak_targets_and_pooled_frames():
+def test_weak_targets_and_output_frames():
     encoder = LabelEncoder(["Dog", "Cat", "Speech"], frame_hop_s=0.1)
     assert encoder.weak(["Speech", "Dog", "Dog"]).tolist() == [1, 0, 1]
     with pytest.raises(KeyError):
         encoder.weak(["Owl"])
-    assert pooled_frames(512, [2, 2, 1, 1, 1]) == 128 and pooled_frames(501, [2, 2]) == 125
+    from sedkit.models.crnn import CRNN, CRNNConfig
+
+    paper = CRNN(CRNNConfig())  # time pooling 2, 2, 1, 1, 1; each average pooling floors
+    assert paper.output_frames(512) == 128 and paper.output_frames(501) == 125 and paper.frame_pooling == 4

@@ -128,3 +128,100 @@ def test_model_sections_are_typed_by_model_name(tmp_path):
         load_config(ClassificationExperimentConfig, path, ["model.channels=[8]"])
     with pytest.raises(ConfigError, match=r"c.yaml: model_name: unknown model 'resnet'; known: cnn, cpresnet, crnn"):
         load_config(ClassificationExperimentConfig, path, ["model_name=resnet"])
+
+
+@dataclass
+class FrameMLPConfig:
+    n_classes: int = 10
+    n_mels: int = 16
+    hidden: int = 12
+    time_pooling: int = 4
+
+
+@pytest.fixture
+def frame_mlp(monkeypatch):
+    """A toy SED network that is no CRNN: a per-frame MLP on the mel bands after average pooling over time,
+    registered for this test only; it keeps the contract of sedkit.models.contract and nothing else."""
+    from torch import nn
+
+    from sedkit.models import registry
+
+    registry.model_names()  # the built-in ones first, so that the copy below holds them
+    monkeypatch.setattr(registry.MODELS, "_entries", dict(registry.MODELS._entries))
+
+    @registry.register("frame_mlp", FrameMLPConfig)
+    class FrameMLP(nn.Module):
+        def __init__(self, config: FrameMLPConfig):
+            super().__init__()
+            self.config = config
+            self.pool = nn.AvgPool1d(config.time_pooling)
+            self.hidden = nn.Sequential(nn.Linear(config.n_mels, config.hidden), nn.ReLU())
+            self.out = nn.Linear(config.hidden, config.n_classes)
+
+        frame_pooling = property(lambda self: self.config.time_pooling)
+        domain_feature_dim = property(lambda self: self.config.hidden)
+
+        def output_frames(self, n_frames: int) -> int:
+            return n_frames // self.config.time_pooling
+
+        def forward(self, x):
+            h = self.hidden(self.pool(x.transpose(1, 2)).transpose(1, 2))  # (B, T / pooling, hidden)
+            frame = torch.sigmoid(self.out(h))
+            return {"frame": frame, "clip": frame.mean(dim=1), "domain_features": h}
+
+    return FrameMLP
+
+
+def test_a_new_sed_model_trains_in_a_sed_system_through_the_contract(tiny_corpus, tmp_path, frame_mlp):
+    """The toy network trains in MT-DA (an EMA teacher and the GRL domain classifier on its domain_features,
+    sized by the system's domain_hidden); labels follow its own time pooling; the checkpoint decodes."""
+    from sedkit.training.sed import SEDTask, infer
+    from sedkit.training.trainer import Trainer
+
+    config = tiny_config(tiny_corpus, run={"epochs": 2})
+    config = from_dict(type(config), {**to_dict(config), "model_name": "frame_mlp",
+                                      "model": {"n_classes": 2, "n_mels": 16, "hidden": 12, "time_pooling": 4},
+                                      "system": {"name": "mt_da", "domain_hidden": 6}})
+    task = SEDTask(config, tmp_path / "exp")
+    assert isinstance(task.system.nets["student"], frame_mlp) and task.n_out == 256 // 4
+    assert task.encoder.frame_hop_s == pytest.approx(4 * 94 / 8000)  # the toy's pooling x the feature hop
+    first_layer = task.system.nets["domain"].net[0]
+    assert first_layer.in_features == 12 and first_layer.out_features == 6
+    batch = next(iter(task.batches(0)))
+    assert batch["strong"].shape[1] == 64
+    before = [p.detach().clone() for p in task.system.nets["student"].parameters()]
+    Trainer(task, config.optim, config.run, tmp_path / "exp", to_dict(config)).fit()
+    assert any(not torch.equal(a, b) for a, b in zip(before, task.system.nets["student"].parameters()))
+    summary = infer(tmp_path / "exp/checkpoints/last.pt", tmp_path / "dec",
+                    features_dir=tiny_corpus / "feats/validation", device="cpu", progress=False)
+    assert summary["clips"] == 6 and summary["network"] == "teacher"
+    from pathlib import Path
+
+    from sedkit.features.extract import read_feature_table
+
+    row = read_feature_table(tiny_corpus / "feats/validation")[0]
+    frames = np.load(tiny_corpus / "feats/validation" / row["path"]).shape[0]
+    lines = (tmp_path / "dec" / "scores" / f"{Path(row['filename']).stem}.tsv").read_text().splitlines()
+    assert len(lines) == 1 + frames // 4  # a header, then one row per output frame of the toy
+
+
+def test_a_network_without_the_contract_is_refused(tiny_corpus, tmp_path, monkeypatch):
+    from torch import nn
+
+    from sedkit.errors import InputError
+    from sedkit.models import registry
+
+    registry.model_names()
+    monkeypatch.setattr(registry.MODELS, "_entries", dict(registry.MODELS._entries))
+
+    @registry.register("no_contract", FrameMLPConfig)
+    class NoContract(nn.Module):
+        def __init__(self, config):
+            super().__init__()
+            self.config = config
+
+    config = tiny_config(tiny_corpus)
+    config = from_dict(type(config), {**to_dict(config), "model_name": "no_contract", "model": {"n_classes": 2}})
+    with pytest.raises(InputError, match="model_name no_contract: NoContract is not a SED network .* it lacks "
+                                         "output_frames, frame_pooling, domain_feature_dim"):
+        config.build_network()

@@ -6,10 +6,10 @@ import torch.nn.functional as F
 
 from sedkit.models.crnn import CRNN, CRNNConfig
 from sedkit.training.mean_teacher import consistency_loss, ema_update, make_teacher, sigmoid_rampup
-from sedkit.training.mmt_da import SystemConfig, build_system
+from sedkit.training.mmt_da import MMTDAConfig, SystemConfig, build_system
 
 TINY = CRNNConfig(n_classes=3, n_mels=16, channels=[4, 4], pooling=[(2, 4), (2, 4)], rnn_hidden=4, rnn_layers=1,
-                  conv_dropout=0.0, head_dropout=0.0, domain_dropout=0.0)
+                  conv_dropout=0.0, head_dropout=0.0)
 
 
 def test_rampup_values():
@@ -63,7 +63,14 @@ def _batch(seed=0):
 def _system(name, **kwargs):
     torch.manual_seed(1)
     teacher = CRNN(TINY) if name == "fixed_teacher" else None
+    if name == "fixed_teacher":  # (the fixed teacher's checkpoint is loaded by the task; here it is given)
+        kwargs.setdefault("fixed_teacher", {"checkpoint": "given"})
+    if isinstance(kwargs.get("fixed_teacher"), dict):
+        from sedkit.training.mmt_da import FixedTeacherConfig
+
+        kwargs["fixed_teacher"] = FixedTeacherConfig(**kwargs["fixed_teacher"])
     kwargs.setdefault("input_noise_std", 0.0)  # the equations without input noise (test_input_noise: with it)
+    kwargs.setdefault("domain_dropout", 0.0)
     system = build_system(SystemConfig(name=name, consistency_rampup_epochs=0, **kwargs), lambda: CRNN(TINY), teacher)
     system.train()
     return system
@@ -173,7 +180,7 @@ def test_input_noise_only_for_ema_teacher_systems():
 def test_ssl_strong_labels_control():
     """The control: the SSL student also gets frame BCE on the unlabelled real clips' oracle labels; the DA
     branch's L_S stays on the synthetic clips."""
-    system = _system("mmt_da", w_d=0.05, ssl_strong_labels=True)
+    system = _system("mmt_da", w_d=0.05, mmt_da=MMTDAConfig(ssl_strong_labels=True))
     b = _batch()
     b["is_oracle"] = b["is_unlabel"].clone()
     terms = system.losses(b, epoch=100.0, progress=1.0)
@@ -188,5 +195,5 @@ def test_ssl_strong_labels_control():
     assert float(terms["loss"].detach()) == pytest.approx(total, rel=1e-5)
     from sedkit.config import ConfigError
 
-    with pytest.raises(ConfigError, match="mmt_da only"):
-        SystemConfig(name="mt_da", ssl_strong_labels=True)
+    with pytest.raises(ConfigError, match="system.mmt_da: options of system mmt_da only, not of mt_da"):
+        SystemConfig(name="mt_da", mmt_da=MMTDAConfig(ssl_strong_labels=True))

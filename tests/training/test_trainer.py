@@ -37,11 +37,12 @@ def da_checkpoint(tiny_corpus, tmp_path_factory):
 
 @pytest.mark.parametrize("system", [
     {"name": "mt_real"}, {"name": "mt_total"}, {"name": "da"}, {"name": "mt_da"}, {"name": "mmt_da"},
-    {"name": "fixed_teacher", "student_grl": False}, {"name": "fixed_teacher", "pseudo_labels": "hard"},
+    {"name": "fixed_teacher", "fixed_teacher": {"student_grl": False}},
+    {"name": "fixed_teacher", "pseudo_labels": "hard"},
 ])
 def test_every_system_reduces_its_training_loss(tiny_corpus, tmp_path, da_checkpoint, system):
     if system["name"] == "fixed_teacher":
-        system = {**system, "teacher_checkpoint": str(da_checkpoint)}
+        system = {**system, "fixed_teacher": {**system.get("fixed_teacher", {}), "checkpoint": str(da_checkpoint)}}
     config = tiny_config(tiny_corpus, system=system, run={"epochs": 3})
     task = SEDTask(config, tmp_path)
     before = _fixed_batch_loss(task)
@@ -97,10 +98,35 @@ def test_finished_experiment_is_not_overwritten(tiny_corpus, tmp_path):
     _train(other, tmp_path, overwrite=True)
 
 
+def test_a_run_stored_before_keys_moved_is_the_same_experiment(tiny_corpus, tmp_path):
+    """A run whose stored config has the keys of before 2026-12-04 (model.domain_hidden, system.student_grl)
+    counts as finished when today's config says the same (config_migrations), and as another where it differs."""
+    from sedkit.config import from_dict
+    from sedkit.training.sed import SEDExperimentConfig
+
+    config = tiny_config(tiny_corpus, run={"epochs": 1})
+    _train(config, tmp_path)
+    last = tmp_path / "checkpoints" / "last.pt"
+    state = torch.load(last, weights_only=False)
+    old = state["config"]
+    old["model"]["domain_hidden"] = old["system"].pop("domain_hidden")
+    old["model"]["domain_dropout"] = old["system"].pop("domain_dropout")
+    old["system"]["student_grl"] = old["system"].pop("fixed_teacher")["student_grl"]
+    torch.save(state, last)
+    stamp = os.stat(last).st_mtime_ns
+    migrate = lambda stored: to_dict(from_dict(SEDExperimentConfig, stored))  # noqa: E731  (as sedkit train)
+    task = SEDTask(config, tmp_path)
+    Trainer(task, config.optim, config.run, tmp_path, to_dict(config), migrate=migrate).fit()
+    assert os.stat(last).st_mtime_ns == stamp  # finished: nothing to do
+    other = tiny_config(tiny_corpus, run={"epochs": 1}, system={"domain_hidden": 64})
+    with pytest.raises(InputError, match="holds another experiment"):
+        Trainer(SEDTask(other, tmp_path), other.optim, other.run, tmp_path, to_dict(other), migrate=migrate)
+
+
 def test_distributed_matches_single_process(tiny_corpus, tmp_path):
     """2 CPU processes (gloo, each half of every batch) == 1 process on the same global batches."""
-    no_noise = {"norm": "none", "conv_dropout": 0.0, "rnn_dropout": 0.0, "head_dropout": 0.0, "domain_dropout": 0.0}
-    config = tiny_config(tiny_corpus, model=no_noise, run={"epochs": 1})
+    no_noise = {"norm": "none", "conv_dropout": 0.0, "rnn_dropout": 0.0, "head_dropout": 0.0}
+    config = tiny_config(tiny_corpus, model=no_noise, system={"domain_dropout": 0.0}, run={"epochs": 1})
     from sedkit.config import dump_yaml
 
     conf = tmp_path / "conf.yaml"
@@ -211,7 +237,7 @@ def test_unlabelled_strong_labels_reach_only_the_control(tiny_corpus, tmp_path):
 
     table = tiny_corpus / "unlabel" / "strong.tsv"
     config = tiny_config(tiny_corpus, data={"unlabel_strong_labels": str(table)},
-                         system={"ssl_strong_labels": True}, run={"epochs": 1})
+                         system={"mmt_da": {"ssl_strong_labels": True}}, run={"epochs": 1})
     task = SEDTask(config, tmp_path / "control")
     batch = next(iter(task.batches(0)))
     assert np.array_equal(batch["is_oracle"], batch["is_unlabel"])
@@ -227,7 +253,7 @@ def test_unlabelled_strong_labels_reach_only_the_control(tiny_corpus, tmp_path):
     assert not plain["is_oracle"].any() and not plain["strong"][plain["is_unlabel"]].any()
     _train(config, tmp_path / "run")
     with pytest.raises(InputError, match="needs data.unlabel_strong_labels"):
-        SEDTask(tiny_config(tiny_corpus, system={"ssl_strong_labels": True}), tmp_path / "x")
+        SEDTask(tiny_config(tiny_corpus, system={"mmt_da": {"ssl_strong_labels": True}}), tmp_path / "x")
     stranger = tmp_path / "stranger.tsv"
     stranger.write_text("filename\tonset\toffset\tevent_label\nnot_a_clip.wav\t0.5\t1.0\ttone\n")
     with pytest.raises(InputError, match="not_a_clip.wav is not among the unlabelled clips"):

@@ -119,14 +119,14 @@ data_args="data.synth_features=$dump/train_synth data.synth_labels=$data/train_s
 
 system_args() {  # per-system settings that name recipe paths
   case "$1" in
-    grl_to_base|grl_to_base_hard) echo "system.teacher_checkpoint=$exp/$(sedkit results path run --system da --seed "$2")/checkpoints/best.pt" ;;
-    base_to_grl|base_to_grl_hard) echo "system.teacher_checkpoint=$exp/$(sedkit results path run --system mt_real --seed "$2")/checkpoints/best.pt" ;;
+    grl_to_base|grl_to_base_hard) echo "system.fixed_teacher.checkpoint=$exp/$(sedkit results path run --system da --seed "$2")/checkpoints/best.pt" ;;
+    base_to_grl|base_to_grl_hard) echo "system.fixed_teacher.checkpoint=$exp/$(sedkit results path run --system mt_real --seed "$2")/checkpoints/best.pt" ;;
     oracle) echo "data.synth_features=$dump/train_unlabel data.synth_labels=$data/train_unlabel/strong_oracle.tsv" ;;
     mmt_da_ssl_oracle) echo "data.unlabel_strong_labels=$data/train_unlabel/strong_oracle.tsv" ;;
   esac
 }
 teacher_of() {  # Table 2 systems take a frozen teacher trained by another system of the same seed
-  system_args "$@" | sed -n 's/^system.teacher_checkpoint=//p'
+  system_args "$@" | sed -n 's/^system.fixed_teacher.checkpoint=//p'
 }
 
 train_run() {  # stage 4, one run: its system's config on the training sets

@@ -101,7 +101,8 @@ class Criterion:
         return [torch.from_numpy(np.asarray(batch[key])).to(device) for key in keys]
 
     def after_optimizer_step(self, step: int) -> None:
-        """Called after each optimiser step (``step``: the 0-based step just taken)."""
+        """Called after each optimiser step; ``step``: the steps taken so far (1-based: 1 after the first), as
+        :class:`~sedkit.training.trainer.Trainer` counts them (MrKD rotates its backups on it)."""
 
     def no_weight_decay(self) -> List[nn.Parameter]:
         """Parameters trained without weight decay whatever ``optim.weight_decay`` says."""

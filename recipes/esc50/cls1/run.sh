@@ -12,7 +12,7 @@ mini_scale=1.0          # size of the generated corpus
 esc50_root=""           # ESC-50 as distributed (audio/, meta/esc50.csv): real-corpus mode
 test_fold=5             # ESC-50 test fold (validation: the next lower fold)
 cutnmix_methods="ce dml cutmix_single dml_cutmix cutnmix_only cutnmix_mmd cutnmix_pt cutnmix"  # conf/methods/*.yaml
-unikd_methods="kd_labeled kd_unlabeled unikd"   # students of the teacher ensemble
+unikd_methods="kd_labeled kd_unlabeled unikd unikd_lambda0 unikd_lambda1 unikd_no_weights unikd_no_factor"  # students of the teachers
 teachers="101 102 103 104 105"   # seeds of the N teachers (trained on the labelled half)
 labeled_share=0.5       # share of the training groups that keep their labels for UniKD
 score_checkpoint=last  # checkpoint scored on test, best (on validation) or last: Cut^nMix trains a fixed schedule (no validation set on CIFAR); UniKD tunes on validation, not epochs
@@ -50,7 +50,7 @@ fi
 if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then classification_features "$data" "$dump" "$features_conf" "$nj"; fi
 
 train_run() {  # stages 2-3, one run of a method (the Cut^nMix methods on train.tsv, UniKD's on the labelled
-  #             share with the teachers' checkpoints, the teachers as ce on the labelled share)
+  #             share with the teachers' checkpoints, the teachers by conf/methods/teacher.yaml on it)
   local method="$1" run="$3" labels="$data/train.tsv" extra=""
   case " $unikd_methods teacher " in
     *" $method "*) labels="$data/labeled.tsv" ;;
@@ -59,7 +59,6 @@ train_run() {  # stages 2-3, one run of a method (the Cut^nMix methods on train.
     *" $method "*) extra="data.unlabeled_features=$dump/all data.unlabeled_labels=$data/unlabeled.tsv
       criterion.unikd.teacher_checkpoints=$teacher_checkpoints" ;;
   esac
-  [ "$method" = teacher ] && method=ce
   jobs_slot
   log "Stage $stage_now: train $run: $train_conf + conf/methods/$method.yaml on $labels -> $exp/$run"
   jobs_run "$exp/$run/console.log" sedkit train --config "$train_conf" --config "conf/methods/$method.yaml" \

@@ -5,10 +5,14 @@ J peers learn together, each on its own independently distorted copy of the batc
 
 - Cut^nMix (Eqs. 5-7): one lambda ~ Beta(1, 1) and one partner permutation for the whole batch, shared by
   all peers; each peer pastes a box of its partner's input into its own, the box drawn independently per
-  peer. sedkit's mask rule (the paper gives none for boxes): the box is round(H sqrt(lambda)) x
-  round(W sqrt(lambda)) on (mel x time), placed uniformly so that it lies inside; its area fraction
-  lambda_eff = h w / (H W) is the same for every peer and mixes the targets,
+  peer. The paper (on images) gives no box rule; ``box`` chooses one, on a batch of (T frames x F mel bands)
+  inputs. ``area`` (CutMix's image rule, Yun et al. 2019, with lambda the pasted share): round(T
+  sqrt(lambda)) frames x round(F sqrt(lambda)) bands; ``time`` (CutMix adapted to audio: a time segment over
+  all bands, so the pasted part is a stretch of the partner's recording, not a spectral patch that mixes two
+  sounds in one frame): round(T lambda) frames x F bands. Either box is placed uniformly so that it lies
+  inside; its area fraction lambda_eff = h w / (T F) is the same for every peer and mixes the targets,
   ``y~ = lambda_eff y_partner + (1 - lambda_eff) y``.
+  ``mixing: cutmix`` cuts one box, at one place, for every peer (the paper's "DML + CutMix" row).
 - DML (Eq. 4): ``L_DML^j = 1/(J - 1) sum_{k != j} tau^2 KL(sg p(z^k; tau) || p(z^j; tau))`` (target = the
   detached peer: the standard DML direction; the paper writes the arguments the other way round).
 - MMD (Eq. 9, linear kernel): ``L_MMD^j = 1/(J - 1) sum_{k != j} || mean_i f_i^j - sg mean_i f_i^k ||^2`` over
@@ -38,15 +42,22 @@ __all__ = ["cutnmix", "mixed_cross_entropy", "dml_losses", "mmd_losses", "PeerTe
            "CutnMixConfig", "distort", "CutnMix"]
 
 
-def _box(rng: np.random.Generator, lam: float, height: int, width: int) -> Tuple[int, int, int, int]:
-    h, w = int(round(height * math.sqrt(lam))), int(round(width * math.sqrt(lam)))
+def _box(rng: np.random.Generator, lam: float, height: int, width: int,
+         shape: str = "area") -> Tuple[int, int, int, int]:
+    """(top, left, h, w) of a box of share ``lam`` (module doc, ``box``) inside a (height = frames x width =
+    mel bands) input."""
+    if shape == "time":
+        h, w = int(round(height * lam)), width
+    else:
+        h, w = int(round(height * math.sqrt(lam))), int(round(width * math.sqrt(lam)))
     top = int(rng.integers(0, height - h + 1))
     left = int(rng.integers(0, width - w + 1))
     return top, left, h, w
 
 
-def cutnmix(inputs: Sequence[torch.Tensor], rng: np.random.Generator, alpha: float = 1.0):
-    """Mix each peer's batch (B, H, W) with a shared lambda and partner order and its own box.
+def cutnmix(inputs: Sequence[torch.Tensor], rng: np.random.Generator, alpha: float = 1.0, box: str = "area"):
+    """Mix each peer's batch (B, T, F) with a shared lambda and partner order and its own box (``box``: its
+    shape rule, module doc).
 
     Returns (mixed inputs, partner permutation, lambda_eff, boxes): the fraction lambda_eff of every
     peer's input comes from the partner ``perm[i]``.
@@ -56,7 +67,7 @@ def cutnmix(inputs: Sequence[torch.Tensor], rng: np.random.Generator, alpha: flo
     perm = torch.from_numpy(rng.permutation(batch)).to(inputs[0].device)
     boxes, mixed = [], []
     for x in inputs:
-        top, left, h, w = _box(rng, lam, height, width)
+        top, left, h, w = _box(rng, lam, height, width, box)
         out = x.clone()
         out[:, top:top + h, left:left + w] = x[perm, top:top + h, left:left + w]
         boxes.append((top, left, h, w))
@@ -120,6 +131,7 @@ class CutnMixConfig:
     beta: float = 0.3
     gamma: float = 0.1
     mixing: Literal["cutnmix", "cutmix", "none"] = "cutnmix"
+    box: Literal["area", "time"] = "area"  # the box rule (module doc): CutMix's image rule, or time-only
     distortion: Literal["per_peer", "shared", "none"] = "per_peer"
     beta_alpha: float = 1.0
     mmd: bool = True
@@ -168,12 +180,12 @@ class CutnMix(Criterion):
         perm, lam = np.arange(len(batch["y"])), 0.0
         if c.mixing != "none":
             if c.mixing == "cutmix":  # one box for every peer: the same rectangle cut from each view
-                _, perm_t, lam, boxes = cutnmix(views[:1], rng, c.beta_alpha)
+                _, perm_t, lam, boxes = cutnmix(views[:1], rng, c.beta_alpha, c.box)
                 top, left, h, w = boxes[0]
                 for view in views:
                     view[:, top:top + h, left:left + w] = view[perm_t, top:top + h, left:left + w]
             else:
-                views, perm_t, lam, _ = cutnmix(views, rng, c.beta_alpha)
+                views, perm_t, lam, _ = cutnmix(views, rng, c.beta_alpha, c.box)
             perm = perm_t.numpy()
         return {"x": np.stack([v.numpy() for v in views]), "y": batch["y"], "perm": perm, "lam": np.float32(lam)}
 

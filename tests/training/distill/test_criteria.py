@@ -201,3 +201,66 @@ def test_trainer_exempts_what_the_task_names_from_weight_decay():
                           folder, config={})
     decays = sorted((g["weight_decay"], len(g["params"])) for g in trainer.optimizer.param_groups)
     assert decays == [(0.0, 2), (0.01, 2)]
+
+
+def test_mrkd_full_eq_8_with_fcn_and_knowledge_adjustment():
+    """Eq. 8 written out in numpy for the full method: z_ens = phi(concatenated backup logits) with the 2-layer
+    FCN (Linear - ReLU - Linear), KA swaps z_ens's top entry with the true class's, then
+    (1 - a) CE(p(theta; 1), y) + a tau^2 KL(p(z_correct; tau) || p(theta; tau))."""
+    x = torch.tensor([[0.5, 1.0], [-1.0, 0.4], [0.3, -0.8]], dtype=torch.float64)
+    labels = torch.tensor([0, 2, 1])
+    config = MrKDConfig(n_backups=3, alpha=0.5, tau=3.0, fcn_layers=2, knowledge_adjustment=True)
+    criterion, weight = _mrkd_with_backups(config)
+    student = torch.tensor([[0.2, 0.9, -0.4], [1.1, 0.0, 0.3], [-0.3, 0.2, 0.8]], dtype=torch.float64)
+    ours = float(criterion(student, labels, x)["loss"])
+
+    def softmax(z, tau):
+        e = np.exp(z / tau - (z / tau).max(1, keepdims=True))
+        return e / e.sum(1, keepdims=True)
+
+    backups = np.concatenate([x.numpy() @ (weight.numpy() * (i + 1) / 2).T for i in range(3)], axis=1)
+    first, last = criterion.fcn[0], criterion.fcn[2]
+    hidden = np.maximum(backups @ first.weight.detach().numpy().T + first.bias.detach().numpy(), 0.0)
+    z_ens = hidden @ last.weight.detach().numpy().T + last.bias.detach().numpy()
+    z_correct = z_ens.copy()
+    for row, label in enumerate(labels.numpy()):
+        top = int(np.argmax(z_ens[row]))
+        z_correct[row, top], z_correct[row, label] = z_ens[row, label], z_ens[row, top]
+    assert (np.argmax(z_correct, axis=1) == labels.numpy()).all() and not np.array_equal(z_correct, z_ens)
+    z = student.numpy()
+    p_t, p_s = softmax(z_correct, 3.0), softmax(z, 3.0)
+    kl = np.mean(np.sum(p_t * (np.log(p_t) - np.log(p_s)), axis=1))
+    ce = np.mean(-np.log(softmax(z, 1.0)[np.arange(3), labels.numpy()]))
+    assert ours == pytest.approx(0.5 * ce + 0.5 * 9.0 * kl, abs=1e-9)
+
+
+def test_mrkd_backups_rotate_every_kappa_steps_when_the_trainer_drives_them(corpus, tmp_path, monkeypatch):
+    """A real Trainer run: after each optimiser step the trainer passes the steps taken so far (1-based);
+    MrKD rotates at the start of every step t (1-based) with t mod kappa = 0, i.e. after steps kappa - 1,
+    2 kappa - 1, ... (kappa = 2 steps here); backup_1 then holds the student as it was at that moment."""
+    from sedkit.config import to_dict
+    from sedkit.training.classification import ClassificationTask
+    from sedkit.training.trainer import Trainer
+    from tests.training.conftest import classification_config
+
+    probe = ClassificationTask(classification_config(corpus, {"name": "ce"}, epochs=1), tmp_path / "probe")
+    steps = probe.steps_per_epoch()
+    assert steps >= 4
+    config = classification_config(corpus, {"name": "mrkd", "mrkd": {"kappa_epochs": 2 / steps}}, epochs=1)
+    task = ClassificationTask(config, tmp_path / "run")
+    assert task.criterion.module.kappa_steps == 2
+    calls, original = [], MrKD.maybe_rotate
+
+    def recording(self, student, next_step):
+        rotated = original(self, student, next_step)
+        calls.append((next_step, rotated, {k: v.clone() for k, v in student.state_dict().items()}))
+        return rotated
+
+    monkeypatch.setattr(MrKD, "maybe_rotate", recording)
+    Trainer(task, config.optim, config.run, tmp_path / "run", to_dict(config)).fit()
+    assert [step for step, _, _ in calls] == list(range(2, steps + 2))
+    rotations = [(step, state) for step, rotated, state in calls if rotated]
+    assert [step for step, _ in rotations] == list(range(2, steps + 2, 2))
+    last_step, last_state = rotations[-1]
+    for name, value in task.criterion.module.backups[0].state_dict().items():
+        assert torch.equal(value, last_state[name]), name

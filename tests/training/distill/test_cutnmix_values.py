@@ -77,3 +77,77 @@ def test_each_peer_pastes_its_partners_box():
         for i in range(5):
             np.testing.assert_array_equal(out[i].numpy()[inside], x[perm[i]].numpy()[inside])
             np.testing.assert_array_equal(out[i].numpy()[~inside], x[i].numpy()[~inside])
+
+
+def test_time_boxes_cover_every_band_and_a_share_lambda_of_the_frames():
+    """``box: time``: each peer's box is round(T lambda) frames x all F bands, inside the clip."""
+    inputs = [torch.arange(4 * 20 * 6, dtype=torch.float64).reshape(4, 20, 6) + 1000 * p for p in range(2)]
+    mixed, perm, lam_eff, boxes = cutnmix(inputs, np.random.default_rng(3), box="time")
+    lam = np.random.default_rng(3).beta(1.0, 1.0)
+    frames = int(round(20 * lam))
+    assert lam_eff == pytest.approx(frames / 20)
+    for x, out, (top, left, h, w) in zip(inputs, mixed, boxes):
+        assert (left, h, w) == (0, frames, 6) and 0 <= top <= 20 - frames
+        np.testing.assert_array_equal(out[:, top:top + h].numpy(), x[perm][:, top:top + h].numpy())
+        outside = np.ones(20, dtype=bool)
+        outside[top:top + h] = False
+        np.testing.assert_array_equal(out[:, outside].numpy(), x[:, outside].numpy())
+
+
+def test_cutmix_mode_cuts_one_box_at_one_place_for_every_peer(corpus, tmp_path):
+    """``mixing: cutmix`` (DML + CutMix): every peer's view holds the partner's values in the same time box
+    (all bands), its own values elsewhere; lambda_eff is the box's share of the frames."""
+    from sedkit.training.classification import ClassificationTask
+    from tests.training.conftest import classification_config
+
+    config = classification_config(corpus, {"name": "cutnmix", "cutnmix": {"mixing": "cutmix", "peers": 3,
+                                                                          "distortion": "none", "box": "time"}})
+    task = ClassificationTask(config, tmp_path)
+    x = np.random.default_rng(0).standard_normal((6, 40, 8)).astype(np.float32)
+    batch = task.criterion.prepare_batch({"x": x, "y": np.arange(6) % 3, "rows": np.arange(6)}, 0, 0)
+    views, perm, lam = batch["x"], batch["perm"], float(batch["lam"])
+    assert views.shape == (3, 6, 40, 8) and np.array_equal(views[0], views[1]) and np.array_equal(views[1], views[2])
+    from_partner = np.all(views[0] == x[perm], axis=(0, 2)) & np.any(x[perm] != x, axis=(0, 2))
+    frames = np.flatnonzero(from_partner)
+    assert frames.size == int(round(lam * 40)) and np.all(np.diff(frames) == 1)  # one segment, all bands
+    own = np.ones(40, dtype=bool)
+    own[frames] = False
+    assert np.array_equal(views[0][:, own], x[:, own])
+
+
+def test_cutnmix_total_is_eq_8_summed_over_peers_plus_the_peer_teachers_ce(corpus, tmp_path):
+    """loss = sum_j [CE(z^j, y~) + alpha DML^j + beta MMD^j + gamma PT^j] + CE(z^PT, y~), each term written out
+    here with torch's own functions on the peers' outputs for the batch the criterion prepared."""
+    import torch.nn.functional as F
+
+    from sedkit.training.classification import ClassificationTask
+    from tests.training.conftest import classification_config
+
+    config = classification_config(corpus, {"name": "cutnmix", "cutnmix": {"peers": 2}})
+    task = ClassificationTask(config, tmp_path)
+    batch = next(iter(task.batches(0)))
+    task.model.eval()
+    c = config.criterion.cutnmix
+    with torch.no_grad():
+        terms = task.training_step(batch, 0.0, 0.0, torch.device("cpu"))
+        peers = [task.modules["net"], task.modules["peer2"]]
+        outs = [peer(torch.from_numpy(batch["x"][j])) for j, peer in enumerate(peers)]
+        y, perm, lam = torch.from_numpy(batch["y"]), torch.from_numpy(batch["perm"]), float(batch["lam"])
+
+        def mixed_ce(z):
+            return lam * F.cross_entropy(z, y[perm]) + (1 - lam) * F.cross_entropy(z, y)
+
+        def kl(target_logits, z):  # tau^2 KL(p(target; tau) || p(z; tau)), batch mean
+            return c.tau ** 2 * F.kl_div(F.log_softmax(z / c.tau, 1), F.softmax(target_logits / c.tau, 1),
+                                         reduction="batchmean")
+
+        z = [o["logits"] for o in outs]
+        f = [o["features"] for o in outs]
+        z_pt = task.modules["peer_teacher"].linear(torch.cat(f, dim=1))
+        expected = mixed_ce(z_pt)
+        for j in range(2):
+            other = 1 - j
+            mmd = ((f[j].mean(0) - f[other].mean(0)) ** 2).sum()
+            expected = expected + mixed_ce(z[j]) + c.alpha * kl(z[other], z[j]) + c.beta * mmd \
+                + c.gamma * kl(z_pt, z[j])
+    assert float(terms["loss"]) == pytest.approx(float(expected), rel=1e-6)

@@ -61,3 +61,12 @@ def test_eq3_mechanisms_switched_off_one_at_a_time(weights, factor):
     config = UniKDConfig(unlabeled="none", teacher_weights=weights, loss_factor=factor)
     ours = unikd_step_loss(config, torch.tensor(STUDENT), torch.tensor(TEACHERS), torch.tensor(LABELS), None, None)
     assert float(ours["loss"]) == pytest.approx(expected, abs=1e-9)
+
+
+def test_kd_labeled_is_ce_plus_soft_ce_against_the_plain_teacher_average():
+    """Table 2's KD-Labeled: CE(student, y) + soft CE against the teachers' plain average, batch mean."""
+    target = TEACHERS.mean(axis=1)
+    expected = float(np.mean(-log_softmax(STUDENT)[np.arange(2), LABELS] - (target * log_softmax(STUDENT)).sum(1)))
+    ours = unikd_step_loss(UniKDConfig(labeled="plain", unlabeled="none"), torch.tensor(STUDENT),
+                           torch.tensor(TEACHERS), torch.tensor(LABELS), None, None)
+    assert float(ours["loss"]) == pytest.approx(expected, abs=1e-9)

@@ -1,10 +1,11 @@
-"""Extra sections of a SED RESULTS.md (`sedkit results --conditions ... --per-class`).
+"""Extra sections of a SED RESULTS.md (`sedkit results --conditions ... --per-class --selection-plot`).
 
 - Conditions: the same systems scored on other versions of the reported set (the same soundscapes resampled,
   at another level, ...). Each cell gives the condition's mean over seeds and its difference to the reported
   set with the 95 % interval of a bootstrap over clips paired across the two conditions (the clips are the
   same soundscapes, so each resample draws the same clips in both).
 - Per class: event-based F1 of each class, mean over seeds, per system.
+- Selection curves: each system's model-selection score against the training step, every seed (a figure).
 """
 from __future__ import annotations
 
@@ -89,3 +90,66 @@ def per_class_section(results: Sequence[SystemResult]) -> List[str]:
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", "Values in %, mean ± std over seeds, on the reported set (collar 0.2 s, offset 20 %)."]
     return lines
+
+
+def selection_curves(results: Sequence[SystemResult]) -> list:
+    """Per system with kept training logs: (system, [(seed, steps, selection scores in %, scored step)]), from
+    each seed's metrics.csv (``step``, ``val_score``) and the scored model's model.yaml (``step``)."""
+    import csv
+
+    curves = []
+    for result in results:
+        lines = []
+        for seed, run, model in zip(result.seeds, result.run_dirs, result.models or [{}] * len(result.seeds)):
+            path = Path(run).parent / "metrics.csv"  # run_dirs: the scored folders, <run>/decode_<set>
+            if not path.exists():
+                continue
+            with open(path, newline="") as handle:
+                rows = [r for r in csv.DictReader(handle) if r.get("val_score") not in (None, "")]
+            if rows:
+                lines.append((seed, [int(r["step"]) for r in rows], [100 * float(r["val_score"]) for r in rows],
+                              (model or {}).get("step")))
+        if lines:
+            curves.append((result.system, lines))
+    return curves
+
+
+def selection_curves_section(results: Sequence[SystemResult], out: str | Path) -> List[str]:
+    """One panel per system (:func:`selection_curves`): its model-selection score against the training step,
+    every seed a line, the scored checkpoint's step marked; written to ``out`` (PNG) and shown by the returned
+    markdown lines. Systems whose runs kept no metrics.csv are left out."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves = selection_curves(results)
+    if not curves:
+        return []
+    columns = min(3, len(curves))
+    rows_n = math.ceil(len(curves) / columns)
+    figure, axes = plt.subplots(rows_n, columns, figsize=(4.2 * columns, 2.8 * rows_n), sharex=True, sharey=True,
+                                squeeze=False)
+    for axis in axes.flat[len(curves):]:
+        axis.set_visible(False)
+    for axis, (system, lines) in zip(axes.flat, curves):
+        for seed, steps, scores, scored_step in lines:
+            (line,) = axis.plot(steps, scores, linewidth=1.0, label=f"seed {seed}")
+            if scored_step in steps:
+                axis.plot([scored_step], [scores[steps.index(scored_step)]], "o", color=line.get_color(),
+                          markersize=4)
+        axis.set_title(system, fontsize=9)
+        axis.grid(alpha=0.3)
+    for axis in axes[-1]:
+        axis.set_xlabel("training step")
+    for axis in axes[:, 0]:
+        axis.set_ylabel("selection score (%)")
+    axes.flat[0].legend(fontsize=7)
+    figure.tight_layout()
+    out = Path(out)
+    figure.savefig(out, dpi=80, metadata={"Software": None})
+    plt.close(figure)
+    return ["", "## Model-selection score during training", "",
+            "Each system's model-selection score (event macro F1 on the selection set, never the reported one) "
+            "against the training step, one line per seed; the dot is the scored checkpoint (best.pt).", "",
+            f"![selection score against steps]({out.name})"]

@@ -206,3 +206,30 @@ def test_classification_pairs_over_groups(tmp_path):
     # all weights 1: the plain accuracy (9 of 18 clips)
     per_group = {"clips": [3] * 6, "correct_clips": [1, 2, 1, 2, 1, 2]}
     assert group_bootstrap_accuracy(per_group, __import__("numpy").ones((1, 6)))[0] == 0.5
+
+
+def test_selection_curves_read_each_seeds_log_and_the_scored_step(tmp_path, capsys):
+    """The selection figure's data: each seed's val_score (in %) against its step from metrics.csv, the scored
+    checkpoint's step from model.yaml; a system without logs is left out; the CLI writes the figure and shows it."""
+    from sedkit.cli.main import main
+    from sedkit.reporting_sections import selection_curves
+
+    for seed, scores in ((1, (0.1, 0.3, 0.25)), (2, (0.2, 0.2, 0.4))):
+        run = _sed_run(tmp_path, "da", seed, 0.3)
+        rows = "".join(f"{e + 1},{100 * (e + 1)},{v}\n" for e, v in enumerate(scores))
+        (run.parent / "metrics.csv").write_text("epoch,step,val_score\n" + rows)
+        best = 100 * (1 + scores.index(max(scores)))
+        (run / "model.yaml").write_text(f"checkpoint: best.pt\nnetwork: student\nstep: {best}\n")
+    _sed_run(tmp_path, "source_only", 1, 0.2)  # no metrics.csv kept
+    results = collect_results(tmp_path, ["da", "source_only"], [1, 2])
+    curves = selection_curves(results)
+    assert [system for system, _ in curves] == ["da"]
+    (seed1, steps1, scores1, scored1), (seed2, _, scores2, scored2) = curves[0][1]
+    assert (seed1, steps1, scored1, seed2, scored2) == (1, [100, 200, 300], 200, 2, 300)
+    assert scores1 == pytest.approx([10.0, 30.0, 25.0]) and scores2 == pytest.approx([20.0, 20.0, 40.0])
+    out = tmp_path / "out" / "RESULTS.md"
+    assert main(["results", "--exp", str(tmp_path), "--systems", "da source_only", "--seeds", "1 2",
+                 "--out", str(out), "--selection-plot", "--bootstrap", "10"]) == 0
+    capsys.readouterr()
+    assert (out.parent / "RESULTS_selection.png").stat().st_size > 1000
+    assert "![selection score against steps](RESULTS_selection.png)" in out.read_text()

@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="sed: several tables, one per heading: a YAML mapping of table title to its systems "
                              "(e.g. one per paper table); the systems among --systems are shown, the others named "
                              "as not scored yet")
+    parser.add_argument("--selection-plot", action="store_true",
+                        help="sed: a figure of each system's model-selection score against the training step "
+                             "(every seed; the scored checkpoint marked), <out stem>_selection.png, shown in the file")
     parser.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
     parser.add_argument("--bootstrap-seed", type=int, default=0, help="seed of the resamples (default 0)")
 
@@ -85,8 +88,16 @@ def run(args: argparse.Namespace) -> int:
         extra = conditions_section(args.exp, results, seeds, args.decode_set, args.conditions.split(),
                                    args.bootstrap, args.bootstrap_seed)
         extra += per_class_section(results) if args.per_class else []
-    elif args.conditions or args.per_class:
-        raise InputError("--conditions and --per-class: only for --kind sed")
+        if args.selection_plot:
+            from pathlib import Path
+
+            from sedkit.reporting_sections import selection_curves_section
+
+            out = Path(args.out)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            extra += selection_curves_section(results, out.parent / f"{out.stem}_selection.png")
+    elif args.conditions or args.per_class or args.selection_plot:
+        raise InputError("--conditions, --per-class and --selection-plot: only for --kind sed")
     if args.kind != "sed":
         statistics = dict(baseline=args.baseline, n_resamples=args.bootstrap, seed=args.bootstrap_seed)
     best = write_results(args.out, results, paper, args.title, args.note, args.kind, sections=extra, **statistics)

@@ -200,7 +200,7 @@ if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
     results_note="${results_note:+$results_note }Evaluated on $counted ($data/missing_audio.tsv lists the missing ones)."
   fi
   sedkit results --exp "$exp" --systems "$systems" --seeds "$seeds" --paper conf/paper_results.yaml --bootstrap 1000 \
-    --tables conf/tables.yaml --out "$results" --title "dcase2020_task4/sed1: MMT-DA systems" \
+    --tables conf/tables.yaml --selection-plot --out "$results" --title "dcase2020_task4/sed1: MMT-DA systems" \
     --note "Corpus: $corpus. Configs: $train_conf + conf/systems/<system>.yaml${train_args:+ with $train_args}." \
     --note "Command: \`$command_line\` (systems: $systems; seeds: $seeds)." \
     ${results_note:+--note "$results_note"} \

@@ -178,3 +178,55 @@ def finish(result, args: argparse.Namespace, title: str) -> int:
 
         plot_class_f1(result, args.plot, title)
     return 0
+
+
+def add_error_rate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--error-rate", nargs="?", const="best", metavar="THRESHOLD",
+                        help="with --scores: error rates from the scores, as sed_scores_eval's (per class ER = "
+                             "insertion rate + deletion rate, no substitutions) at THRESHOLD (scores above it "
+                             "detect), or without a value at each class's best threshold (tune on a development "
+                             "set, never on the one you report)")
+
+
+def error_rate_threshold(args: argparse.Namespace):
+    """(wanted, threshold): --error-rate absent -> (False, None); bare -> (True, None: each class's best);
+    with a value -> (True, that float)."""
+    from sedkit.errors import InputError
+
+    if args.error_rate is None:
+        return False, None
+    if args.error_rate == "best":
+        return True, None
+    try:
+        value = float(args.error_rate)
+    except ValueError:
+        raise InputError(f"--error-rate {args.error_rate}: a threshold (a number) or nothing (best)") from None
+    if value != value:
+        raise InputError("--error-rate nan: a threshold must be a number")
+    return True, value
+
+
+def report_error_rates(result, args: argparse.Namespace, family: str, n_units: int) -> dict:
+    """Print the error-rate table (and its bootstrap line) and return its JSON part."""
+    document = result.to_json()
+    classes = list(result.per_class)
+    width = max([len("macro"), *map(len, classes)])
+    mode = "each class's best threshold" if result.mode == "best" else f"threshold {args.error_rate}"
+    print(f"{family} error rates from scores ({mode}; ER = IR + DR per class, sed_scores_eval's):")
+    print(f"{'class':<{width}}  {'ER':>7} {'IR':>7} {'DR':>7}  threshold")
+    for c in classes:
+        d = result.per_class[c]
+        print(f"{c:<{width}}  {rate(d['error_rate']):>7} {rate(d['insertion_rate']):>7} {rate(d['deletion_rate']):>7}"
+              f"  {d['threshold']:.6g}")
+    m = result.macro
+    print(f"{'macro':<{width}}  {rate(m['error_rate']):>7} {rate(m['insertion_rate']):>7} "
+          f"{rate(m['deletion_rate']):>7}")
+    values = document.pop("bootstrap_values", None)
+    if values is not None:
+        from sedkit.metrics.bootstrap import summarize
+
+        summary = summarize(values)
+        document["bootstrap"] = {**bootstrap_header(args, n_units), "error_rate": summary,
+                                 "values": [None if v != v else float(v) for v in values]}
+        print(bootstrap_line("macro ER", summary, 1.0, "", 3))
+    return document

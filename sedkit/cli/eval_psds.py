@@ -8,13 +8,17 @@ JSON holds each point's per-class TPR, FPR, cross-trigger rates and F1.
 examples:
   sedkit eval psds --reference ref.tsv --durations dur.tsv --estimated op_*.tsv --plot psd_roc.png --csv roc.csv
   sedkit eval psds --reference ref.tsv --durations dur.tsv --scores exp/decode/scores --alpha-ct 1 --json psds.json
+  sedkit eval psds --reference ref.tsv --durations dur.tsv --scores exp/decode/scores --error-rate 0.5
+
+With --scores, --error-rate [THRESHOLD] adds sed_scores_eval's intersection-based error rates from the same
+statistics (the DTC and GTC of the criteria), at THRESHOLD or each class's best.
 """
 from __future__ import annotations
 
 import argparse
 
-from sedkit.cli.eval import (add_common, bootstrap_header, bootstrap_line, bootstrap_weights, percent,
-                             warnings_to_stderr, write_json)
+from sedkit.cli.eval import (add_common, add_error_rate, bootstrap_header, bootstrap_line, bootstrap_weights,
+                             error_rate_threshold, percent, report_error_rates, warnings_to_stderr, write_json)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--csv", metavar="OUT.csv", help="write the PSD-ROC (eFPR per hour, eTPR, each class's TPR)")
     parser.add_argument("--nj", type=int, default=1, metavar="N",
                         help="--scores: threads over the classes (default 1; same numbers for any N)")
+    add_error_rate(parser)  # intersection-based: the DTC and GTC of the criteria
 
 
 def psds_criteria(args: argparse.Namespace):
@@ -56,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_jobs(args.nj)
     criteria = psds_criteria(args)
+    wanted_er, threshold = error_rate_threshold(args)
     with warnings_to_stderr("eval psds"):
         reference = read_events(args.reference)
         durations = read_durations(args.durations)
@@ -63,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         weights = bootstrap_weights(args, n_files)
         tables = (read_events(path) for path in args.estimated) if args.estimated else None
         result = evaluate_psds(reference, durations, criteria, scores_dir=args.scores, operating_points=tables,
-                               names=args.estimated, classes=args.classes, bootstrap_weights=weights, jobs=args.nj)
+                               names=args.estimated, classes=args.classes, bootstrap_weights=weights, jobs=args.nj,
+                               error_rate=wanted_er, error_rate_threshold=threshold)
     if weights is not None:
         from sedkit.metrics.bootstrap import summarize
 
@@ -74,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
                                      "values": [float(v) for v in values]}
         print(f"bootstrap over {n_files} clips ({args.bootstrap} resamples, {args.bootstrap_scheme}): "
               + bootstrap_line("PSDS", summary, 1.0, "", 4))
+    errors = result.extra.pop("error_rate", None)
+    error_document = report_error_rates(errors, args, "intersection-based", n_files) if errors else None
     if args.estimated and result.classes:
         print(_operating_point_table(result))
     p = result.parameters
@@ -84,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         document = result.to_json()
         document["scenario"] = criteria.scenario()  # 1, 2, or null: criteria that are neither
+        if error_document is not None:
+            document["error_rate_from_scores"] = error_document
         write_json(args.json, document)
     if args.csv:
         from sedkit.io import atomic_write

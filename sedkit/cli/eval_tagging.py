@@ -14,7 +14,8 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from sedkit.cli.eval import add_common, bootstrap_weights, finish, percent, warnings_to_stderr
+from sedkit.cli.eval import (add_common, add_error_rate, bootstrap_weights, error_rate_threshold, finish, percent,
+                             report_error_rates, warnings_to_stderr)
 from sedkit.errors import InputError, InputWarning
 
 
@@ -26,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threshold", type=float, default=0.5,
                         help="with --scores: a clip is tagged with a class when its score is > this (default 0.5)")
     parser.add_argument("--plot", metavar="PNG", help="draw a per-class F1 bar chart")
+    add_error_rate(parser)  # clip-based
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,6 +71,17 @@ def run(args: argparse.Namespace) -> int:
         from sedkit.metrics.tagging import ranking_bootstrap
 
         result.extra["ranking_bootstrap"] = ranking_bootstrap(reference, scores, files, weights)
+    wanted_er, threshold = error_rate_threshold(args)
+    if wanted_er:
+        if scores is None:
+            raise InputError("--error-rate: from frame scores (--scores) only")
+        from sedkit.metrics.error_rates import clip_error_rates
+
+        from sedkit.metrics.bootstrap import weights_in_order
+
+        ordered = None if weights is None else weights_in_order(weights, files)
+        errors = clip_error_rates(scores, reference, classes, threshold, ordered)
+        result.extra["error_rate_from_scores"] = report_error_rates(errors, args, "clip-based", len(files))
     code = finish(result, args, title)
     if scores is not None:
         width = max(len("class"), *(len(c) for c in classes))

@@ -297,6 +297,8 @@ class MetricResult:
         }
         if "bootstrap" in self.extra:
             document["bootstrap"] = self.extra["bootstrap"]
+        if "error_rate_from_scores" in self.extra:  # eval tagging --scores --error-rate
+            document["error_rate_from_scores"] = self.extra["error_rate_from_scores"]
         if self.clip_counts is not None and self.clip_counts_in_json:
             document["clip_counts"] = self.clip_counts.to_json()
         return document

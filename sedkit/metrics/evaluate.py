@@ -23,14 +23,20 @@ __all__ = ["evaluate_psds"]
 def evaluate_psds(reference: EventTable, durations: Dict[str, float], criteria: PSDSCriteria, *,
                   scores_dir: Optional[str | Path] = None, operating_points: Optional[Sequence[EventTable]] = None,
                   names: Optional[Sequence[str]] = None, classes: Optional[Sequence[str]] = None,
-                  bootstrap_weights: Optional[np.ndarray] = None, jobs: int = 1) -> PSDSResult:
+                  bootstrap_weights: Optional[np.ndarray] = None, jobs: int = 1,
+                  error_rate: bool = False, error_rate_threshold: Optional[float] = None) -> PSDSResult:
     """PSDS from ``scores_dir`` or ``operating_points`` (exactly one; ``names`` name the points). Operating
-    points are matched one at a time (never all held) unless they are resampled too."""
+    points are matched one at a time (never all held) unless they are resampled too. With ``error_rate``
+    (scores only), the intersection-based error rates from the same statistics (DTC / GTC of ``criteria``) at
+    ``error_rate_threshold`` or each class's best, in ``result.extra["error_rate"]`` (an
+    :class:`~sedkit.metrics.error_rates.ErrorRates`, bootstrapped with the same weights)."""
     from sedkit.errors import InputError
     from sedkit.metrics import psds as psds_module
 
     if (scores_dir is None) == (operating_points is None):
         raise InputError("PSDS: give frame scores or operating points (one of the two)")
+    if error_rate and scores_dir is None:
+        raise InputError("--error-rate: from frame scores (--scores) only")
     gt = psds_module.prepare_ground_truth(reference, durations, classes, merge_touching=scores_dir is not None)
     if operating_points is not None:
         all_classes = list(classes or reference.labels)
@@ -49,4 +55,10 @@ def evaluate_psds(reference: EventTable, durations: Dict[str, float], criteria: 
         if bootstrap_weights is not None:
             result.extra["bootstrap_values"] = psds_bootstrap(gt, scores_dir, bootstrap_weights, criteria,
                                                               all_classes=classes, deltas=deltas, jobs=jobs)
+        if error_rate:
+            from sedkit.metrics.bootstrap import weights_in_order
+            from sedkit.metrics.error_rates import intersection_error_rates
+
+            weights = None if bootstrap_weights is None else weights_in_order(bootstrap_weights, gt.files)
+            result.extra["error_rate"] = intersection_error_rates(gt, deltas, error_rate_threshold, weights)
     return result

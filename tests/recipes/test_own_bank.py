@@ -38,8 +38,9 @@ def test_dev_benchmark_end_to_end(tmp_path, copy_recipe, run_recipe):
     recipe = copy_recipe(tmp_path, "own_bank/sed1")
     result = run_recipe(recipe, "--soundbank_dir", str(BANK / "train"), "--eval_soundbank_dir", str(BANK / "test"),
                         *TINY)
-    for stage in range(9):
-        assert f"Stage {stage}:" in result.stderr
+    del result
+    assert (recipe / "dump" / "stats.npz").exists() and (recipe / "data" / "corpus" / "classes.txt").exists()
+    assert (recipe / "exp" / "bank_seed1" / "detector.pt").exists() and (recipe / "RESULTS.md").exists()
     # trained on the augmented set / the plain one, selected on soundscapes of the training recordings
     assert "train_synth/strong.tsv" in (recipe / "exp" / "bank_seed1" / "config.yaml").read_text()
     assert "train_synth_plain/strong.tsv" in (recipe / "exp" / "source_only_seed1" / "config.yaml").read_text()

@@ -176,8 +176,9 @@ class _ClassEvents:
     stop: np.ndarray
 
 
-def _class_events(ref: EncodedEvents, label: int, frames: _Frames) -> _ClassEvents:
-    rows = np.flatnonzero(ref.label == label)  # sorted by (file, onset)
+def _class_events(ref: EncodedEvents, label: int | None, frames: _Frames) -> _ClassEvents:
+    """One class's events (``label`` None: every event) with their frame ranges."""
+    rows = np.flatnonzero(ref.label == label) if label is not None else np.arange(ref.label.shape[0])
     events = ref.take(rows)
     return _ClassEvents(rows, events, *frame_event_ranges(frames.start, frames.end, frames.file, events))
 
@@ -194,6 +195,39 @@ def _covered(runs: _Runs, run: np.ndarray, overlap: np.ndarray, fraction: float)
     """Runs whose summed overlap reaches ``fraction`` of their length (DTC, or CTTC against another class)."""
     total = _round(np.bincount(run, weights=overlap, minlength=runs.a.shape[0]))
     return (total >= _round(fraction * runs.length)) & (runs.length > 0)
+
+
+@dataclass
+class _CrossSteps:
+    """Cross-trigger changes of one class's runs, all other classes together: +1 at ``up`` (threshold index) in
+    file ``up_file`` on class ``up_class``, -1 likewise at ``down``."""
+
+    up: np.ndarray
+    up_file: np.ndarray
+    up_class: np.ndarray
+    down: np.ndarray
+    down_file: np.ndarray
+    down_class: np.ndarray
+
+
+def _cross_triggers(runs: _Runs, ref: EncodedEvents, everything: _ClassEvents, passes: np.ndarray, label: int,
+                    n_classes: int, cttc: float) -> _CrossSteps:
+    """The (run, other class) pairs where a DTC-failing run is covered >= cttc by that class's events, found
+    in one pass over every event (not one per class: with K classes that is K^2 passes), as steps."""
+    run, event, overlap = _overlaps(runs, ref, everything)
+    other = ref.label[event]
+    keep = (other != label) & ~passes[run] & (runs.length[run] > 0)
+    run, other, overlap = run[keep], other[keep], overlap[keep]
+    key, inverse = np.unique(run.astype(np.int64) * n_classes + other, return_inverse=True)
+    total = _round(np.bincount(inverse, weights=overlap, minlength=key.shape[0]))
+    pair_run, pair_class = np.divmod(key, n_classes)
+    hit = total >= _round(cttc * runs.length[pair_run])
+    pair_run, pair_class = pair_run[hit], pair_class[hit]
+    dies = runs.death[pair_run]
+    ends = np.isfinite(dies)
+    files = runs.file[pair_run]
+    return _CrossSteps(runs.birth[pair_run].astype(np.int64), files, pair_class, dies[ends].astype(np.int64),
+                       files[ends], pair_class[ends])
 
 
 def _alive(runs: _Runs, mask: np.ndarray) -> "_Steps":
@@ -239,7 +273,7 @@ def _tp_changes(runs: _Runs, passes: np.ndarray, run: np.ndarray, event: np.ndar
 
 def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, scores: np.ndarray, gt: GroundTruth,
                      dtc: float, gtc: float, cttc: float | None, raw: bool = False, jobs: int = 1):
-    """Per class: (thresholds ascending with +inf last, tps, fps, cts (classes, thresholds)).
+    """Per class: (thresholds ascending with +inf last, tps, fps, cross-trigger rate sum (ClassDeltas.counts)).
 
     The counts at threshold u are those of detecting frames with score >= u, summed over files. With
     ``raw``, per class the :class:`ClassDeltas` they are summed from (per file, for the bootstrap). Classes
@@ -253,6 +287,7 @@ def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, score
     frames = _frames(start, end, file)
     ref_length = ref.offset - ref.onset
     targets = thread_map(lambda label: _class_events(ref, label, frames), range(n_classes), jobs)
+    everything = _class_events(ref, None, frames) if cttc is not None else None
 
     def one_class(c: int):
         # The run tree depends only on the order of the scores: build it on their ranks, so that every
@@ -263,12 +298,9 @@ def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, score
         passes = _covered(runs, run, overlap, dtc)
         rows = [_tp_changes(runs, passes, run, event, overlap, ref_length, ref.file, gtc),
                 _alive(runs, ~passes & (runs.length > 0))]  # a failing run is a FP while alive
-        ct_classes = [other for other in range(n_classes) if other != c] if cttc is not None else []
-        for other in ct_classes:
-            o_run, _, o_overlap = _overlaps(runs, ref, targets[other])
-            rows.append(_alive(runs, _covered(runs, o_run, o_overlap * ~passes[o_run], cttc)))
-        deltas = ClassDeltas(np.append(values, np.inf), rows, ct_classes)
-        return deltas if raw else deltas.counts(n_classes)
+        cross = _cross_triggers(runs, ref, everything, passes, c, n_classes, cttc) if cttc is not None else None
+        deltas = ClassDeltas(np.append(values, np.inf), rows, cross)
+        return deltas if raw else deltas.counts(n_classes, ref_duration=gt.ref_duration)
 
     return thread_map(one_class, range(n_classes), jobs)
 
@@ -294,23 +326,32 @@ class _Steps:
 
 @dataclass
 class ClassDeltas:
-    """One class's count changes: ``rows[r]`` the :class:`_Steps` of count r (0 TP, 1 FP, 2.. CT on class
-    ``ct_classes[r - 2]``), as indices into ``thresholds`` and the files they come from."""
+    """One class's count changes: ``rows[0]`` the TP count's :class:`_Steps`, ``rows[1]`` the FP count's, and
+    ``cross`` the cross-trigger changes on every other class (None when cross-triggers are not counted), as
+    indices into ``thresholds`` and the files they come from."""
 
     thresholds: np.ndarray  # ascending, +inf last (where no count has a step)
     rows: List[_Steps]
-    ct_classes: List[int]
+    cross: "_CrossSteps | None" = None
 
-    def counts(self, n_classes: int, file_weights: np.ndarray | None = None):
-        """(thresholds, tps, fps, cts (classes, thresholds)): counts at u = weighted changes at >= u."""
+    def counts(self, n_classes: int, file_weights: np.ndarray | None = None,
+               ref_duration: np.ndarray | None = None):
+        """(thresholds, tps, fps, ct): counts at u = (file-weighted) changes at >= u; ``ct`` is the cross-trigger
+        rate sum over the other classes, sum_j CT_j(u) / max(ref_duration_j, 1e-12) (0 when no cross-triggers
+        were counted or no ``ref_duration`` is given): what the eFPR needs, without a (classes x thresholds)
+        matrix per class, which at AudioSet scale (400 classes, 600 000 thresholds) would not fit in memory."""
         n = self.thresholds.shape[0]
-        tps, fps, *cross = [row.at_or_above(n, file_weights) for row in self.rows]
-        if not self.ct_classes:  # no cross-triggers counted: zeros, not allocated
-            return self.thresholds, tps, fps, np.broadcast_to(0.0, (n_classes, n))
-        cts = np.zeros((n_classes, n))
-        for row, other in enumerate(self.ct_classes):
-            cts[other] = cross[row]
-        return self.thresholds, tps, fps, cts
+        tps, fps = (row.at_or_above(n, file_weights) for row in self.rows[:2])
+        if self.cross is None or ref_duration is None:
+            return self.thresholds, tps, fps, np.zeros(1)
+        x = self.cross
+        scale = 1.0 / np.maximum(np.asarray(ref_duration, dtype=np.float64), 1e-12)
+        up_weight, down_weight = scale[x.up_class], scale[x.down_class]
+        if file_weights is not None:
+            up_weight = up_weight * file_weights[x.up_file]
+            down_weight = down_weight * file_weights[x.down_file]
+        net = np.bincount(x.up, weights=up_weight, minlength=n) - np.bincount(x.down, weights=down_weight, minlength=n)
+        return self.thresholds, tps, fps, np.cumsum(net[::-1])[::-1]
 
 
 def _unique_cummax_sort(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float, thresholds: np.ndarray):
@@ -363,7 +404,7 @@ def psds_from_scores(gt: GroundTruth, scores_dir: str | Path, criteria: PSDSCrit
     method = "threshold-free, intersection-based (sed_scores_eval)"
     if not gt.classes:
         return no_reference_result(parameters, method, 0)
-    stats = thread_map(lambda d: d.counts(len(gt.classes)), deltas, jobs)
+    stats = thread_map(lambda d: d.counts(len(gt.classes), ref_duration=gt.ref_duration), deltas, jobs)
     value, x, etpr, class_roc, class_thresholds = _psds_from_counts(
         stats, gt.classes, gt.n_ref, gt.total_duration, gt.ref_duration, alpha_ct, alpha_st, max_efpr)
     n_thresholds = int(sum(t.shape[0] for t, *_ in stats))
@@ -404,7 +445,7 @@ def psds_bootstrap(gt: GroundTruth, scores_dir: str | Path, weights: np.ndarray,
         event_weight = w[ref.file]
         n_ref = np.bincount(ref.label, weights=event_weight, minlength=n_classes)
         ref_duration = np.bincount(ref.label, weights=event_weight * (ref.offset - ref.onset), minlength=n_classes)
-        stats = thread_map(lambda d: d.counts(n_classes, w), deltas, jobs)
+        stats = thread_map(lambda d: d.counts(n_classes, w, ref_duration), deltas, jobs)
         values[b] = _psds_from_counts(stats, gt.classes, n_ref, float(w @ gt.durations), ref_duration,
                                       alpha_ct, alpha_st, max_efpr)[0]
     return values
@@ -416,13 +457,11 @@ def _psds_from_counts(stats, classes: Sequence[str], n_ref: np.ndarray, total_du
     n_classes = len(classes)
     class_roc: Dict[str, tuple] = {}
     class_thresholds: Dict[str, np.ndarray] = {}
-    for c, (thresholds, tps, fps, cts) in enumerate(stats):
+    for c, (thresholds, tps, fps, ct_rate_sum) in enumerate(stats):
         tpr = tps / max(n_ref[c], 1)
         rate = fps / total_duration
-        if alpha_ct > 0 and n_classes > 1:
-            others = [j for j in range(n_classes) if j != c]
-            ct_rates = [cts[j] / max(ref_duration[j], 1e-12) for j in others]
-            rate = rate + alpha_ct * np.mean(ct_rates, axis=0)
+        if alpha_ct > 0 and n_classes > 1:  # the mean over the other classes of CT_j / ref_duration_j
+            rate = rate + alpha_ct * ct_rate_sum / (n_classes - 1)
         tpr, efpr, kept = _unique_cummax_sort(tpr, rate * SECONDS_PER_HOUR, max_efpr, thresholds)
         class_roc[classes[c]], class_thresholds[classes[c]] = (efpr, tpr), kept
     x, etpr = psd_roc(list(class_roc.values()), alpha_st)

@@ -12,6 +12,7 @@ the same data and checking that the numbers agree to 1e-6 (targets of the "Scori
     PSDS, K points  sedkit.metrics.psds           vs psds_eval PSDSEval + add_operating_point  >= 10x; K = 500: >= 50x
     PSDS, scores    sedkit.metrics.psds_scores    vs sed_scores_eval intersection_based.psds   >= 10x (reading the
                     on --nj threads (default 2), and on 1 for comparison                       2500 files included)
+    mpAUC           sedkit.metrics.segment_auroc  vs sed_scores_eval segment_based.auroc     >= 10x (reading too)
   end to end (fresh processes: start-up, parsing, scoring) against a pandas + reference script:
     `sedkit eval event`, `sedkit eval segment`, `sedkit eval psds` (20 points)                 >= 10x each
 
@@ -233,6 +234,28 @@ def main() -> None:
     for jobs, (ours_s, ours) in ours_by_jobs.items():
         report(f"PSDS threshold-free, reading {args.n_clips} score files, {jobs} thread{'s' if jobs > 1 else ''}",
                ours_s, theirs_s, ours, theirs, 10 if jobs == args.nj else None)
+
+    # mpAUC (DCASE 2024): segment-based partial ROC AUC up to FPR 0.1, reading the score files, both sides.
+    from sed_scores_eval import segment_based
+
+    from sedkit.io import read_score_files
+    from sedkit.metrics.segment_auroc import segment_auroc, segment_scores
+
+    names = sorted(durations)
+
+    def ours_auroc():
+        files = read_score_files(work / "scores", names, CLASSES, threads=args.nj)
+        return segment_auroc(segment_scores(ref, files, durations, CLASSES, 1.0), 0.1).mean
+
+    def reference_auroc():
+        scores = {p.stem: read_sed_scores(p) for p in sorted((work / "scores").glob("*.tsv"))}
+        return segment_based.auroc(scores, ground_truth, {k[:-4]: v for k, v in durations.items()},
+                                   segment_length=1.0, max_fpr=0.1)[0]["mean"]
+
+    ours_s, ours = timed(ours_auroc, 2)
+    theirs_s, theirs = timed(reference_auroc, 2)
+    report(f"mpAUC (segment-based AUC to FPR 0.1), reading {args.n_clips} score files", ours_s, theirs_s, ours,
+           theirs, 10)
 
     # Reading: the numpy fast path against the row-by-row reader (what sedkit used before), same files.
     from sedkit.io import _read_event_rows

@@ -5,7 +5,7 @@ Generates N ten-second clips of frame scores (156 frames of 64 ms, as DESED's ba
 AudioSet-strong-like event density (``--events-per-clip`` events per clip, classes drawn with a Zipf-like
 popularity, durations 0.2-10 s), then computes, each in a fresh process so that its peak resident memory is
 its own: sedkit's PSDS1 (dtc 0.7, gtc 0.7, alpha_ct 0) and PSDS2 (dtc 0.1, gtc 0.1, cttc 0.3, alpha_ct 0.5)
-from the scores in memory (``sedkit.metrics.psds_scores.class_statistics`` on the concatenated frames, the
+from the scores in memory (``sedkit.metrics.psds_scores.psds_from_arrays`` on the concatenated frames, the
 path ``sedkit eval psds --scores`` takes after reading the files), and, where asked, sed_scores_eval's
 ``intersection_based.psds`` on the same scores (DataFrames in memory), under a memory cap so that a size it
 cannot finish is reported as such instead of taking the machine down. Prints a markdown table: classes,
@@ -65,7 +65,7 @@ def run_sedkit(n_clips, n_classes, events, scenario, seed):
     from sedkit.io import EventTable
     from sedkit.metrics.criteria import PSDSCriteria
     from sedkit.metrics.psds import prepare_ground_truth
-    from sedkit.metrics.psds_scores import _psds_from_counts, class_statistics
+    from sedkit.metrics.psds_scores import psds_from_arrays
 
     rows, scores, classes = generate(n_clips, n_classes, events, seed)
     files = [f"clip{c:05d}.wav" for c in range(n_clips)]
@@ -80,10 +80,7 @@ def run_sedkit(n_clips, n_classes, events, scenario, seed):
     keep = [classes.index(c) for c in gt.classes]
     matrix = scores if keep == list(range(n_classes)) else scores[:, keep]
     del scores
-    c = PSDSCriteria(**SCENARIOS[scenario])
-    stats = class_statistics(start, end, file, matrix, gt, c.dtc, c.gtc, c.cttc if c.alpha_ct > 0 else None)
-    value = _psds_from_counts(stats, gt.classes, gt.n_ref, gt.total_duration, gt.ref_duration, c.alpha_ct,
-                              c.alpha_st, c.max_efpr)[0]
+    value = psds_from_arrays(start, end, file, matrix, gt, PSDSCriteria(**SCENARIOS[scenario]))[0]
     return value, time.perf_counter() - started, len(gt.classes)
 
 

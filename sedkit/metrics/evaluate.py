@@ -49,8 +49,10 @@ def evaluate_psds(reference: EventTable, durations: Dict[str, float], criteria: 
     else:
         from sedkit.metrics.psds_scores import psds_bootstrap, psds_from_scores, score_deltas
 
-        # Without classes the score files' columns are the class list. Read once for the bootstrap too.
-        deltas = score_deltas(gt, scores_dir, criteria, all_classes=classes, jobs=jobs)
+        # Without classes the score files' columns are the class list. Read once for the bootstrap and the error
+        # rates, which need every class's count changes; alone, PSDS keeps one class's at a time.
+        deltas = (score_deltas(gt, scores_dir, criteria, all_classes=classes, jobs=jobs)
+                  if bootstrap_weights is not None or error_rate else None)
         result = psds_from_scores(gt, scores_dir, criteria, all_classes=classes, deltas=deltas, jobs=jobs)
         if bootstrap_weights is not None:
             result.extra["bootstrap_values"] = psds_bootstrap(gt, scores_dir, bootstrap_weights, criteria,

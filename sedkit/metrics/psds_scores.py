@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
+from typing import List, Sequence
 
 import numpy as np
 
@@ -41,7 +41,7 @@ from sedkit.metrics.psds import (SECONDS_PER_HOUR, GroundTruth, PSDSResult, area
 from sedkit.parallel import thread_map
 
 __all__ = ["psds_from_scores", "psds_bootstrap", "read_score_folder", "class_statistics", "ClassDeltas",
-           "score_deltas"]
+           "score_deltas", "psds_from_arrays"]
 
 
 def read_score_folder(folder: str | Path, gt: GroundTruth, all_classes: Sequence[str] | None = None,
@@ -272,12 +272,14 @@ def _tp_changes(runs: _Runs, passes: np.ndarray, run: np.ndarray, event: np.ndar
 
 
 def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, scores: np.ndarray, gt: GroundTruth,
-                     dtc: float, gtc: float, cttc: float | None, raw: bool = False, jobs: int = 1):
+                     dtc: float, gtc: float, cttc: float | None, raw: bool = False, jobs: int = 1, reduce=None):
     """Per class: (thresholds ascending with +inf last, tps, fps, cross-trigger rate sum (ClassDeltas.counts)).
 
     The counts at threshold u are those of detecting frames with score >= u, summed over files. With
     ``raw``, per class the :class:`ClassDeltas` they are summed from (per file, for the bootstrap). Classes
-    are independent: ``jobs`` > 1 computes them on that many threads (same results).
+    are independent: ``jobs`` > 1 computes them on that many threads (same results). ``reduce(c, deltas)``,
+    when given, turns each class's :class:`ClassDeltas` into what is kept of it (e.g. its ROC), so that no
+    class's full-length arrays outlive its turn (AudioSet scale: 400 classes x 600 000 thresholds).
     Steps, per class: the runs (:func:`_runs`); their overlaps with the class's reference events; the DTC
     (a failing run is a FP while alive, a CT on class j where it covers >= cttc of class-j events); the GTC
     sweep (:func:`_tp_changes`); all changes accumulated per threshold (:class:`ClassDeltas`).
@@ -286,7 +288,6 @@ def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, score
     ref = gt.events
     frames = _frames(start, end, file)
     ref_length = ref.offset - ref.onset
-    targets = thread_map(lambda label: _class_events(ref, label, frames), range(n_classes), jobs)
     everything = _class_events(ref, None, frames) if cttc is not None else None
 
     def one_class(c: int):
@@ -294,12 +295,14 @@ def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, score
         # threshold below is an index into the class's distinct scores (no sorting of thresholds later).
         values, rank = np.unique(scores[:, c], return_inverse=True)
         runs = _runs(rank.astype(np.int32 if values.shape[0] < 2 ** 31 else np.int64), frames)
-        run, event, overlap = _overlaps(runs, ref, targets[c])
+        run, event, overlap = _overlaps(runs, ref, _class_events(ref, c, frames))
         passes = _covered(runs, run, overlap, dtc)
         rows = [_tp_changes(runs, passes, run, event, overlap, ref_length, ref.file, gtc),
                 _alive(runs, ~passes & (runs.length > 0))]  # a failing run is a FP while alive
         cross = _cross_triggers(runs, ref, everything, passes, c, n_classes, cttc) if cttc is not None else None
         deltas = ClassDeltas(np.append(values, np.inf), rows, cross)
+        if reduce is not None:
+            return reduce(c, deltas)
         return deltas if raw else deltas.counts(n_classes, ref_duration=gt.ref_duration)
 
     return thread_map(one_class, range(n_classes), jobs)
@@ -398,16 +401,21 @@ def psds_from_scores(gt: GroundTruth, scores_dir: str | Path, criteria: PSDSCrit
     from its ``deltas``, :func:`score_deltas`, computed with the same criteria); ``jobs`` as there."""
     _require_scores_criteria(criteria)
     alpha_ct, alpha_st, max_efpr = criteria.alpha_ct, criteria.alpha_st, criteria.max_efpr
-    if deltas is None:
-        deltas = score_deltas(gt, scores_dir, criteria, all_classes=all_classes, jobs=jobs)
     parameters = criteria.to_json()
     method = "threshold-free, intersection-based (sed_scores_eval)"
-    if not gt.classes:
-        return no_reference_result(parameters, method, 0)
-    stats = thread_map(lambda d: d.counts(len(gt.classes), ref_duration=gt.ref_duration), deltas, jobs)
-    value, x, etpr, class_roc, class_thresholds = _psds_from_counts(
-        stats, gt.classes, gt.n_ref, gt.total_duration, gt.ref_duration, alpha_ct, alpha_st, max_efpr)
-    n_thresholds = int(sum(t.shape[0] for t, *_ in stats))
+    if deltas is None:  # one class at a time, nothing but its ROC kept
+        start, end, file, scores = read_score_folder(scores_dir, gt, all_classes, threads=jobs)
+        if not gt.classes:
+            return no_reference_result(parameters, method, 0)
+        value, x, etpr, class_roc, class_thresholds, n_thresholds = psds_from_arrays(start, end, file, scores, gt,
+                                                                                     criteria, jobs)
+    else:
+        if not gt.classes:
+            return no_reference_result(parameters, method, 0)
+        stats = thread_map(lambda d: d.counts(len(gt.classes), ref_duration=gt.ref_duration), deltas, jobs)
+        value, x, etpr, class_roc, class_thresholds = _psds_from_counts(
+            stats, gt.classes, gt.n_ref, gt.total_duration, gt.ref_duration, alpha_ct, alpha_st, max_efpr)
+        n_thresholds = int(sum(t.shape[0] for t, *_ in stats))
     result = PSDSResult(value if math.isfinite(value) else math.nan, x, etpr, list(gt.classes), class_roc,
                         parameters, method, n_thresholds)
     # Each class's ROC staircase with the score threshold of each point (>= threshold detects).
@@ -451,19 +459,48 @@ def psds_bootstrap(gt: GroundTruth, scores_dir: str | Path, weights: np.ndarray,
     return values
 
 
-def _psds_from_counts(stats, classes: Sequence[str], n_ref: np.ndarray, total_duration: float,
-                      ref_duration: np.ndarray, alpha_ct: float, alpha_st: float, max_efpr: float):
-    """(PSDS, eFPR grid, eTPR, class ROCs, class ROC thresholds) from each class's counts per threshold."""
-    n_classes = len(classes)
-    class_roc: Dict[str, tuple] = {}
-    class_thresholds: Dict[str, np.ndarray] = {}
-    for c, (thresholds, tps, fps, ct_rate_sum) in enumerate(stats):
-        tpr = tps / max(n_ref[c], 1)
-        rate = fps / total_duration
-        if alpha_ct > 0 and n_classes > 1:  # the mean over the other classes of CT_j / ref_duration_j
-            rate = rate + alpha_ct * ct_rate_sum / (n_classes - 1)
-        tpr, efpr, kept = _unique_cummax_sort(tpr, rate * SECONDS_PER_HOUR, max_efpr, thresholds)
-        class_roc[classes[c]], class_thresholds[classes[c]] = (efpr, tpr), kept
+def _class_roc(counts, n_ref: float, total_duration: float, n_classes: int, alpha_ct: float, max_efpr: float):
+    """One class's ROC staircase (efpr per hour, tpr, the thresholds of its points) from its counts."""
+    thresholds, tps, fps, ct_rate_sum = counts
+    tpr = tps / max(n_ref, 1)
+    rate = fps / total_duration
+    if alpha_ct > 0 and n_classes > 1:  # the mean over the other classes of CT_j / ref_duration_j
+        rate = rate + alpha_ct * ct_rate_sum / (n_classes - 1)
+    tpr, efpr, kept = _unique_cummax_sort(tpr, rate * SECONDS_PER_HOUR, max_efpr, thresholds)
+    return efpr, tpr, kept
+
+
+def _psds_from_rocs(rocs, classes: Sequence[str], alpha_st: float, max_efpr: float):
+    """(PSDS, eFPR grid, eTPR, class ROCs, class ROC thresholds) from each class's :func:`_class_roc`."""
+    class_roc = {classes[c]: (efpr, tpr) for c, (efpr, tpr, _) in enumerate(rocs)}
+    class_thresholds = {classes[c]: kept for c, (_, _, kept) in enumerate(rocs)}
     x, etpr = psd_roc(list(class_roc.values()), alpha_st)
     value = area_up_to(x, etpr, max_efpr) / max_efpr
     return value, x, etpr, class_roc, class_thresholds
+
+
+def _psds_from_counts(stats, classes: Sequence[str], n_ref: np.ndarray, total_duration: float,
+                      ref_duration: np.ndarray, alpha_ct: float, alpha_st: float, max_efpr: float):
+    """(PSDS, eFPR grid, eTPR, class ROCs, class ROC thresholds) from each class's counts per threshold
+    (``ref_duration``: already in each class's cross-trigger rate sum, :meth:`ClassDeltas.counts`)."""
+    rocs = [_class_roc(counts, n_ref[c], total_duration, len(classes), alpha_ct, max_efpr)
+            for c, counts in enumerate(stats)]
+    return _psds_from_rocs(rocs, classes, alpha_st, max_efpr)
+
+
+def psds_from_arrays(start: np.ndarray, end: np.ndarray, file: np.ndarray, scores: np.ndarray, gt: GroundTruth,
+                     criteria: PSDSCriteria, jobs: int = 1):
+    """Threshold-free PSDS from frames already read (:func:`read_score_folder`'s arrays), keeping of each class
+    only its ROC: memory is the scores plus one class's work at a time (on ``jobs`` threads, ``jobs`` at a
+    time). Returns (PSDS, eFPR grid, eTPR, class ROCs, class ROC thresholds, number of thresholds)."""
+    n_classes = len(gt.classes)
+
+    def roc(c, deltas):
+        counts = deltas.counts(n_classes, ref_duration=gt.ref_duration)
+        return _class_roc(counts, gt.n_ref[c], gt.total_duration, n_classes, criteria.alpha_ct,
+                          criteria.max_efpr), counts[0].shape[0]
+
+    kept = class_statistics(start, end, file, scores, gt, criteria.dtc, criteria.gtc,
+                            criteria.cttc if criteria.alpha_ct > 0 else None, jobs=jobs, reduce=roc)
+    return (*_psds_from_rocs([r for r, _ in kept], gt.classes, criteria.alpha_st, criteria.max_efpr),
+            int(sum(n for _, n in kept)))

@@ -7,16 +7,24 @@ examples:
   sedkit eval event --reference validation.tsv --estimated predictions.tsv
   sedkit eval event --reference ref.tsv --estimated est.tsv --classes Dog Cat Speech --json m.json --plot f1.png
   sedkit eval event --reference ref.tsv --estimated est.tsv --no-offset --t-collar-s 0.25   # DCASE 2016-17
+  sedkit eval event --reference ref.tsv --scores exp/decode/scores --error-rate 0.5  # from frame scores
+
+With --scores DIR --error-rate [THRESHOLD]: sed_scores_eval's collar-based error rates from frame scores (per
+class, no substitutions; the collars above), at THRESHOLD or at each class's best (docs/evaluation.md).
 """
 from __future__ import annotations
 
 import argparse
 
-from sedkit.cli.eval import add_common, add_empty_system_output, finish, load_tables, warnings_to_stderr
+from sedkit.cli.eval import (add_common, add_empty_system_output, add_error_rate, error_rate_threshold, finish,
+                             load_tables, report_error_rates, warnings_to_stderr, write_json)
+from sedkit.errors import InputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_common(parser)
+    add_common(parser, estimated_required=False)
+    parser.add_argument("--scores", metavar="DIR", help="folder of <clip>.tsv frame scores (with --error-rate)")
+    add_error_rate(parser)
     parser.add_argument("--t-collar-s", type=float, default=0.2, help="onset/offset collar in seconds (default 0.2)")
     parser.add_argument("--percentage-of-length", type=float, default=0.2,
                         help="offset collar as a fraction of the reference length (default 0.2)")
@@ -38,6 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from sedkit.metrics.event_based import event_based_metrics
 
+    if args.scores or args.error_rate is not None:
+        return _run_scores(args)
+    if not args.estimated:
+        raise InputError("eval event: give --estimated EST.tsv (or --scores DIR --error-rate)")
     with warnings_to_stderr("eval event"):
         reference, estimated, durations = load_tables(args)
         result = event_based_metrics(reference, estimated, classes=args.classes, durations=durations,
@@ -52,3 +64,44 @@ def run(args: argparse.Namespace) -> int:
     title = (f"event-based: {', '.join(collars)}, {args.event_matching} matching, empty system output "
              f"{args.empty_system_output}; {result.n_files} files, {len(result.classes)} classes")
     return finish(result, args, title)
+
+
+def _run_scores(args: argparse.Namespace) -> int:
+    """`eval event --scores DIR --error-rate [T]`: collar-based error rates from frame scores."""
+    import os
+    from pathlib import Path
+
+    from sedkit.io import read_durations, read_events, read_score_files
+    from sedkit.metrics.collar_scores import collar_statistics
+    from sedkit.metrics.error_rates import Counts, error_rates
+    from sedkit.metrics.psds import prepare_ground_truth
+    from sedkit.metrics.psds_scores import read_score_folder
+
+    wanted, threshold = error_rate_threshold(args)
+    if not (args.scores and wanted):
+        raise InputError("--scores and --error-rate go together (collar-based error rates from frame scores)")
+    if args.estimated:
+        raise InputError("--error-rate scores frame scores (--scores), not an event table (--estimated)")
+    if args.bootstrap:
+        raise InputError("--bootstrap: not for collar-based error rates (their counts are not kept per clip)")
+    if not (args.evaluate_onset and args.evaluate_offset):
+        raise InputError("--no-onset / --no-offset: not for error rates from scores (sed_scores_eval has both collars)")
+    with warnings_to_stderr("eval event"):
+        reference = read_events(args.reference)
+        if args.durations:
+            names = sorted(set(read_durations(args.durations)) | set(reference.files))
+        else:
+            by_stem = {os.path.splitext(name)[0]: name for name in reference.files}
+            names = sorted(by_stem.get(p.stem, p.stem + ".wav") for p in Path(args.scores).glob("*.tsv"))
+        files = read_score_files(args.scores, names, args.classes, outside="the evaluated clips")
+        gt = prepare_ground_truth(reference, files.durations(), args.classes, merge_touching=True)
+        start, end, file, scores = read_score_folder(args.scores, gt, args.classes, files=files)
+        stats = collar_statistics(start, end, file, scores, gt, args.t_collar_s, args.t_collar_s,
+                                  args.percentage_of_length)
+    counts = {c: Counts(s.thresholds, s.tps, s.fps, s.n_ref) for c, s in zip(gt.classes, stats)}
+    document = report_error_rates(error_rates(counts, threshold), args, "collar-based", len(names))
+    if args.json:
+        write_json(args.json, {"error_rate_from_scores": document,
+                               "parameters": {"t_collar": args.t_collar_s,
+                                              "percentage_of_length": args.percentage_of_length}})
+    return 0

@@ -127,10 +127,11 @@ def _cli_inputs(tmp_path):
 
 
 @pytest.mark.parametrize("command, family", [("segment", "segment"), ("psds", "intersection"),
-                                             ("tagging", "clip")])
+                                             ("tagging", "clip"), ("event", "collar")])
 def test_cli_writes_the_reference_values(tmp_path, capsys, command, family):
-    """`sedkit eval segment|psds|tagging --scores DIR --error-rate [T]`: the JSON holds sed_scores_eval's values
-    (at 0.4 and at the best thresholds) and a bootstrap of the macro ER at those thresholds."""
+    """`sedkit eval segment|psds|tagging|event --scores DIR --error-rate [T]`: the JSON holds sed_scores_eval's
+    values (at 0.4 and at the best thresholds) and, but for the collar family (no per-clip counts), a bootstrap of
+    the macro ER at those thresholds."""
     import json
 
     from sedkit.cli.main import main
@@ -141,7 +142,7 @@ def test_cli_writes_the_reference_values(tmp_path, capsys, command, family):
     for value, threshold in (("0.4", 0.4), (None, None)):
         out = tmp_path / f"{command}_{value}.json"
         argv = ["eval", command, *common, "--error-rate", *([value] if value else []), "--json", str(out),
-                "--bootstrap", "20"]
+                *(["--bootstrap", "20"] if family != "collar" else [])]
         assert main(argv) == 0
         capsys.readouterr()
         document = json.loads(out.read_text())["error_rate_from_scores"]
@@ -150,6 +151,8 @@ def test_cli_writes_the_reference_values(tmp_path, capsys, command, family):
             assert document["per_class"][c]["error_rate"] == pytest.approx(er[c], abs=1e-9)
         assert document["macro_average"]["error_rate"] == pytest.approx(er["macro_average"], abs=1e-9)
         assert document["mode"] == ("threshold" if value else "best")
+        if family == "collar":
+            continue
         values = [v for v in document["bootstrap"]["values"] if v is not None]
         assert len(document["bootstrap"]["values"]) == 20
         # resamples differ, unless the scores separate the classes perfectly (ER 0 in every resample)
@@ -166,7 +169,9 @@ def test_cli_bad_error_rate_input(tmp_path, capsys):
             (["eval", "segment", *common, "--scores", str(tmp_path / "scores"), "--error-rate", "high",
               "--json", str(out)], "--error-rate high: a threshold (a number) or nothing (best)"),
             (["eval", "psds", *common, "--estimated", str(tmp_path / "ref.tsv"), "--error-rate", "--json", str(out)],
-             "--error-rate: from frame scores (--scores) only")):
+             "--error-rate: from frame scores (--scores) only"),
+            (["eval", "event", *common, "--scores", str(tmp_path / "scores"), "--error-rate", "--bootstrap", "10",
+              "--json", str(out)], "--bootstrap: not for collar-based error rates")):
         assert main(argv) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0] and not out.exists()

@@ -15,6 +15,8 @@ allow_missing=false     # true: a DESED copy missing some listed audio is prepar
 soundbank_dir=""        # your sound bank in Scaper's layout: a DESED-shaped corpus made from it
 systems="mmt_da_tsp"    # systems to train: names of conf/systems/*.yaml
 score_checkpoint=best   # checkpoint scored: best (chosen on validation_synth, never on the reported set) or last
+previous_exp=""         # stage 8: kept runs of an earlier corpus (e.g. results_mini, corpus v2): its Table 1 appended
+previous_systems="source_only mt_real mt_total da mt_da mmt_da mmt_da_tsp oracle"  # the systems of that table
 ngpu=1                  # processes per run; > 1 trains with torchrun
 
 . utils/parse_options.sh
@@ -205,4 +207,16 @@ if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
     --note "Command: \`$command_line\` (systems: $systems; seeds: $seeds)." \
     ${results_note:+--note "$results_note"} \
     --note "Scored on device $device; training time per run: last column (from each run's metrics.csv)."
+  if [ -n "$previous_exp" ]; then
+    log "Stage 8: the earlier corpus's Table 1 from $previous_exp, for comparison -> $results"
+    previous="$(mktemp -d)"
+    sedkit results --exp "$previous_exp" --systems "$previous_systems" --seeds "$seeds" \
+      --paper conf/paper_results.yaml --bootstrap 1000 --out "$previous/RESULTS.md" --title "previous" >/dev/null
+    { echo; echo "## For comparison: Table 1 on the earlier corpus ($previous_exp)"; echo
+      echo "Its runs' own configs are in $previous_exp/<run>/config.yaml (corpus v2: both domains share their event"
+      echo "sources, no input noise, the mini CRNN's frequency pooling 4-4-2-2-1); statistics as above, on that corpus's"
+      echo "600 real-domain clips."; echo
+      awk '/^\| system/ {table = 1} table && /^$/ {exit} table' "$previous/RESULTS.md"; } >> "$results"  # the first
+    rm -r "$previous"
+  fi
 fi

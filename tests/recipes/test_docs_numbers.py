@@ -37,3 +37,18 @@ def test_own_bank_corpus_size_and_steps():
             f"{config.eval_clips} evaluation soundscapes)") in text
     assert f"({_steps(OWN / 'conf' / 'train.yaml')} steps of 24 clips)" in (OWN / "conf" / "train.yaml").read_text()
     assert load_yaml(OWN / "conf" / "train.yaml")["data"]["batch_strong"] == 24
+
+
+def test_mini_crnn_parameter_count_in_the_docs():
+    """The mini CRNN's size as the config builds it (trainable parameters of one network, in thousands), where
+    conf/train_mini.yaml's comment and the docs state it."""
+    from sedkit.config import load_config
+    from sedkit.models.registry import count_parameters
+    from sedkit.training.sed import SEDExperimentConfig
+
+    config = load_config(SEDExperimentConfig, SED1 / "conf" / "train_mini.yaml")
+    thousands = f"{round(count_parameters(config.build_network()) / 1000)}k"
+    assert f"({thousands} parameters per network" in (SED1 / "conf" / "train_mini.yaml").read_text()
+    assert f"| {thousands} parameters a network, for 2 cores |" in (REPO / "docs" / "training.md").read_text()
+    assert f"{thousands}-parameter CRNN" in (REPO / "docs" / "recipes.md").read_text()
+    assert f"{thousands}-parameter CRNN" in (REPO / "docs" / "papers.md").read_text()

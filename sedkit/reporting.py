@@ -408,18 +408,23 @@ def _sed_markdown(results: List[SystemResult], paper: Dict[str, float], title: s
     return "\n".join(lines) + "\n"
 
 
-def _classification_pairs(results: List[SystemResult], baseline: Optional[str], n_resamples: int,
+def _classification_pairs(results: List[SystemResult], baseline, n_resamples: int,
                           seed: int) -> Tuple[List[str], Dict[str, List[str]]]:
-    """Columns Δ accuracy vs ``baseline`` [95 % CI] (paired bootstrap over groups) and best validation accuracy,
-    where every run's metrics.json has per-group counts (``per_group``)."""
+    """Columns Δ accuracy vs the baseline [95 % CI] (paired bootstrap over groups) and best validation accuracy,
+    where every run's metrics.json has per-group counts (``per_group``). ``baseline``: one system for all, or a
+    mapping system -> its own baseline (then a column names each row's)."""
     from sedkit.metrics.classification import group_bootstrap_accuracy
 
+    by_name = {r.system: r for r in results}
+    named = isinstance(baseline, dict)
+    mapping = dict(baseline) if named else {r.system: baseline for r in results}
+    if not any(system in by_name and base in by_name for system, base in mapping.items()):
+        return [], {}
     per_group = {r.system: [json.loads((run / "metrics.json").read_text()).get("per_group") for run in r.run_dirs]
                  for r in results}
-    base = next((r for r in results if r.system == baseline), None)
-    if base is None or any(g is None for groups in per_group.values() for g in groups):
+    if any(g is None for groups in per_group.values() for g in groups):
         return [], {}
-    names = per_group[base.system][0]["groups"]
+    names = next(iter(per_group.values()))[0]["groups"]
     if any(g["groups"] != names for groups in per_group.values() for g in groups):
         raise InputError("sedkit results: the runs were scored on different test groups; cannot pair them")
     weights = resample_weights(len(names), n_resamples, seed)
@@ -427,14 +432,20 @@ def _classification_pairs(results: List[SystemResult], baseline: Optional[str], 
                   for system, groups in per_group.items()}
     cells = {}
     for result in results:
-        if result.system == base.system:
+        base = by_name.get(mapping.get(result.system))
+        if base is None:
+            delta = "-"
+        elif result.system == base.system:
             delta = "baseline"
         else:
             interval = paired_difference(replicates[result.system], replicates[base.system])
             value = float(np.mean(result.values["accuracy"]) - np.mean(base.values["accuracy"]))
             delta = f"{_points(value, True)} [{_points(interval['low'], True)}, {_points(interval['high'], True)}]"
-        cells[result.system] = [delta, _cell([_best_validation(run.parent) for run in result.run_dirs])]
-    return [f"Δ accuracy vs {base.system} [95 % CI]", "best val. accuracy"], cells
+        best = _cell([_best_validation(run.parent) for run in result.run_dirs])
+        cells[result.system] = ([mapping.get(result.system, "-")] if named else []) + [delta, best]
+    if named:
+        return ["baseline", "Δ accuracy vs its baseline [95 % CI]", "best val. accuracy"], cells
+    return [f"Δ accuracy vs {baseline} [95 % CI]", "best val. accuracy"], cells
 
 
 def _best_validation(run_dir: Path) -> float:
@@ -447,10 +458,11 @@ def _best_validation(run_dir: Path) -> float:
 
 
 def results_markdown(results: List[SystemResult], paper: Dict[str, float], title: str,
-                     notes: Sequence[str] = (), kind: str = "sed", baseline: Optional[str] = None,
+                     notes: Sequence[str] = (), kind: str = "sed", baseline=None,
                      bounds: Optional[Sequence[str]] = None, n_resamples: int = DEFAULT_RESAMPLES,
                      seed: int = DEFAULT_SEED, tables: Optional[Sequence[Tuple[str, Sequence[str]]]] = None) -> str:
-    """The results table. SED tables also give, where the runs' files allow: the scored model, paired
+    """The results table (classification: ``baseline`` may map each system to its own). SED tables also give,
+    where the runs' files allow: the scored model, paired
     bootstrap CIs of the difference to ``baseline``, the share of the ``bounds`` (lower, upper) gap each
     system closes, the validation gain over the last 20 % of training, and every network's scores.
     ``tables`` (SED): (title, systems) of several tables, e.g. one per paper table, each under its own heading
@@ -475,7 +487,8 @@ def results_markdown(results: List[SystemResult], paper: Dict[str, float], title
               "says vote). Train min/run: mean over seeds of the minutes each run spent in its training epochs "
               "(validation included), from its metrics.csv."]
     if pair_headers:
-        lines[-1] += (f" Δ accuracy: difference of the mean test accuracy to {baseline} in points with the 95 % "
+        against = "each row's baseline (its column)" if isinstance(baseline, dict) else baseline
+        lines[-1] += (f" Δ accuracy: difference of the mean test accuracy to {against} in points with the 95 % "
                       f"interval of a paired bootstrap over the test *groups* (recordings or songs, whose clips are "
                       f"not independent; {n_resamples} resamples, seed {seed}, seeds pooled): an interval that "
                       "contains 0 is not resolved. Best val. accuracy: the best validation accuracy of each run "

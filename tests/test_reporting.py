@@ -208,6 +208,33 @@ def test_classification_pairs_over_groups(tmp_path):
     assert group_bootstrap_accuracy(per_group, __import__("numpy").ones((1, 6)))[0] == 0.5
 
 
+def test_each_system_against_its_named_baseline(tmp_path, capsys):
+    """--baselines: every row paired with its own baseline (named in a column); a baseline is labelled as such; a
+    system without one gets "-"; a baseline outside --systems leaves its row unpaired, with a warning."""
+    from sedkit.cli.main import main
+
+    exp = tmp_path / "exp"
+    for seed in (1, 2):
+        _cls_run_groups(exp, "ce", seed, [1, 2, 1, 2, 1, 2], 0.6)
+        _cls_run_groups(exp, "kd", seed, [2, 3, 2, 3, 2, 3], 0.7)  # ce + 1 clip a group (of 3): +33.3
+        _cls_run_groups(exp, "dml", seed, [1, 1, 1, 1, 1, 1], 0.5)
+        _cls_run_groups(exp, "cutnmix", seed, [2, 2, 2, 2, 2, 2], 0.5)  # dml + 1 clip a group: +33.3
+    (tmp_path / "baselines.yaml").write_text("kd: ce\ncutnmix: dml\ndml: dml\n")
+    out = tmp_path / "RESULTS.md"
+    argv = ["results", "--kind", "classification", "--set", "test", "--exp", str(exp), "--systems",
+            "ce kd dml cutnmix", "--seeds", "1 2", "--out", str(out), "--bootstrap", "100"]
+    assert main([*argv, "--baselines", str(tmp_path / "baselines.yaml")]) == 0
+    capsys.readouterr()
+    rows = {line.split("|")[1].strip(): line for line in out.read_text().splitlines() if line.startswith("| ")}
+    assert "| ce | +33.3 [+33.3, +33.3] |" in rows["kd"] and "| dml | +33.3 [+33.3, +33.3] |" in rows["cutnmix"]
+    assert "| dml | baseline |" in rows["dml"] and "| - | - |" in rows["ce"]
+    (tmp_path / "other.yaml").write_text("kd: nope\ncutnmix: dml\n")
+    assert main([*argv, "--baselines", str(tmp_path / "other.yaml")]) == 0
+    assert "kd's baseline nope is not among --systems; its row is not paired" in capsys.readouterr().err
+    rows = {line.split("|")[1].strip(): line for line in out.read_text().splitlines() if line.startswith("| ")}
+    assert "| nope | - |" in rows["kd"] and "| dml | +33.3 [+33.3, +33.3] |" in rows["cutnmix"]
+
+
 def test_selection_curves_read_each_seeds_log_and_the_scored_step(tmp_path, capsys):
     """The selection figure's data: each seed's val_score (in %) against its step from metrics.csv, the scored
     checkpoint's step from model.yaml; a system without logs is left out; the CLI writes the figure and shows it."""

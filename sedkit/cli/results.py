@@ -15,6 +15,7 @@ example:
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baseline", help="system the differences are taken to (sed: default mt_real when listed; "
                                            "classification: paired over test groups, shown where the runs kept "
                                            "per-group counts)")
+    parser.add_argument("--baselines", metavar="YAML",
+                        help="classification: each system's own baseline (a YAML mapping system: baseline); the "
+                             "table names it and pairs every row with it")
     parser.add_argument("--bounds", nargs=2, metavar=("LOWER", "UPPER"),
                         help="sed: lower and upper bound systems for the gap-closed column "
                              "(default source_only oracle when both are listed)")
@@ -65,6 +69,18 @@ def run(args: argparse.Namespace) -> int:
     for name in [args.baseline] + list(args.bounds or []):
         if name is not None and name not in systems:
             raise InputError(f"--baseline/--bounds {name}: not among --systems ({args.systems})")
+    baselines = None
+    if args.baselines:
+        if args.kind != "classification" or args.baseline:
+            raise InputError("--baselines: for --kind classification, instead of --baseline")
+        baselines = load_yaml(args.baselines)
+        if not isinstance(baselines, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                      for k, v in baselines.items()):
+            raise InputError(f"{args.baselines}: expected a mapping of system names to baseline system names")
+        for system, base in baselines.items():
+            if system in systems and base not in systems:  # a run of a subset of the systems: no pair, said
+                print(f"sedkit results: warning: {args.baselines}: {system}'s baseline {base} is not among --systems; "
+                      "its row is not paired", file=sys.stderr)
     baseline = args.baseline or ("mt_real" if "mt_real" in systems else None)
     bounds = args.bounds or (["source_only", "oracle"] if {"source_only", "oracle"} <= set(systems) else None)
     tables = None
@@ -99,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.conditions or args.per_class or args.selection_plot:
         raise InputError("--conditions, --per-class and --selection-plot: only for --kind sed")
     if args.kind != "sed":
-        statistics = dict(baseline=args.baseline, n_resamples=args.bootstrap, seed=args.bootstrap_seed)
+        statistics = dict(baseline=baselines or args.baseline, n_resamples=args.bootstrap, seed=args.bootstrap_seed)
     best = write_results(args.out, results, paper, args.title, args.note, args.kind, sections=extra, **statistics)
     print(open(args.out).read())
     print(f"{args.out}: {len(results)} systems; best {best}")

@@ -91,7 +91,7 @@ if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then classify_each_run "$systems" 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   log "Stage 4: results: $exp/*/eval_test -> $results"
   sedkit results --kind classification --set test --exp "$exp" --systems "$systems" --seeds "$seeds" \
-    "${paper[@]}" --out "$results" --title "dcase2018_task1/asc1: MrKD (test accuracy and errors)" \
+    "${paper[@]}" --baselines conf/baselines.yaml --out "$results" --title "dcase2018_task1/asc1: MrKD (test accuracy and errors)" \
     --note "Corpus: $corpus. Configs: $train_conf + conf/methods/<method>.yaml${train_args:+ with $train_args}." \
     --note "Command: \`$command_line\`.$paper_note" \
     ${results_note:+--note "$results_note"} \

@@ -93,13 +93,13 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   note2="$(written_note "$device" "$score_checkpoint" "$score_note")${results_note:+ $results_note}"
   parts=$(mktemp -d)  # each table written on its own (its plots beside it), then joined into one file
   sedkit results --kind classification --set test --exp "$exp" --systems "$cutnmix_methods" --seeds "$seeds" \
-    --paper conf/paper_results.yaml --out "$parts/cutnmix/RESULTS.md" --title "esc50/cls1: Cut^nMix (Tables 1-2)" \
+    --paper conf/paper_results.yaml --baselines conf/baselines.yaml --out "$parts/cutnmix/RESULTS.md" --title "esc50/cls1: Cut^nMix (Tables 1-2)" \
     --note "$note1" --note "Paper column: ResNet-110 CIFAR-100 top-1 (%) of Tables 1-2 - orientation only, no audio in the paper." \
     --note "$note2" >/dev/null
   sedkit results --kind classification --set test --exp "$exp" --systems "teacher" --seeds "$teachers" \
     --paper conf/paper_results.yaml --out "$parts/teachers/RESULTS.md" --title "teachers" >/dev/null
   sedkit results --kind classification --set test --exp "$exp" --systems "ensemble $unikd_methods" \
-    --seeds "0 $seeds" --paper conf/paper_results.yaml --out "$parts/unikd/RESULTS.md" \
+    --seeds "0 $seeds" --paper conf/paper_results.yaml --baselines conf/baselines.yaml --out "$parts/unikd/RESULTS.md" \
     --title "esc50/cls1: UniKD (Table 2)" --note "$note1" \
     --note "Teachers: seeds $teachers on $data/labeled.tsv; 'ensemble' averages their probabilities. Paper column: BERT on SST-2 (%) - orientation only." \
     --note "$note2" >/dev/null

@@ -66,7 +66,7 @@ if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then classify_each_run "$systems" 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   log "Stage 4: results: $exp/*/eval_test -> $results"
   sedkit results --kind classification --set test --exp "$exp" --systems "$systems" --seeds "$seeds" \
-    --paper conf/paper_results.yaml --out "$results" --title "gtzan/cls1: label smoothing family (clip / song error)" \
+    --paper conf/paper_results.yaml --baselines conf/baselines.yaml --out "$results" --title "gtzan/cls1: label smoothing family (clip / song error)" \
     --note "Corpus: $corpus. Configs: $train_conf + conf/methods/<method>.yaml + conf/models/<model>$suffix.yaml${train_args:+ with $train_args}." \
     --note "Command: \`$command_line\`. Paper column: GTZAN clip error (%), Table 4." \
     ${results_note:+--note "$results_note"} \

@@ -34,7 +34,7 @@ class DataConfig:
     over the unlabelled subset); validation and checkpoints come once an epoch. ``in_memory`` loads and
     normalises every training clip once (a 2500-clip set of 256 x 64 frames is 164 MB) instead of reading
     each batch from disk. ``unlabel_strong_labels`` (strong labels of the unlabelled clips, e.g. a generated
-    corpus's ``strong_oracle.tsv``) is read only by a system that asks for it (``system.ssl_strong_labels``, a
+    corpus's ``strong_oracle.tsv``) is read only by a system that asks for it (``system.mmt_da.ssl_strong_labels``, a
     control); the batches then mark those clips ``is_oracle`` and carry their frame targets in ``strong``
     (``is_strong`` stays the synthetic clips').
     """

@@ -42,48 +42,68 @@ class SegmentScores:
     n_clips: int
 
 
-def _clip_segments(stamps: np.ndarray, values: np.ndarray, duration: float, length: float, decimals: int,
-                   events: Dict[int, list]) -> tuple:
-    stamps = np.round(stamps, decimals)
-    n = int(np.ceil(duration / length))
-    bounds = np.round(np.arange(n + 1) * length, decimals)
-    onsets, offsets = bounds[:-1], bounds[1:]
-    low = np.maximum(np.searchsorted(stamps, onsets, side="right") - 1, 0)
-    high = np.minimum(np.searchsorted(stamps, offsets, side="left"), len(stamps) - 1)
-    padded = np.concatenate([values, np.zeros((1, values.shape[1]))])  # lets a range end at the last frame
-    order = np.empty(2 * n, dtype=np.int64)
-    order[0::2], order[1::2] = low, np.maximum(high, low)
-    maxima = np.maximum.reduceat(padded, order, axis=0)[0::2]
-    maxima[high <= low] = 0.0
-    targets = np.zeros((n, values.shape[1]), dtype=bool)
-    for c, spans in events.items():
-        for on, off in spans:
-            targets[(onsets < off) & (offsets > on) & (offsets > onsets), c] = True
-    return maxima, targets
-
-
 def segment_scores(reference, files, durations: Dict[str, float], classes: Sequence[str],
                    segment_length_s: float = 1.0, time_decimals: int = 6) -> SegmentScores:
     """Segments of the clips of ``files`` (:class:`sedkit.io.ScoreFiles`, columns in ``classes`` order) against
-    ``reference`` (an EventTable)."""
+    ``reference`` (an EventTable). All clips at once: each clip's times are shifted by its own offset (a
+    multiple of 2^k seconds beyond the longest clip, exact in floating point) so that one sorted array holds
+    every clip's frame boundaries and segment bounds, and one ``maximum.reduceat`` takes every segment's
+    highest frame score."""
     if segment_length_s <= 0:
         raise InputError(f"segment length {segment_length_s}: must be positive")
+    missing = [name for name in files.names if name not in durations]
+    if missing:
+        raise InputError(f"durations: no duration for {missing[0]}")
+    n_classes = len(classes)
+    lengths = np.array([durations[name] for name in files.names], dtype=np.float64)
+    longest = max(float(lengths.max(initial=0.0)), max((float(t[-1]) for t in files.timestamps), default=0.0))
+    shift = 2.0 ** np.ceil(np.log2(longest + 2 * segment_length_s + 1.0))  # a power of two: adding it is exact
+    n_seg = np.ceil(lengths / segment_length_s).astype(np.int64)
+    clip_of_segment = np.repeat(np.arange(len(files.names)), n_seg)
+    first_segment = np.concatenate(([0], np.cumsum(n_seg)))
+    local = np.arange(int(n_seg.sum())) - first_segment[clip_of_segment]
+    onsets = np.round(local * segment_length_s, time_decimals)
+    offsets = np.round((local + 1) * segment_length_s, time_decimals)
+    # every clip's frame boundaries, rounded, shifted to its own range; its scores padded with a zero row
+    stamps = [np.round(t, time_decimals) for t in files.timestamps]
+    n_stamps = np.array([t.shape[0] for t in stamps])
+    first_stamp = np.concatenate(([0], np.cumsum(n_stamps)))
+    clip_offset = np.arange(len(files.names)) * shift
+    flat = np.concatenate([t + o for t, o in zip(stamps, clip_offset)]) if stamps else np.zeros(0)
+    padded = np.concatenate([np.concatenate([v, np.zeros((1, n_classes))]) for v in files.scores]) \
+        if files.scores else np.zeros((0, n_classes))
+    base = first_stamp[clip_of_segment]
+    last = base + n_stamps[clip_of_segment] - 1
+    low = np.maximum(np.searchsorted(flat, onsets + clip_offset[clip_of_segment], side="right") - 1, base)
+    high = np.minimum(np.searchsorted(flat, offsets + clip_offset[clip_of_segment], side="left"), last)
+    order = np.empty(2 * low.shape[0], dtype=np.int64)
+    order[0::2], order[1::2] = low, np.maximum(high, low)
+    maxima = np.maximum.reduceat(padded, order, axis=0)[0::2] if low.size else np.zeros((0, n_classes))
+    maxima[high <= low] = 0.0
+    # positives: a segment of clip i overlapped by an event of class c of clip i
+    targets = np.zeros((low.shape[0], n_classes), dtype=bool)
     index = {c: i for i, c in enumerate(classes)}
-    by_clip: Dict[str, Dict[int, list]] = {}
-    for name, on, off, label in zip(reference.filename, reference.onset, reference.offset, reference.label):
-        if label in index and not np.isnan(on):
-            by_clip.setdefault(name, {}).setdefault(index[label], []).append((float(on), float(off)))
-    clip, scores, targets = [], [], []
-    for number, (name, stamps, values) in enumerate(zip(files.names, files.timestamps, files.scores)):
-        if name not in durations:
-            raise InputError(f"durations: no duration for {name}")
-        maxima, positive = _clip_segments(stamps, values, durations[name], segment_length_s, time_decimals,
-                                          by_clip.get(name, {}))
-        clip.append(np.full(maxima.shape[0], number))
-        scores.append(maxima)
-        targets.append(positive)
-    return SegmentScores(np.concatenate(clip), np.concatenate(scores), np.concatenate(targets), list(classes),
-                         len(files.names))
+    clip_index = {name: i for i, name in enumerate(files.names)}
+    keep = [k for k, (name, label, on) in enumerate(zip(reference.filename, reference.label, reference.onset))
+            if label in index and name in clip_index and not np.isnan(on)]
+    if keep:
+        keep = np.array(keep)
+        clip = np.array([clip_index[reference.filename[k]] for k in keep])
+        label = np.array([index[reference.label[k]] for k in keep])
+        on, off = np.asarray(reference.onset, dtype=np.float64)[keep], np.asarray(reference.offset,
+                                                                                 dtype=np.float64)[keep]
+        seg_on = onsets + clip_offset[clip_of_segment]  # ascending over all clips' segments
+        seg_off = offsets + clip_offset[clip_of_segment]
+        # segments k of the event's clip with onset_k < off and offset_k > on (and offset_k > onset_k)
+        start = np.maximum(np.searchsorted(seg_off, on + clip_offset[clip], side="right"), first_segment[clip])
+        stop = np.minimum(np.searchsorted(seg_on, off + clip_offset[clip], side="left"), first_segment[clip + 1])
+        marks = np.zeros((low.shape[0] + 1, n_classes), dtype=np.int64)
+        valid = stop > start
+        np.add.at(marks, (start[valid], label[valid]), 1)
+        np.add.at(marks, (stop[valid], label[valid]), -1)
+        targets = np.cumsum(marks, axis=0)[:-1] > 0
+        targets &= (offsets > onsets)[:, None]
+    return SegmentScores(clip_of_segment, maxima, targets, list(classes), len(files.names))
 
 
 def roc_auc(scores: np.ndarray, targets: np.ndarray, weights: Optional[np.ndarray] = None,

@@ -68,14 +68,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_scores(args: argparse.Namespace) -> int:
     """`eval event --scores DIR --error-rate [T]`: collar-based error rates from frame scores."""
-    import os
-    from pathlib import Path
-
-    from sedkit.io import read_durations, read_events, read_score_files
-    from sedkit.metrics.collar_scores import collar_statistics
-    from sedkit.metrics.error_rates import Counts, error_rates
-    from sedkit.metrics.psds import prepare_ground_truth
-    from sedkit.metrics.psds_scores import read_score_folder
+    from sedkit.metrics.collar_scores import folder_collar_statistics
+    from sedkit.metrics.error_rates import error_rates
 
     wanted, threshold = error_rate_threshold(args)
     if not (args.scores and wanted):
@@ -87,19 +81,10 @@ def _run_scores(args: argparse.Namespace) -> int:
     if not (args.evaluate_onset and args.evaluate_offset):
         raise InputError("--no-onset / --no-offset: not for error rates from scores (sed_scores_eval has both collars)")
     with warnings_to_stderr("eval event"):
-        reference = read_events(args.reference)
-        if args.durations:
-            names = sorted(set(read_durations(args.durations)) | set(reference.files))
-        else:
-            by_stem = {os.path.splitext(name)[0]: name for name in reference.files}
-            names = sorted(by_stem.get(p.stem, p.stem + ".wav") for p in Path(args.scores).glob("*.tsv"))
-        files = read_score_files(args.scores, names, args.classes, outside="the evaluated clips")
-        gt = prepare_ground_truth(reference, files.durations(), args.classes, merge_touching=True)
-        start, end, file, scores = read_score_folder(args.scores, gt, args.classes, files=files)
-        stats = collar_statistics(start, end, file, scores, gt, args.t_collar_s, args.t_collar_s,
-                                  args.percentage_of_length)
-    counts = {c: Counts(s.thresholds, s.tps, s.fps, s.n_ref) for c, s in zip(gt.classes, stats)}
-    document = report_error_rates(error_rates(counts, threshold), args, "collar-based", len(names))
+        gt, stats, _ = folder_collar_statistics(args.scores, args.reference, args.classes, args.t_collar_s,
+                                                args.t_collar_s, args.percentage_of_length, durations=args.durations)
+    document = report_error_rates(error_rates(dict(zip(gt.classes, stats)), threshold), args, "collar-based",
+                                  len(gt.files))
     if args.json:
         write_json(args.json, {"error_rate_from_scores": document,
                                "parameters": {"t_collar": args.t_collar_s,

@@ -131,7 +131,7 @@ class SEDTrainData:
 
     def __init__(self, config: DataConfig, encoder, n_out_frames: int, stats, seed: int = 0, augment=None,
                  input_frame_hop_s: float = 0.0):
-        from sedkit.io import read_events, read_tsv
+        from sedkit.io import read_tsv
 
         self.config, self.encoder, self.n_out, self.stats, self.seed = config, encoder, n_out_frames, stats, seed
         self.augment, self.input_frame_hop_s = augment, input_frame_hop_s
@@ -143,12 +143,8 @@ class SEDTrainData:
         if config.batch_strong > 0:
             if not (config.synth_features and config.synth_labels):
                 raise InputError("data.batch_strong > 0 needs data.synth_features and data.synth_labels")
-            table = read_events(config.synth_labels)
-            self._check_labels(table.label, config.synth_labels, classes)
-            events: Dict[str, list] = {name: [] for name in table.files}
-            for name, onset, offset, label in zip(table.filename, table.onset, table.offset, table.label):
-                events[name].append((onset, offset, label))
-            self.subsets["strong"] = FeatureSubset("strong", config.synth_features, config.clip_frames, table.files)
+            files, events = self._events_by_clip(config.synth_labels, classes)
+            self.subsets["strong"] = FeatureSubset("strong", config.synth_features, config.clip_frames, files)
             self.strong_targets = [encoder.strong(events[f], n_out_frames) for f in self.subsets["strong"].filenames]
         if config.batch_weak > 0:
             if not (config.weak_features and config.weak_labels):
@@ -163,21 +159,29 @@ class SEDTrainData:
                 raise InputError("data.batch_unlabel > 0 needs data.unlabel_features")
             self.subsets["unlabel"] = FeatureSubset("unlabel", config.unlabel_features, config.clip_frames)
             if config.unlabel_strong_labels:
-                table = read_events(config.unlabel_strong_labels)
-                self._check_labels(table.label, config.unlabel_strong_labels, classes)
-                events = {name: [] for name in self.subsets["unlabel"].filenames}
-                for name, onset, offset, label in zip(table.filename, table.onset, table.offset, table.label):
-                    if name not in events:
-                        raise InputError(f"{config.unlabel_strong_labels}: {name} is not among the unlabelled clips "
-                                         f"of {config.unlabel_features}")
-                    events[name].append((onset, offset, label))
-                self.oracle_targets = [encoder.strong(events[f], n_out_frames)
-                                       for f in self.subsets["unlabel"].filenames]
+                unlabelled = self.subsets["unlabel"].filenames
+                _, events = self._events_by_clip(config.unlabel_strong_labels, classes, unlabelled,
+                                                 f"the unlabelled clips of {config.unlabel_features}")
+                self.oracle_targets = [encoder.strong(events[f], n_out_frames) for f in unlabelled]
         if not self.subsets:
             raise InputError("no training data: every data.batch_* is 0")
         if config.in_memory:
             for subset in self.subsets.values():
                 subset.load(stats)
+
+    def _events_by_clip(self, path, classes, clips=None, where: str = ""):
+        """(the table's clips, {clip: [(onset, offset, label), ...]}) of the strong labels at ``path``; with
+        ``clips``, every clip of that list (without events: none) and a table clip outside it refused."""
+        from sedkit.io import read_events
+
+        table = read_events(path)
+        self._check_labels(table.label, path, classes)
+        events: Dict[str, list] = {name: [] for name in (table.files if clips is None else clips)}
+        for name, onset, offset, label in zip(table.filename, table.onset, table.offset, table.label):
+            if name not in events:
+                raise InputError(f"{path}: {name} is not among {where}")
+            events[name].append((onset, offset, label))
+        return table.files, events
 
     @staticmethod
     def _check_labels(labels, path, classes) -> None:

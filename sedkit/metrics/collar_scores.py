@@ -29,12 +29,13 @@ from typing import Dict, List, Sequence
 import numpy as np
 
 from sedkit.metrics.common import expand_ranges
+from sedkit.metrics.error_rates import Counts
 from sedkit.metrics.matching import max_bipartite_matching
 from sedkit.metrics.psds import GroundTruth
 from sedkit.metrics.psds_scores import _frames, _round, _runs
 from sedkit.parallel import thread_map
 
-__all__ = ["collar_statistics", "best_f1_thresholds", "BestF1", "tune_thresholds"]
+__all__ = ["collar_statistics", "best_f1_thresholds", "BestF1", "tune_thresholds", "folder_collar_statistics"]
 
 
 def _hits(runs, ref, label: int, onset_collar: float, offset_collar: float, offset_collar_rate: float):
@@ -79,25 +80,15 @@ def _union_changes(group: np.ndarray, low: np.ndarray, high: np.ndarray):
     return tops, bottoms, group[starts], group[starts]
 
 
-@dataclass
-class CollarCounts:
-    """One class: thresholds ascending (+inf last) and TP / FP counts of detecting scores >= each."""
-
-    thresholds: np.ndarray
-    tps: np.ndarray
-    fps: np.ndarray
-    n_ref: int
-
-
 def collar_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, scores: np.ndarray, gt: GroundTruth,
                       onset_collar: float = 0.2, offset_collar: float = 0.2,
-                      offset_collar_rate: float = 0.2, jobs: int = 1) -> List[CollarCounts]:
+                      offset_collar_rate: float = 0.2, jobs: int = 1) -> List[Counts]:
     """Per class of ``gt``: collar-based TP and FP at every threshold (see the module doc); ``jobs`` > 1
     computes the classes on that many threads (same results)."""
     ref = gt.events
     frames = _frames(start, end, file)
 
-    def one_class(c: int) -> CollarCounts:
+    def one_class(c: int) -> Counts:
         runs = _runs(scores[:, c], frames)
         valid = runs.length > 0
         run, event = _hits(runs, ref, c, onset_collar, offset_collar, offset_collar_rate)
@@ -128,7 +119,7 @@ def collar_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, scor
     return thread_map(one_class, range(scores.shape[1]), jobs)
 
 
-def _accumulate(u: np.ndarray, clip: np.ndarray, d_alive: np.ndarray, d_tp: np.ndarray, n_ref: int) -> "CollarCounts":
+def _accumulate(u: np.ndarray, clip: np.ndarray, d_alive: np.ndarray, d_tp: np.ndarray, n_ref: int) -> "Counts":
     """Counts at every threshold where some clip's TP or FP count changes (sed_scores_eval's change points:
     per clip the scores where its statistics change, united over clips), +inf last."""
     finite = np.isfinite(u)
@@ -148,7 +139,7 @@ def _accumulate(u: np.ndarray, clip: np.ndarray, d_alive: np.ndarray, d_tp: np.n
         return np.append(np.cumsum(per[::-1])[::-1], 0.0)
 
     tps, detections = counts(tp), counts(alive)
-    return CollarCounts(np.append(unique, np.inf), tps, detections - tps, n_ref)
+    return Counts(np.append(unique, np.inf), tps, detections - tps, n_ref)
 
 
 def _matched_changes(runs, run: np.ndarray, event: np.ndarray, f: int):
@@ -180,7 +171,7 @@ class BestF1:
     threshold: Dict[str, float]
 
 
-def best_f1_thresholds(stats: Sequence[CollarCounts], classes: Sequence[str]) -> BestF1:
+def best_f1_thresholds(stats: Sequence[Counts], classes: Sequence[str]) -> BestF1:
     """sed_scores_eval's ``best_fscore`` per class from :func:`collar_statistics` (see the module doc)."""
     out = BestF1({}, {}, {}, {})
     for name, s in zip(classes, stats):
@@ -196,6 +187,43 @@ def best_f1_thresholds(stats: Sequence[CollarCounts], classes: Sequence[str]) ->
     return out
 
 
+def folder_collar_statistics(scores_dir, reference, classes: Sequence[str] | None, onset_collar: float = 0.2,
+                             offset_collar: float = 0.2, offset_collar_rate: float = 0.2, durations=None,
+                             audio_ext: str = ".wav", jobs: int = 1):
+    """(ground truth, each class's :class:`~sedkit.metrics.error_rates.Counts`, the scores) of the frame scores in
+    ``scores_dir`` against the event table at path ``reference``, collar-based (:func:`collar_statistics`). The
+    clips: those of ``durations`` (a path) and the table, or else the folder's score files, named as the table
+    names them (``audio_ext`` for the others); a table clip without a score file is refused in one line, as are
+    negative collars."""
+    import os
+    from pathlib import Path
+
+    from sedkit.errors import InputError
+    from sedkit.io import read_durations, read_events, read_score_files
+    from sedkit.metrics.psds import prepare_ground_truth
+    from sedkit.metrics.psds_scores import read_score_folder
+
+    for name, value in (("onset-collar", onset_collar), ("offset-collar", offset_collar),
+                        ("offset-collar-rate", offset_collar_rate)):
+        if value < 0:
+            raise InputError(f"--{name} must be >= 0")
+    table = read_events(reference)
+    if durations is not None:
+        names = sorted(set(read_durations(durations)) | set(table.files))
+    else:
+        by_stem = {os.path.splitext(name)[0]: name for name in table.files}
+        names = [by_stem.get(path.stem, path.stem + audio_ext) for path in sorted(Path(scores_dir).glob("*.tsv"))]
+        missing = sorted(set(table.files) - set(names))
+        if missing:
+            raise InputError(f"{reference}: {missing[0]} has no score file in {scores_dir}")
+    files = read_score_files(scores_dir, names, classes, outside="the evaluated clips", threads=jobs)
+    gt = prepare_ground_truth(table, files.durations(), classes, merge_touching=True)
+    start, end, file, scores = read_score_folder(scores_dir, gt, classes, files=files)
+    stats = collar_statistics(start, end, file, scores, gt, onset_collar, offset_collar, offset_collar_rate,
+                              jobs=jobs)
+    return gt, stats, scores
+
+
 def tune_thresholds(scores_dir, reference, classes: Sequence[str], onset_collar: float = 0.2,
                     offset_collar: float = 0.2, offset_collar_rate: float = 0.2, audio_ext: str = ".wav",
                     jobs: int = 1) -> Dict[str, dict]:
@@ -205,30 +233,11 @@ def tune_thresholds(scores_dir, reference, classes: Sequence[str], onset_collar:
     whose best F1 needs every frame detected gets a threshold just below the lowest score. Tune on a development
     set, never on the one you report (``sedkit postprocess --thresholds best-f1`` calls this)."""
     import math
-    import os
-    from pathlib import Path
 
     from sedkit.errors import InputError
-    from sedkit.io import read_events, read_score_files
-    from sedkit.metrics.psds import prepare_ground_truth
-    from sedkit.metrics.psds_scores import read_score_folder
 
-    for name, value in (("onset-collar", onset_collar), ("offset-collar", offset_collar),
-                        ("offset-collar-rate", offset_collar_rate)):
-        if value < 0:
-            raise InputError(f"--{name} must be >= 0")
-    table = read_events(reference)
-    by_stem = {os.path.splitext(name)[0]: name for name in table.files}
-    names = [by_stem.get(path.stem, path.stem + audio_ext) for path in sorted(Path(scores_dir).glob("*.tsv"))]
-    scored = set(names)
-    missing = [name for name in table.files if name not in scored]
-    if missing:
-        raise InputError(f"{reference}: {missing[0]} has no score file in {scores_dir}")
-    files = read_score_files(scores_dir, names, outside="the score folder's clips", threads=jobs)
-    gt = prepare_ground_truth(table, files.durations(), classes, merge_touching=True)
-    start, end, file, scores = read_score_folder(scores_dir, gt, classes, files=files)
-    stats = collar_statistics(start, end, file, scores, gt, onset_collar, offset_collar, offset_collar_rate,
-                              jobs=jobs)
+    gt, stats, scores = folder_collar_statistics(scores_dir, reference, classes, onset_collar, offset_collar,
+                                                 offset_collar_rate, audio_ext=audio_ext, jobs=jobs)
     best = best_f1_thresholds(stats, gt.classes)
     tuned = {}
     for c in classes:

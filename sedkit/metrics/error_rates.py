@@ -153,7 +153,7 @@ def intersection_error_rates(gt, deltas, threshold=None, file_weights: Optional[
                                                          minlength=n_classes)
         out = {}
         for c, d, n in zip(gt.classes, deltas, n_ref):
-            thresholds, tps, fps, _ = d.counts(n_classes, row)
+            thresholds, tps, fps, _ = d.counts(row)
             out[c] = Counts(thresholds, tps, fps, float(n))
         return out
 

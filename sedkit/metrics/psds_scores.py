@@ -303,7 +303,7 @@ def class_statistics(start: np.ndarray, end: np.ndarray, file: np.ndarray, score
         deltas = ClassDeltas(np.append(values, np.inf), rows, cross)
         if reduce is not None:
             return reduce(c, deltas)
-        return deltas if raw else deltas.counts(n_classes, ref_duration=gt.ref_duration)
+        return deltas if raw else deltas.counts(ref_duration=gt.ref_duration)
 
     return thread_map(one_class, range(n_classes), jobs)
 
@@ -337,8 +337,7 @@ class ClassDeltas:
     rows: List[_Steps]
     cross: "_CrossSteps | None" = None
 
-    def counts(self, n_classes: int, file_weights: np.ndarray | None = None,
-               ref_duration: np.ndarray | None = None):
+    def counts(self, file_weights: np.ndarray | None = None, ref_duration: np.ndarray | None = None):
         """(thresholds, tps, fps, ct): counts at u = (file-weighted) changes at >= u; ``ct`` is the cross-trigger
         rate sum over the other classes, sum_j CT_j(u) / max(ref_duration_j, 1e-12) (0 when no cross-triggers
         were counted or no ``ref_duration`` is given): what the eFPR needs, without a (classes x thresholds)
@@ -412,9 +411,9 @@ def psds_from_scores(gt: GroundTruth, scores_dir: str | Path, criteria: PSDSCrit
     else:
         if not gt.classes:
             return no_reference_result(parameters, method, 0)
-        stats = thread_map(lambda d: d.counts(len(gt.classes), ref_duration=gt.ref_duration), deltas, jobs)
+        stats = thread_map(lambda d: d.counts(ref_duration=gt.ref_duration), deltas, jobs)
         value, x, etpr, class_roc, class_thresholds = _psds_from_counts(
-            stats, gt.classes, gt.n_ref, gt.total_duration, gt.ref_duration, alpha_ct, alpha_st, max_efpr)
+            stats, gt.classes, gt.n_ref, gt.total_duration, alpha_ct, alpha_st, max_efpr)
         n_thresholds = int(sum(t.shape[0] for t, *_ in stats))
     result = PSDSResult(value if math.isfinite(value) else math.nan, x, etpr, list(gt.classes), class_roc,
                         parameters, method, n_thresholds)
@@ -453,9 +452,9 @@ def psds_bootstrap(gt: GroundTruth, scores_dir: str | Path, weights: np.ndarray,
         event_weight = w[ref.file]
         n_ref = np.bincount(ref.label, weights=event_weight, minlength=n_classes)
         ref_duration = np.bincount(ref.label, weights=event_weight * (ref.offset - ref.onset), minlength=n_classes)
-        stats = thread_map(lambda d: d.counts(n_classes, w, ref_duration), deltas, jobs)
-        values[b] = _psds_from_counts(stats, gt.classes, n_ref, float(w @ gt.durations), ref_duration,
-                                      alpha_ct, alpha_st, max_efpr)[0]
+        stats = thread_map(lambda d: d.counts(w, ref_duration), deltas, jobs)
+        values[b] = _psds_from_counts(stats, gt.classes, n_ref, float(w @ gt.durations), alpha_ct, alpha_st,
+                                      max_efpr)[0]
     return values
 
 
@@ -479,10 +478,10 @@ def _psds_from_rocs(rocs, classes: Sequence[str], alpha_st: float, max_efpr: flo
     return value, x, etpr, class_roc, class_thresholds
 
 
-def _psds_from_counts(stats, classes: Sequence[str], n_ref: np.ndarray, total_duration: float,
-                      ref_duration: np.ndarray, alpha_ct: float, alpha_st: float, max_efpr: float):
-    """(PSDS, eFPR grid, eTPR, class ROCs, class ROC thresholds) from each class's counts per threshold
-    (``ref_duration``: already in each class's cross-trigger rate sum, :meth:`ClassDeltas.counts`)."""
+def _psds_from_counts(stats, classes: Sequence[str], n_ref: np.ndarray, total_duration: float, alpha_ct: float,
+                      alpha_st: float, max_efpr: float):
+    """(PSDS, eFPR grid, eTPR, class ROCs, class ROC thresholds) from each class's counts per threshold (the
+    reference durations are already in each class's cross-trigger rate sum, :meth:`ClassDeltas.counts`)."""
     rocs = [_class_roc(counts, n_ref[c], total_duration, len(classes), alpha_ct, max_efpr)
             for c, counts in enumerate(stats)]
     return _psds_from_rocs(rocs, classes, alpha_st, max_efpr)
@@ -496,7 +495,7 @@ def psds_from_arrays(start: np.ndarray, end: np.ndarray, file: np.ndarray, score
     n_classes = len(gt.classes)
 
     def roc(c, deltas):
-        counts = deltas.counts(n_classes, ref_duration=gt.ref_duration)
+        counts = deltas.counts(ref_duration=gt.ref_duration)
         return _class_roc(counts, gt.n_ref[c], gt.total_duration, n_classes, criteria.alpha_ct,
                           criteria.max_efpr), counts[0].shape[0]
 

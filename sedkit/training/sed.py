@@ -122,9 +122,6 @@ class SEDTask:
         if config.model.n_classes != len(d.classes):
             raise InputError(f"model.n_classes {config.model.n_classes} differs from data.classes ({len(d.classes)})")
         self.stats = run_statistics(d.stats, train_folders, self.features, self.exp_dir)
-        probe = config.build_network()  # the contract (sedkit.models.contract): output frames and their hop
-        self.n_out = probe.output_frames(d.clip_frames)
-        self.encoder = LabelEncoder(d.classes, probe.frame_pooling * self.features.frame_hop_s)
         if config.system.mmt_da.ssl_strong_labels and not d.unlabel_strong_labels:
             raise InputError("system.mmt_da.ssl_strong_labels needs data.unlabel_strong_labels (the unlabelled "
                              "clips' strong labels)")
@@ -136,6 +133,9 @@ class SEDTask:
             teacher = load_sed_network(fixed.checkpoint, fixed.network)[0]
         torch.manual_seed(config.run.seed)  # the initial weights depend on the seed only
         self.system = build_system(config.system, config.build_network, teacher)
+        network = self.system.evaluated()  # the contract (sedkit.models.contract): output frames and their hop
+        self.n_out = network.output_frames(d.clip_frames)
+        self.encoder = LabelEncoder(d.classes, network.frame_pooling * self.features.frame_hop_s)
         self.data = SEDTrainData(d, self.encoder, self.n_out, self.stats, config.run.seed, config.augment,
                                  self.features.frame_hop_s)
         median_source = d.median_labels or d.synth_labels

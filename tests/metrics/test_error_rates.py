@@ -40,8 +40,7 @@ def _ours(family, folder, ref, durations):
     gt = prepare_ground_truth(ref, durations, merge_touching=True)
     start, end, file, scores = read_score_folder(folder, gt)
     if family == "collar":
-        stats = collar_statistics(start, end, file, scores, gt, 0.2, 0.2, 0.2)
-        return {c: Counts(s.thresholds, s.tps, s.fps, s.n_ref) for c, s in zip(gt.classes, stats)}
+        return dict(zip(gt.classes, collar_statistics(start, end, file, scores, gt, 0.2, 0.2, 0.2)))
     stats = class_statistics(start, end, file, scores, gt, 0.7, 0.7, None)
     return {c: Counts(t, tps, fps, float(n)) for c, (t, tps, fps, _), n in zip(gt.classes, stats, gt.n_ref)}
 

@@ -11,7 +11,6 @@ usage: python benchmarks/recipe_cost.py recipes/dcase2020_task4/sed1/results_min
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 
 import yaml
@@ -19,10 +18,10 @@ import yaml
 
 def run_cost(run: Path, cores: int) -> tuple[float, int]:
     """(training minutes, threads) of one run folder."""
-    with open(run / "metrics.csv", newline="") as handle:
-        seconds = sum(float(row["time_s"]) for row in csv.DictReader(handle))
+    from sedkit.reporting import training_minutes
+
     threads = (yaml.safe_load((run / "config.yaml").read_text()).get("run") or {}).get("num_threads") or cores
-    return seconds / 60.0, int(threads)
+    return training_minutes(run), int(threads)
 
 
 def main() -> None:

@@ -82,24 +82,28 @@ def _get(document: dict, keys) -> float:
     return math.nan if document is None else float(document)
 
 
-def training_minutes(run_dir: str | Path) -> float:
-    """Minutes a run spent in training epochs (sum of ``time_s`` in ``run_dir/metrics.csv``); nan if absent."""
+def metrics_log(run_dir: str | Path, *columns: str) -> Optional[List[tuple]]:
+    """The rows of ``run_dir/metrics.csv`` (the trainer's per-epoch log) where every one of ``columns`` has a
+    value, as tuples of floats in that order; None when the run kept no log."""
     path = Path(run_dir) / "metrics.csv"
     if not path.exists():
-        return math.nan
+        return None
     with open(path, newline="") as handle:
-        return sum(float(row["time_s"]) for row in csv.DictReader(handle) if row.get("time_s")) / 60
+        return [tuple(float(row[c]) for c in columns) for row in csv.DictReader(handle)
+                if all(row.get(c) not in (None, "") for c in columns)]
+
+
+def training_minutes(run_dir: str | Path) -> float:
+    """Minutes a run spent in training epochs (sum of ``time_s`` in ``run_dir/metrics.csv``); nan if absent."""
+    rows = metrics_log(run_dir, "time_s")
+    return math.nan if rows is None else sum(seconds for seconds, in rows) / 60
 
 
 def training_energy(run_dir: str | Path) -> float:
     """kWh a run's training epochs used (sum of ``energy_kwh`` in ``run_dir/metrics.csv``, recorded when
     CodeCarbon is installed: sedkit.training.energy); nan when not recorded."""
-    path = Path(run_dir) / "metrics.csv"
-    if not path.exists():
-        return math.nan
-    with open(path, newline="") as handle:
-        values = [float(row["energy_kwh"]) for row in csv.DictReader(handle) if row.get("energy_kwh")]
-    return float(sum(values)) if values else math.nan
+    rows = metrics_log(run_dir, "energy_kwh")
+    return float(sum(kwh for kwh, in rows)) if rows else math.nan
 
 
 def _size_columns(results: List[SystemResult]) -> Tuple[List[str], dict]:
@@ -129,12 +133,7 @@ def validation_gain(run_dir: str | Path, share: float = 0.2) -> float:
     """Change of the validation score (``val_score`` in ``run_dir/metrics.csv``: the model-selection set)
     over the last ``share`` of the training steps: the last logged value minus the one logged at or before
     ``(1 - share)`` of the final step. About 0 for a run that has converged; nan without the log."""
-    path = Path(run_dir) / "metrics.csv"
-    if not path.exists():
-        return math.nan
-    with open(path, newline="") as handle:
-        rows = [(float(r["step"]), float(r["val_score"])) for r in csv.DictReader(handle)
-                if r.get("val_score") not in (None, "") and r.get("step") not in (None, "")]
+    rows = metrics_log(run_dir, "step", "val_score") or []
     if len(rows) < 2:
         return math.nan
     cut = (1 - share) * rows[-1][0]
@@ -449,12 +448,8 @@ def _classification_pairs(results: List[SystemResult], baseline, n_resamples: in
 
 
 def _best_validation(run_dir: Path) -> float:
-    path = run_dir / "metrics.csv"
-    if not path.exists():
-        return math.nan
-    with open(path, newline="") as handle:
-        values = [float(row["val_accuracy"]) for row in csv.DictReader(handle) if row.get("val_accuracy")]
-    return max(values) if values else math.nan
+    rows = metrics_log(run_dir, "val_accuracy")
+    return max(value for value, in rows) if rows else math.nan
 
 
 def results_markdown(results: List[SystemResult], paper: Dict[str, float], title: str,

@@ -17,7 +17,7 @@ from typing import List, Sequence
 import numpy as np
 
 from sedkit.metrics.bootstrap import bootstrap_macro_f1, paired_difference, resample_weights, same_clips
-from sedkit.reporting import SystemResult, _cell, _points, collect_results
+from sedkit.reporting import SystemResult, _cell, _points, collect_results, metrics_log
 
 __all__ = ["conditions_section", "per_class_section"]
 
@@ -95,19 +95,13 @@ def per_class_section(results: Sequence[SystemResult]) -> List[str]:
 def selection_curves(results: Sequence[SystemResult]) -> list:
     """Per system with kept training logs: (system, [(seed, steps, selection scores in %, scored step)]), from
     each seed's metrics.csv (``step``, ``val_score``) and the scored model's model.yaml (``step``)."""
-    import csv
-
     curves = []
     for result in results:
         lines = []
         for seed, run, model in zip(result.seeds, result.run_dirs, result.models or [{}] * len(result.seeds)):
-            path = Path(run).parent / "metrics.csv"  # run_dirs: the scored folders, <run>/decode_<set>
-            if not path.exists():
-                continue
-            with open(path, newline="") as handle:
-                rows = [r for r in csv.DictReader(handle) if r.get("val_score") not in (None, "")]
+            rows = metrics_log(Path(run).parent, "step", "val_score")  # run_dirs: <run>/decode_<set>
             if rows:
-                lines.append((seed, [int(r["step"]) for r in rows], [100 * float(r["val_score"]) for r in rows],
+                lines.append((seed, [int(step) for step, _ in rows], [100 * score for _, score in rows],
                               (model or {}).get("step")))
         if lines:
             curves.append((result.system, lines))

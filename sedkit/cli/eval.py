@@ -67,6 +67,15 @@ def bootstrap_header(args: argparse.Namespace, n_clips: int) -> dict:
     return header
 
 
+def bootstrap_document(args: argparse.Namespace, n_clips: int, key: str, values) -> dict:
+    """The ``bootstrap`` block of a JSON: the scheme (:func:`bootstrap_header`), ``key``'s summary (mean, std,
+    95 % interval) and every resample's value (null where undefined), which ``sedkit results`` pairs."""
+    from sedkit.metrics.bootstrap import summarize
+
+    return {**bootstrap_header(args, n_clips), key: summarize(values),
+            "values": [None if v != v else float(v) for v in values]}
+
+
 def bootstrap_line(name: str, summary: dict, scale: float = 100.0, unit: str = " %", digits: int = 2) -> str:
     """``name mean +- std, 95 % interval [low, high]`` of a :func:`sedkit.metrics.bootstrap.summarize`."""
     if summary["mean"] is None:
@@ -223,10 +232,6 @@ def report_error_rates(result, args: argparse.Namespace, family: str, n_units: i
           f"{rate(m['deletion_rate']):>7}")
     values = document.pop("bootstrap_values", None)
     if values is not None:
-        from sedkit.metrics.bootstrap import summarize
-
-        summary = summarize(values)
-        document["bootstrap"] = {**bootstrap_header(args, n_units), "error_rate": summary,
-                                 "values": [None if v != v else float(v) for v in values]}
-        print(bootstrap_line("macro ER", summary, 1.0, "", 3))
+        document["bootstrap"] = bootstrap_document(args, n_units, "error_rate", values)
+        print(bootstrap_line("macro ER", document["bootstrap"]["error_rate"], 1.0, "", 3))
     return document

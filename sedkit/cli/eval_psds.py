@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 
-from sedkit.cli.eval import (add_common, add_error_rate, bootstrap_header, bootstrap_line, bootstrap_weights,
+from sedkit.cli.eval import (add_common, add_error_rate, bootstrap_document, bootstrap_line, bootstrap_weights,
                              error_rate_threshold, percent, report_error_rates, warnings_to_stderr, write_json)
 
 
@@ -72,15 +72,10 @@ def run(args: argparse.Namespace) -> int:
                                names=args.estimated, classes=args.classes, bootstrap_weights=weights, jobs=args.nj,
                                error_rate=wanted_er, error_rate_threshold=threshold)
     if weights is not None:
-        from sedkit.metrics.bootstrap import summarize
-
-        values = result.extra.pop("bootstrap_values")
-        summary = summarize(values)
         # "values": the PSDS of every resample, which `sedkit results` pairs across systems.
-        result.extra["bootstrap"] = {**bootstrap_header(args, n_files), "psds": summary,
-                                     "values": [float(v) for v in values]}
+        result.extra["bootstrap"] = bootstrap_document(args, n_files, "psds", result.extra.pop("bootstrap_values"))
         print(f"bootstrap over {n_files} clips ({args.bootstrap} resamples, {args.bootstrap_scheme}): "
-              + bootstrap_line("PSDS", summary, 1.0, "", 4))
+              + bootstrap_line("PSDS", result.extra["bootstrap"]["psds"], 1.0, "", 4))
     errors = result.extra.pop("error_rate", None)
     error_document = report_error_rates(errors, args, "intersection-based", n_files) if errors else None
     if args.estimated and result.classes:

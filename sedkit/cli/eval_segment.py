@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sedkit.cli.eval import (add_common, add_empty_system_output, add_error_rate, bootstrap_header, bootstrap_line,
+from sedkit.cli.eval import (add_common, add_empty_system_output, add_error_rate, bootstrap_document, bootstrap_line,
                              bootstrap_weights, error_rate_threshold, finish, load_tables, percent,
                              report_error_rates, warnings_to_stderr, write_json)
 from sedkit.errors import InputError
@@ -111,12 +111,8 @@ def _run_scores(args: argparse.Namespace) -> int:
     print(f"{name:<{width}}  {percent(result.mean)}")
     document = {**result.to_json(), **document}
     if weights is not None:
-        from sedkit.metrics.bootstrap import summarize
-
-        summary = summarize(result.bootstrap)
-        document["bootstrap"] = {**bootstrap_header(args, len(names)), name: summary,
-                                 "values": [None if v != v else float(v) for v in result.bootstrap]}
-        print(bootstrap_line(name, summary))
+        document["bootstrap"] = bootstrap_document(args, len(names), name, result.bootstrap)
+        print(bootstrap_line(name, document["bootstrap"][name]))
     if args.json:
         write_json(args.json, document)
     return 0

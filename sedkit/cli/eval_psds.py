@@ -9,8 +9,13 @@ examples:
   sedkit eval psds --reference ref.tsv --durations dur.tsv --estimated op_*.tsv --plot psd_roc.png --csv roc.csv
   sedkit eval psds --reference ref.tsv --durations dur.tsv --scores exp/decode/scores --alpha-ct 1 --json psds.json
   sedkit eval psds --reference ref.tsv --durations dur.tsv --scores exp/decode/scores --error-rate 0.5
+  sedkit eval psds --reference ref.tsv --durations dur.tsv --scores exp/decode/scores \
+      --median-filter-lengths 0 0.2 0.4 0.8 1.6 --json pipsds.json
 
-With --scores, --error-rate [THRESHOLD] adds sed_scores_eval's intersection-based error rates from the same
+With --scores, --median-filter-lengths L [L ...] gives the post-processing independent PSDS (piPSDS, Ebbers et
+al., DCASE Workshop 2023): each class's ROC joins the operating points of the scores median-filtered with each
+length (seconds, 0 = unfiltered), as sed_scores_eval's postprocessing_independent_psds. --error-rate
+[THRESHOLD] adds sed_scores_eval's intersection-based error rates from the same
 statistics (the DTC and GTC of the criteria), at THRESHOLD or each class's best.
 """
 from __future__ import annotations
@@ -41,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--csv", metavar="OUT.csv", help="write the PSD-ROC (eFPR per hour, eTPR, each class's TPR)")
     parser.add_argument("--nj", type=int, default=1, metavar="N",
                         help="--scores: threads over the classes (default 1; same numbers for any N)")
+    parser.add_argument("--median-filter-lengths", type=float, nargs="+", metavar="L",
+                        help="--scores: piPSDS over these median filter lengths in seconds (0: unfiltered)")
     add_error_rate(parser)  # intersection-based: the DTC and GTC of the criteria
 
 
@@ -70,24 +77,32 @@ def run(args: argparse.Namespace) -> int:
         tables = (read_events(path) for path in args.estimated) if args.estimated else None
         result = evaluate_psds(reference, durations, criteria, scores_dir=args.scores, operating_points=tables,
                                names=args.estimated, classes=args.classes, bootstrap_weights=weights, jobs=args.nj,
-                               error_rate=wanted_er, error_rate_threshold=threshold)
+                               error_rate=wanted_er, error_rate_threshold=threshold,
+                               median_filter_lengths=args.median_filter_lengths)
     if weights is not None:
         # "values": the PSDS of every resample, which `sedkit results` pairs across systems.
         result.extra["bootstrap"] = bootstrap_document(args, n_files, "psds", result.extra.pop("bootstrap_values"))
+        name = "piPSDS" if args.median_filter_lengths else "PSDS"
         print(f"bootstrap over {n_files} clips ({args.bootstrap} resamples, {args.bootstrap_scheme}): "
-              + bootstrap_line("PSDS", result.extra["bootstrap"]["psds"], 1.0, "", 4))
+              + bootstrap_line(name, result.extra["bootstrap"]["psds"], 1.0, "", 4))
     errors = result.extra.pop("error_rate", None)
     error_document = report_error_rates(errors, args, "intersection-based", n_files) if errors else None
     if args.estimated and result.classes:
         print(_operating_point_table(result))
     p = result.parameters
-    print(f"PSDS {result.psds:.4f}  ({result.method}; dtc {p['dtc']:g}, gtc {p['gtc']:g}, cttc {p['cttc']:g}, "
+    name = "piPSDS" if args.median_filter_lengths else "PSDS"
+    if args.median_filter_lengths:
+        print("median filter  PSDS alone\n" + "\n".join(f"{row['median_filter_length']:>11g} s  {row['psds']:.4f}"
+                                                          for row in result.extra["psds_per_filter_length"]))
+    print(f"{name} {result.psds:.4f}  ({result.method}; dtc {p['dtc']:g}, gtc {p['gtc']:g}, cttc {p['cttc']:g}, "
           f"alpha_ct {p['alpha_ct']:g}, alpha_st {p['alpha_st']:g}, max_efpr {p['max_efpr']:g}/h; "
           f"{result.n_operating_points} {'operating points' if args.estimated else 'score thresholds'}, "
           f"{n_files} files, {len(result.classes)} classes)")
     if args.json:
         document = result.to_json()
         document["scenario"] = criteria.scenario()  # 1, 2, or null: criteria that are neither
+        if args.median_filter_lengths:
+            document["pipsds"] = document["psds"]  # the same value, under the name DCASE papers use
         if error_document is not None:
             document["error_rate_from_scores"] = error_document
         write_json(args.json, document)

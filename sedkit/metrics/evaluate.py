@@ -24,8 +24,11 @@ def evaluate_psds(reference: EventTable, durations: Dict[str, float], criteria: 
                   scores_dir: Optional[str | Path] = None, operating_points: Optional[Sequence[EventTable]] = None,
                   names: Optional[Sequence[str]] = None, classes: Optional[Sequence[str]] = None,
                   bootstrap_weights: Optional[np.ndarray] = None, jobs: int = 1,
-                  error_rate: bool = False, error_rate_threshold: Optional[float] = None) -> PSDSResult:
-    """PSDS from ``scores_dir`` or ``operating_points`` (exactly one; ``names`` name the points). Operating
+                  error_rate: bool = False, error_rate_threshold: Optional[float] = None,
+                  median_filter_lengths: Optional[Sequence[float]] = None) -> PSDSResult:
+    """PSDS from ``scores_dir`` or ``operating_points`` (exactly one; ``names`` name the points). With
+    ``median_filter_lengths`` (scores only), the post-processing independent PSDS over those median filters
+    (:func:`sedkit.metrics.pipsds.pipsds_from_scores`), bootstrapped with the same weights. Operating
     points are matched one at a time (never all held) unless they are resampled too. With ``error_rate``
     (scores only), the intersection-based error rates from the same statistics (DTC / GTC of ``criteria``) at
     ``error_rate_threshold`` or each class's best, in ``result.extra["error_rate"]`` (an
@@ -37,7 +40,16 @@ def evaluate_psds(reference: EventTable, durations: Dict[str, float], criteria: 
         raise InputError("PSDS: give frame scores or operating points (one of the two)")
     if error_rate and scores_dir is None:
         raise InputError("--error-rate: from frame scores (--scores) only")
+    if median_filter_lengths is not None and scores_dir is None:
+        raise InputError("--median-filter-lengths (piPSDS): from frame scores (--scores) only")
+    if median_filter_lengths is not None and error_rate:
+        raise InputError("--error-rate is not defined for piPSDS: drop --median-filter-lengths for error rates")
     gt = psds_module.prepare_ground_truth(reference, durations, classes, merge_touching=scores_dir is not None)
+    if median_filter_lengths is not None:
+        from sedkit.metrics.pipsds import pipsds_from_scores
+
+        return pipsds_from_scores(gt, scores_dir, criteria, median_filter_lengths, all_classes=classes,
+                                  bootstrap_weights=bootstrap_weights, jobs=jobs)
     if operating_points is not None:
         all_classes = list(classes or reference.labels)
         encoded = (psds_module.encode_detections(table, gt, all_classes) for table in operating_points)

@@ -75,24 +75,11 @@ def read_score_folder(folder: str | Path, gt: GroundTruth, all_classes: Sequence
 
 def _nearest_smaller(values: np.ndarray, step: int, barrier: np.ndarray, or_equal: bool = False) -> np.ndarray:
     """Index of the nearest strictly smaller (``or_equal``: smaller or equal) value in direction ``step`` (-1 or
-    +1) within a series.
+    +1) within a series, -1 where there is none; ``barrier`` marks the first (step -1) or last (step +1)
+    frame of each series. A compiled one-pass stack (:func:`sedkit.metrics._kernels.nearest_smaller`)."""
+    from sedkit.metrics._kernels import nearest_smaller
 
-    ``barrier`` marks the first (step -1) or last (step +1) frame of each series; -1 means none.
-    Pointer jumping keeps, for every frame t and its pointer p, all values strictly between p and t at
-    least (``or_equal``: above) values[t]; a pointer to a value that is so jumps to that frame's own pointer.
-    """
-    pointer = np.arange(values.shape[0]) + step
-    pointer[barrier] = -1
-    active = np.flatnonzero(pointer >= 0)  # frames whose pointer may still have to jump
-    jumps = np.greater if or_equal else np.greater_equal
-    while active.size:  # (take / compress / put: the same as indexing, and faster)
-        target = pointer.take(active)
-        jump = jumps(values.take(target), values.take(active))
-        active, target = active.compress(jump), target.compress(jump)
-        target = pointer.take(target)
-        pointer.put(active, target)
-        active = active.compress(target >= 0)
-    return pointer
+    return nearest_smaller(values, step, barrier, or_equal)
 
 
 def _round(values: np.ndarray) -> np.ndarray:
@@ -356,20 +343,20 @@ class ClassDeltas:
         return self.thresholds, tps, fps, np.cumsum(net[::-1])[::-1]
 
 
-def _unique_cummax_sort(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float, thresholds: np.ndarray):
+def _unique_cummax_sort(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float, thresholds: np.ndarray, *other):
     """sed_scores_eval's reduction of an ROC to its upper staircase (running maximum, one point per eFPR);
-    returns (tpr, efpr, thresholds) of the kept points."""
+    returns (tpr, efpr, thresholds, *other) of the kept points (``other``: more per-point arrays)."""
     # Points beyond max_efpr come after all others in (efpr, tpr) order, so they change none of the others:
     # cut first, sort fewer.
     cut = np.flatnonzero(efpr <= max_efpr)
-    tpr, efpr, thresholds = tpr[cut], efpr[cut], thresholds[cut]
+    tpr, efpr, thresholds, *other = (a[cut] for a in (tpr, efpr, thresholds, *other))
     order = np.lexsort((tpr, efpr))
-    tpr, efpr, thresholds = tpr[order], efpr[order], thresholds[order]
+    tpr, efpr, thresholds, *other = (a[order] for a in (tpr, efpr, thresholds, *other))
     running = np.maximum.accumulate(tpr)
     keep = np.concatenate(([0], np.flatnonzero(running[1:] > running[:-1]) + 1))
-    tpr, efpr, thresholds = tpr[keep], efpr[keep], thresholds[keep]
+    tpr, efpr, thresholds, *other = (a[keep] for a in (tpr, efpr, thresholds, *other))
     last_of_each = np.concatenate((np.flatnonzero(efpr[1:] != efpr[:-1]), [efpr.shape[0] - 1]))
-    return tpr[last_of_each], efpr[last_of_each], thresholds[last_of_each]
+    return tuple(a[last_of_each] for a in (tpr, efpr, thresholds, *other))
 
 
 def score_deltas(gt: GroundTruth, scores_dir: str | Path, criteria: PSDSCriteria, *,

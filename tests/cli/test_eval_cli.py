@@ -258,3 +258,42 @@ def test_bootstrap_on_every_eval_command(tables, capsys):
     err = capsys.readouterr().err
     assert "needs a multiple of --bootstrap-folds 5" in err and len(err.strip().splitlines()) == 1
     assert not (tables / "never.json").exists()
+
+
+def test_pipsds_command(tables, capsys):
+    """`eval psds --median-filter-lengths`: the piPSDS of the library, each length's PSDS alone beside it, and
+    with the single length 0 the plain threshold-free PSDS; bad lengths: one line, exit 2, nothing written."""
+    import numpy as np
+
+    from sedkit.io import read_durations, read_events, write_scores
+    from sedkit.metrics.criteria import scenario
+    from sedkit.metrics.pipsds import pipsds_from_scores
+    from sedkit.metrics.psds import prepare_ground_truth
+
+    scores = tables / "scores"
+    stamps = np.arange(101) * 0.1
+    rng = np.random.default_rng(1)
+    for clip in ("a", "b", "c"):
+        write_scores(scores / f"{clip}.tsv", stamps, ["Cat", "Dog"], np.round(rng.random((100, 2)), 2))
+    common = ["eval", "psds", "--reference", str(tables / "ref.tsv"), "--durations", str(tables / "dur.tsv"),
+              "--scores", str(scores), "--max-efpr", "1000"]
+    out = tables / "pi.json"
+    assert main([*common, "--median-filter-lengths", "0", "0.3", "0.9", "--json", str(out), "--nj", "2"]) == 0
+    doc = json.loads(out.read_text())
+    gt = prepare_ground_truth(read_events(tables / "ref.tsv"), read_durations(tables / "dur.tsv"),
+                              merge_touching=True)
+    direct = pipsds_from_scores(gt, scores, scenario(1).replace(max_efpr=1000.0), [0.0, 0.3, 0.9])
+    assert doc["pipsds"] == doc["psds"] == direct.psds
+    assert doc["parameters"]["median_filter_lengths"] == [0.0, 0.3, 0.9]
+    alone = [row["psds"] for row in doc["psds_per_filter_length"]]
+    assert f"piPSDS {doc['psds']:.4f}" in capsys.readouterr().out
+    plain = tables / "plain.json"
+    assert main([*common, "--json", str(plain)]) == 0
+    assert alone[0] == pytest.approx(json.loads(plain.read_text())["psds"], abs=1e-12)
+    capsys.readouterr()
+    for bad, message in ((["-0.5"], "lengths must be finite and >= 0 seconds, got -0.5"),
+                         (["0.2", "0.2"], "a length is given twice")):
+        assert main([*common, "--median-filter-lengths", *bad, "--json", str(tables / "bad.json")]) == 2
+        assert capsys.readouterr().err.strip().splitlines() == [
+            f"sedkit eval psds: error: --median-filter-lengths: {message}"]
+        assert not (tables / "bad.json").exists()

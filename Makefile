@@ -61,7 +61,14 @@ demo: $(VENV)/.installed-synth
 	@echo "events of a 3-minute recording in"
 	@echo "$(DEMO_RECIPE)/exp_demo/detect/predictions.tsv; look at them: $(DEMO_RECIPE)/exp_demo/detect/plots/demo_recording.png"
 
-test: $(VENV)/.installed-synth+test+onnx+energy install-check
+# sebbs (the authors' cSEBB package, AGPL-3.0) is the tests' reference for `sedkit postprocess --sebbs`, never a
+# dependency of sedkit: installed without its dependencies, which would replace sed_scores_eval 0.0.4 with a fork
+# of the same module name (it builds from source with Cython, fetched by pip into the build environment).
+$(VENV)/.installed-sebbs: $(VENV)/.installed-synth+test+onnx+energy
+	$(PIP) install -q --no-deps -c $(CONSTRAINTS) sebbs
+	touch $@
+
+test: $(VENV)/.installed-synth+test+onnx+energy $(VENV)/.installed-sebbs install-check
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 

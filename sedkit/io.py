@@ -590,8 +590,10 @@ def _score_columns(path: Path, header: list, classes: Optional[Sequence[str]]) -
     return [header.index(c) for c in wanted]
 
 
-def write_scores(path: str | Path, timestamps: np.ndarray, classes: Sequence[str], scores: np.ndarray) -> None:
-    """Write one clip's frame scores in sed_scores_eval's format (atomically)."""
-    rows = [(f"{on:.6f}", f"{off:.6f}", *(f"{v:.8g}" for v in frame))
+def write_scores(path: str | Path, timestamps: np.ndarray, classes: Sequence[str], scores: np.ndarray,
+                 digits: int = 8) -> None:
+    """Write one clip's frame scores in sed_scores_eval's format (atomically), scores to ``digits`` significant
+    digits (17: exactly the float64 values)."""
+    rows = [(f"{on:.6f}", f"{off:.6f}", *(f"{v:.{digits}g}" for v in frame))
             for on, off, frame in zip(timestamps[:-1], timestamps[1:], scores)]
     write_tsv(path, ("onset", "offset", *classes), rows)

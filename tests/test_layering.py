@@ -9,7 +9,7 @@ LAYERS = {  # lower number = lower layer
     "errors": 0, "registry": 1,
     "io": 1, "config": 1, "parallel": 1,
     "features": 2, "metrics": 2, "postprocess": 2, "models": 2,
-    "data": 3,
+    "data": 3, "tuning": 3,  # tuning: post-processing (postprocess) chosen by a metric (metrics)
     "inference": 4,  # the model package and the Detector: above models, features and postprocess
     "training": 5,   # writes packages (training.export); inference never imports training
     "reporting": 6, "reporting_sections": 7,  # extra RESULTS.md sections built on reporting

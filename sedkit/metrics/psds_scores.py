@@ -41,7 +41,7 @@ from sedkit.metrics.psds import (SECONDS_PER_HOUR, GroundTruth, PSDSResult, area
 from sedkit.parallel import thread_map
 
 __all__ = ["psds_from_scores", "psds_bootstrap", "read_score_folder", "class_statistics", "ClassDeltas",
-           "score_deltas", "psds_from_arrays"]
+           "score_deltas", "psds_from_arrays", "class_psds_from_arrays"]
 
 
 def read_score_folder(folder: str | Path, gt: GroundTruth, all_classes: Sequence[str] | None = None,
@@ -490,3 +490,20 @@ def psds_from_arrays(start: np.ndarray, end: np.ndarray, file: np.ndarray, score
                             criteria.cttc if criteria.alpha_ct > 0 else None, jobs=jobs, reduce=roc)
     return (*_psds_from_rocs([r for r, _ in kept], gt.classes, criteria.alpha_st, criteria.max_efpr),
             int(sum(n for _, n in kept)))
+
+
+def class_psds_from_arrays(start: np.ndarray, end: np.ndarray, file: np.ndarray, scores: np.ndarray, gt: GroundTruth,
+                           criteria: PSDSCriteria, jobs: int = 1) -> dict:
+    """Each class's own PSDS, ``{class: area under its ROC up to max_efpr / max_efpr}`` (sed_scores_eval's
+    per-class ``psds`` values; alpha_st plays no part), from frames as :func:`psds_from_arrays` takes them: what
+    a per-class choice of post-processing compares (the SEBB tuning, :mod:`sedkit.tuning`)."""
+    n_classes = len(gt.classes)
+
+    def area(c, deltas):
+        efpr, tpr, _ = _class_roc(deltas.counts(ref_duration=gt.ref_duration), gt.n_ref[c], gt.total_duration,
+                                  n_classes, criteria.alpha_ct, criteria.max_efpr)
+        return area_up_to(efpr, tpr, criteria.max_efpr) / criteria.max_efpr  # from its first point, as there
+
+    values = class_statistics(start, end, file, scores, gt, criteria.dtc, criteria.gtc,
+                              criteria.cttc if criteria.alpha_ct > 0 else None, jobs=jobs, reduce=area)
+    return {c: float(v) for c, v in zip(gt.classes, values)}

@@ -15,6 +15,8 @@ the same data and checking that the numbers agree to 1e-6 (targets of the "Scori
     mpAUC           sedkit.metrics.segment_auroc  vs sed_scores_eval segment_based.auroc     >= 10x (reading too)
     piPSDS          sedkit.metrics.pipsds (--nj threads) vs sed_scores_eval                      >= 10x (reading too)
                     postprocessing_independent_psds, median filters of 0, 0.2, 0.4, 0.8 s
+    cSEBBs          sedkit.postprocess.sebbs (--nj threads) vs sebbs CSEBBsPredictor.predict     >= 10x (reading too)
+    cSEBB tuning    sedkit.tuning.tune_sebbs (psds) vs sebbs predict + select_best_psds, 4 settings >= 10x
   end to end (fresh processes: start-up, parsing, scoring) against a pandas + reference script:
     `sedkit eval event`, `sedkit eval segment`, `sedkit eval psds` (20 points)                 >= 10x each
 
@@ -282,6 +284,58 @@ def main() -> None:
     theirs_s, theirs = timed(reference_pipsds)
     report(f"piPSDS (4 median filters), reading {args.n_clips} score files, {args.nj} threads", ours_s, theirs_s,
            ours, theirs, 10)
+
+    # cSEBBs (Ebbers et al., Interspeech 2024) against the authors' sebbs (installed by `make test`).
+    try:
+        from sebbs import csebbs
+        from sebbs.utils import sed_scores_from_sebbs  # noqa: F401
+    except ImportError:
+        csebbs = None
+        print("cSEBBs: skipped (sebbs is not installed; `make test` installs it)")
+    if csebbs is not None:
+        from sedkit.postprocess.sebbs import SEBBParams, predict_sebbs, tune_grid
+        from sedkit.tuning import tune_sebbs
+
+        stems = [n[:-4] for n in names]
+
+        def ours_sebbs():
+            files = read_score_files(work / "scores", stems, CLASSES, threads=args.nj)
+            return len(predict_sebbs(files.timestamps, files.scores, CLASSES, stems, SEBBParams(0.48, 0.2, np.inf),
+                                     jobs=args.nj))
+
+        def reference_sebbs():
+            scores = {p.stem: read_sed_scores(p) for p in sorted((work / "scores").glob("*.tsv"))}
+            predictor = csebbs.CSEBBsPredictor(0.48, 0.2, np.inf, sound_classes=CLASSES)
+            return sum(len(v) for v in predictor.predict(scores).values())
+
+        ours_s, ours = timed(ours_sebbs, 2)
+        theirs_s, theirs = timed(reference_sebbs)
+        report(f"cSEBBs (boxes: {ours}), reading {args.n_clips} score files, {args.nj} threads", ours_s, theirs_s,
+               float(ours), float(theirs), 10)
+
+        grid = tune_grid((0.32, 0.64), (0.2,), (2.0,))
+
+        def ours_tuning():
+            files = read_score_files(work / "scores", gt_scores.files, CLASSES, threads=args.nj)
+            tuned = tune_sebbs(files.timestamps, files.scores, CLASSES, gt_scores, grid, "psds", criteria=scenario(1),
+                               jobs=args.nj, progress=False)
+            return float(np.mean(list(tuned.values.values())))
+
+        def reference_tuning():
+            scores = {p.stem: read_sed_scores(p) for p in sorted((work / "scores").glob("*.tsv"))}
+            candidates = []
+            for setting in grid:
+                predictor = csebbs.CSEBBsPredictor(setting.step_filter_length, setting.merge_threshold_abs,
+                                                   setting.merge_threshold_rel, sound_classes=CLASSES)
+                candidates.append((predictor, predictor.predict(scores)))
+            best = csebbs.select_best_psds(candidates, ground_truth, {k[:-4]: v for k, v in durations.items()},
+                                           dtc_threshold=0.7, gtc_threshold=0.7)[1]
+            return float(np.mean(list(best.values())))
+
+        ours_s, ours = timed(ours_tuning, 2)
+        theirs_s, theirs = timed(reference_tuning)
+        report(f"cSEBB tuning on PSDS1 (4 settings, per class), {args.n_clips} clips, {args.nj} threads", ours_s,
+               theirs_s, ours, theirs, 10)
 
     # Reading: the numpy fast path against the row-by-row reader (what sedkit used before), same files.
     from sedkit.io import _read_event_rows

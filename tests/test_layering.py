@@ -7,7 +7,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1] / "sedkit"
 LAYERS = {  # lower number = lower layer
     "errors": 0, "registry": 1,
-    "io": 1, "config": 1, "parallel": 1,
+    "io": 1, "config": 1, "parallel": 1, "compiled": 1,
     "features": 2, "metrics": 2, "postprocess": 2, "models": 2,
     "data": 3, "tuning": 3,  # tuning: post-processing (postprocess) chosen by a metric (metrics)
     "inference": 4,  # the model package and the Detector: above models, features and postprocess

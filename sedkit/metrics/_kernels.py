@@ -4,6 +4,8 @@ median filter sweep of :mod:`sedkit.metrics.medfilt` and the nearest-smaller sea
 import numba
 import numpy as np
 
+from sedkit.compiled import merge_sorted, round_to
+
 
 
 @numba.njit(cache=True, nogil=True)
@@ -107,29 +109,6 @@ def sweep(edges, scores, breaks, length, eps, out_t, out_v, out_k, count, k):
 
 
 @numba.njit(cache=True, nogil=True)
-def round_to(x, decimals):  # numpy's np.round(x, decimals) for decimals >= 0: rint(x * 10^d) / 10^d
-    scale = 10.0 ** decimals
-    return np.rint(x * scale) / scale
-
-
-@numba.njit(cache=True, nogil=True)
-def breakpoints(timestamps, half, decimals):
-    """The sorted breakpoints t_i - L/2 and t_i + L/2 (rounded): a merge of two sorted sequences."""
-    n = timestamps.shape[0]
-    down, up = round_to(timestamps - half, decimals), round_to(timestamps + half, decimals)
-    out = np.empty(2 * n)
-    i = j = 0
-    for m in range(2 * n):
-        if j == n or (i < n and down[i] <= up[j]):
-            out[m] = down[i]
-            i += 1
-        else:
-            out[m] = up[j]
-            j += 1
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
 def filter_clip(timestamps, scores, lengths, eps, decimals):
     """One clip (timestamps (n + 1,), scores (n, K)) -> (segment starts, ends, rows): the change points of
     every class (times rounded), stably sorted, and one row per pair of consecutive change times holding
@@ -156,7 +135,9 @@ def filter_clip(timestamps, scores, lengths, eps, decimals):
                     out_t[count], out_v[count] = edges[i + 1], column[i + 1]
                     count += 1
             else:
-                breaks = breakpoints(timestamps, lengths[c] / 2.0, decimals + 2)
+                half = lengths[c] / 2.0  # the sorted breakpoints t_i -+ L/2, rounded
+                breaks = merge_sorted(round_to(timestamps - half, decimals + 2),
+                                      round_to(timestamps + half, decimals + 2))
                 count = sweep(edges, column, breaks, lengths[c], eps, out_t, out_v, out_k, count, c)
                 if count < 0:
                     break

@@ -121,28 +121,18 @@ def pipsds_from_scores(gt: GroundTruth, scores_dir: str | Path, criteria: PSDSCr
 
 def _bootstrap(gt: GroundTruth, deltas_per_length, lengths, weights: np.ndarray, criteria: PSDSCriteria, jobs: int,
                progress: bool | None) -> np.ndarray:
-    from tqdm import tqdm
-
     from sedkit.metrics.bootstrap import weights_in_order
+    from sedkit.metrics.psds_scores import resample_totals
     from sedkit.parallel import thread_map
 
     weights = weights_in_order(weights, gt.files)
     n_classes = len(gt.classes)
-    ref = gt.events
     values = np.empty(weights.shape[0])
-    for b in tqdm(range(weights.shape[0]), desc="piPSDS bootstrap", unit="resample", leave=False,
-                  disable=None if progress is None else not progress):
-        w = weights[b]
-        event_weight = w[ref.file]
-        n_ref = np.bincount(ref.label, weights=event_weight, minlength=n_classes)
-        ref_duration = np.bincount(ref.label, weights=event_weight * (ref.offset - ref.onset), minlength=n_classes)
-        total = float(w @ gt.durations)
-
+    for b, (w, n_ref, ref_duration, total) in enumerate(resample_totals(gt, weights, "piPSDS bootstrap", progress)):
         def rocs(deltas):
             return [_class_roc(d.counts(w, ref_duration), n_ref[c], total, n_classes, criteria.alpha_ct,
                                criteria.max_efpr) for c, d in enumerate(deltas)]
 
-        rocs_per_length = thread_map(rocs, deltas_per_length, jobs)
-        merged = _merge(rocs_per_length, lengths, criteria.max_efpr)
+        merged = _merge(thread_map(rocs, deltas_per_length, jobs), lengths, criteria.max_efpr)
         values[b] = _psds_from_rocs([m[:3] for m in merged], gt.classes, criteria.alpha_st, criteria.max_efpr)[0]
     return values

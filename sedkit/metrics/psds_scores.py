@@ -421,7 +421,6 @@ def psds_bootstrap(gt: GroundTruth, scores_dir: str | Path, weights: np.ndarray,
     A resample counts each file as often as it is drawn: every count (TP, FP, CT, reference events and
     durations) is summed with the file's multiplicity, so the detections themselves are computed once.
     """
-    from tqdm import tqdm
 
     from sedkit.metrics.bootstrap import weights_in_order
 
@@ -430,19 +429,27 @@ def psds_bootstrap(gt: GroundTruth, scores_dir: str | Path, weights: np.ndarray,
     weights = weights_in_order(weights, gt.files)  # -> the ground truth's file order
     if deltas is None:
         deltas = score_deltas(gt, scores_dir, criteria, all_classes=all_classes, jobs=jobs)
+    values = np.empty(weights.shape[0])
+    for b, (w, n_ref, ref_duration, total) in enumerate(resample_totals(gt, weights, "psds bootstrap", progress)):
+        stats = thread_map(lambda d: d.counts(w, ref_duration), deltas, jobs)
+        values[b] = _psds_from_counts(stats, gt.classes, n_ref, total, alpha_ct, alpha_st, max_efpr)[0]
+    return values
+
+
+def resample_totals(gt: GroundTruth, weights: np.ndarray, what: str, progress: bool | None):
+    """Per bootstrap resample (rows of ``weights``, in the ground truth's file order), with a progress bar:
+    (file weights, reference events per class, their seconds per class, total seconds of audio)."""
+    from tqdm import tqdm
+
     n_classes = len(gt.classes)
     ref = gt.events
-    values = np.empty(weights.shape[0])
-    for b in tqdm(range(weights.shape[0]), desc="psds bootstrap", unit="resample", leave=False,
+    for b in tqdm(range(weights.shape[0]), desc=what, unit="resample", leave=False,
                   disable=None if progress is None else not progress):
         w = weights[b]
         event_weight = w[ref.file]
         n_ref = np.bincount(ref.label, weights=event_weight, minlength=n_classes)
         ref_duration = np.bincount(ref.label, weights=event_weight * (ref.offset - ref.onset), minlength=n_classes)
-        stats = thread_map(lambda d: d.counts(w, ref_duration), deltas, jobs)
-        values[b] = _psds_from_counts(stats, gt.classes, n_ref, float(w @ gt.durations), alpha_ct, alpha_st,
-                                      max_efpr)[0]
-    return values
+        yield w, n_ref, ref_duration, float(w @ gt.durations)
 
 
 def _class_roc(counts, n_ref: float, total_duration: float, n_classes: int, alpha_ct: float, max_efpr: float):

@@ -3,30 +3,7 @@ first compilation). Imported only when SEBBs are computed, so that ``sedkit`` st
 import numba
 import numpy as np
 
-
-@numba.njit(cache=True, nogil=True)
-def round_to(x, decimals):  # numpy's np.round(x, decimals) for decimals >= 0: rint(x * 10^d) / 10^d
-    scale = 10.0 ** decimals
-    return np.rint(x * scale) / scale
-
-
-@numba.njit(cache=True, nogil=True)
-def merged(a, b, c):
-    """The sorted union (with repeats) of three sorted arrays."""
-    out = np.empty(a.shape[0] + b.shape[0] + c.shape[0])
-    i = j = k = 0
-    for m in range(out.shape[0]):
-        take_a = i < a.shape[0] and (j == b.shape[0] or a[i] <= b[j]) and (k == c.shape[0] or a[i] <= c[k])
-        if take_a:
-            out[m] = a[i]
-            i += 1
-        elif j < b.shape[0] and (k == c.shape[0] or b[j] <= c[k]):
-            out[m] = b[j]
-            j += 1
-        else:
-            out[m] = c[k]
-            k += 1
-    return out
+from sedkit.compiled import merge_sorted, round_to
 
 
 @numba.njit(cache=True, nogil=True)
@@ -46,8 +23,8 @@ def change_points(timestamps, scores, length, eps, decimals):
     padded = np.zeros(n + 2)
     padded[1:n + 1] = scores
     # breakpoints: frame boundaries under the filter's centre, left end or right end (rounded, sorted)
-    breaks = merged(round_to(timestamps - half, decimals + 2), round_to(timestamps, decimals + 2),
-                    round_to(timestamps + half, decimals + 2))
+    breaks = merge_sorted(merge_sorted(round_to(timestamps - half, decimals + 2), round_to(timestamps, decimals + 2)),
+                          round_to(timestamps + half, decimals + 2))
     capacity = breaks.shape[0] + 3
     cuts = np.empty(capacity)  # onset, offset, onset, ... times
     total = np.zeros(capacity)

@@ -78,8 +78,10 @@ def write_windows(path: str | Path, windows: Dict[str, float], comment: str) -> 
             handle.write(f"{name}: {seconds:.6f}\n")
 
 
-def read_class_values(path: str | Path, classes: Sequence[str], what: str) -> Dict[str, float]:
-    """Read a ``class: number`` YAML mapping (thresholds or windows); every class must be there."""
+def read_class_mapping(path: str | Path, classes: Sequence[str], what: str) -> dict:
+    """A YAML mapping with exactly the ``classes`` as keys (any values), each missing or unknown class an
+    InputError naming the file: what per-class post-processing files (thresholds, windows, SEBB parameters)
+    share."""
     from sedkit.config import load_yaml
 
     data = load_yaml(path)
@@ -89,6 +91,12 @@ def read_class_values(path: str | Path, classes: Sequence[str], what: str) -> Di
     missing = [c for c in classes if c not in data]
     if missing:
         raise InputError(f"{path}: no {what} for {', '.join(missing)}")
+    return data
+
+
+def read_class_values(path: str | Path, classes: Sequence[str], what: str) -> Dict[str, float]:
+    """Read a ``class: number`` YAML mapping (thresholds or windows); every class must be there."""
+    data = read_class_mapping(path, classes, what)
     values = {}
     for name in classes:
         value = data[name]

@@ -226,15 +226,9 @@ def write_sebb_params(path, params: SEBBParams, classes: Sequence[str], comment:
 def read_sebb_params(path, classes: Sequence[str]) -> Tuple[SEBBParams, Dict[str, float] | None]:
     """(parameters, detection thresholds or None) from :func:`write_sebb_params`'s YAML; every class of the
     scores must be there with the three parameters (and all or none with a detection threshold)."""
-    from sedkit.config import load_yaml
+    from sedkit.postprocess.median import read_class_mapping
 
-    data = load_yaml(path)
-    unknown = [k for k in data if k not in classes]
-    if unknown:
-        raise InputError(f"{path}: {unknown[0]!r} is not a class of the scores ({', '.join(classes)})")
-    missing = [c for c in classes if c not in data]
-    if missing:
-        raise InputError(f"{path}: no SEBB parameters for {', '.join(missing)}")
+    data = read_class_mapping(path, classes, "SEBB parameters")
     for c in classes:
         row = data[c]
         if not isinstance(row, dict) or not set(PARAM_KEYS) <= set(row) <= {*PARAM_KEYS, "detection_threshold"}:

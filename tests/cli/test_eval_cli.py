@@ -297,3 +297,9 @@ def test_pipsds_command(tables, capsys):
         assert capsys.readouterr().err.strip().splitlines() == [
             f"sedkit eval psds: error: --median-filter-lengths: {message}"]
         assert not (tables / "bad.json").exists()
+    assert main(["eval", "psds", "--reference", str(tables / "ref.tsv"), "--durations", str(tables / "dur.tsv"),
+                 "--estimated", str(tables / "est.tsv"), "--median-filter-lengths", "0.2", "--json",
+                 str(tables / "bad.json")]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "sedkit eval psds: error: --median-filter-lengths (piPSDS): from frame scores (--scores) only"]
+    assert not (tables / "bad.json").exists()

@@ -13,7 +13,7 @@ from typing import Callable, Iterator, Sequence, Tuple
 
 from sedkit.errors import InputError
 
-__all__ = ["parse_shard", "shard_items", "worker_results", "thread_map", "check_jobs"]
+__all__ = ["parse_shard", "shard_items", "worker_results", "thread_map", "check_jobs", "contiguous_blocks"]
 
 
 def parse_shard(text: str) -> Tuple[int, int]:
@@ -75,3 +75,11 @@ def thread_map(function: Callable, items: Sequence, nj: int) -> list:
 
     with ThreadPoolExecutor(min(nj, len(items))) as pool:
         return list(pool.map(function, items))
+
+
+def contiguous_blocks(n: int, nj: int) -> list:
+    """``[(lo, hi), ...]``: ``range(n)`` cut into at most ``nj`` consecutive blocks of near-equal size (none
+    empty; ``[]`` for n = 0), for work on ``nj`` threads whose results are concatenated in order."""
+    parts = max(1, min(nj, n))
+    cuts = [k * n // parts for k in range(parts + 1)]
+    return [(lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:]) if hi > lo]

@@ -15,7 +15,6 @@ the reported set.
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
@@ -78,8 +77,7 @@ def tune_sebbs(timestamps: Sequence[np.ndarray], scores: Sequence[np.ndarray], c
             best = best_f1_thresholds(collar_statistics(start, end, file, values, gt, onset_collar, offset_collar,
                                                         offset_collar_rate, jobs=jobs), gt.classes)
             table.append(dict(best.f1))
-            # a best F1 that needs every box: a threshold below every confidence
-            thresholds_of.append({c: t if math.isfinite(t) else -math.inf for c, t in best.threshold.items()})
+            thresholds_of.append(dict(best.threshold))  # -inf where the best F1 needs every box
     params, values, chosen = best_per_class(grid, table, list(classes))
     thresholds = None if selection == "psds" else {c: thresholds_of[chosen[c]][c] for c in classes}
     return SEBBTuning(params, values, thresholds, selection, table)

@@ -25,3 +25,12 @@ def test_check_jobs():
     assert check_jobs(2) == 2
     with pytest.raises(InputError, match=r"^--nj 0: must be at least 1$"):
         check_jobs(0)
+
+
+def test_contiguous_blocks_by_hand():
+    from sedkit.parallel import contiguous_blocks
+
+    assert contiguous_blocks(10, 3) == [(0, 3), (3, 6), (6, 10)]
+    assert contiguous_blocks(2, 4) == [(0, 1), (1, 2)]  # never more blocks than items, none empty
+    assert contiguous_blocks(5, 1) == [(0, 5)]
+    assert contiguous_blocks(0, 2) == []

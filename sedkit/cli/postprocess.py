@@ -195,10 +195,10 @@ def _best_f1(args: argparse.Namespace, classes) -> dict:
 def _run_sebbs(args: argparse.Namespace, classes, threshold_given: bool) -> int:
     """--sebbs: boxes from the scores (parameters given, read or tuned here), OUT.tsv the kept ones."""
     import math
-
-    import numpy as np
     import os
     from pathlib import Path
+
+    import numpy as np
 
     from sedkit.errors import InputError
     from sedkit.io import read_durations, read_events, read_score_files, write_events, write_scores, write_tsv
@@ -217,12 +217,14 @@ def _run_sebbs(args: argparse.Namespace, classes, threshold_given: bool) -> int:
         from sedkit.tuning import tune_sebbs
 
         table = read_events(args.reference)
-        stems = {p.stem for p in Path(args.scores_dir).glob("*.tsv")}
-        by_stem = {os.path.splitext(name)[0]: name for name in table.files}
-        names = sorted(set(read_durations(args.durations)) | set(table.files)) if args.durations else sorted(
-            by_stem.get(stem, stem + args.audio_ext) for stem in stems)
+        given = read_durations(args.durations) if args.durations else None
+        if given is not None:
+            names = sorted(set(given) | set(table.files))
+        else:
+            by_stem = {os.path.splitext(name)[0]: name for name in table.files}
+            names = sorted(by_stem.get(p.stem, p.stem + args.audio_ext) for p in Path(args.scores_dir).glob("*.tsv"))
         files = read_score_files(args.scores_dir, names, classes, outside="the development clips", threads=args.nj)
-        durations = read_durations(args.durations) if args.durations else files.durations()
+        durations = given if given is not None else files.durations()
         gt = prepare_ground_truth(table, durations, classes, merge_touching=True)
         grid = tune_grid(*(getattr(args, name) or DEFAULT_GRID[key] for name, key in (
             ("step_filter_lengths", "step_filter_length"), ("merge_thresholds_abs", "merge_threshold_abs"),

@@ -26,18 +26,12 @@ from typing import Sequence, Tuple
 import numpy as np
 
 from sedkit.errors import InputError
-from sedkit.parallel import thread_map
+from sedkit.parallel import contiguous_blocks, thread_map
 
 __all__ = ["median_filter_scores", "median_filter_frames"]
 
 DECIMALS = 6
 EPS = 10.0 ** (-DECIMALS - 1)
-
-def _kernels():
-    """The compiled sweeps, imported on first use only (CLI start-up stays light)."""
-    from sedkit.metrics import _kernels
-
-    return _kernels
 
 
 def _check_lengths(lengths, n_classes: int) -> np.ndarray:
@@ -71,7 +65,8 @@ def median_filter_frames(start: np.ndarray, end: np.ndarray, file: np.ndarray, s
     per_class = _check_lengths(lengths, scores.shape[1])
     if start.shape[0] == 0 or (np.ndim(lengths) == 0 and per_class.size and per_class[0] == 0):
         return start, end, file, scores  # as the reference: a single length of 0 leaves the scores as they are
-    kernels = _kernels()
+    from sedkit.metrics._kernels import filter_all  # compiled; imported here, not at start-up
+
     bounds = np.flatnonzero(file[1:] != file[:-1]) + 1
     frame_start = np.concatenate(([0], bounds, [file.shape[0]]))
     n_clips = frame_start.shape[0] - 1
@@ -84,16 +79,15 @@ def median_filter_frames(start: np.ndarray, end: np.ndarray, file: np.ndarray, s
     timestamps[is_last] = end[frame_start[1:] - 1]
     scores = np.ascontiguousarray(scores)
     per_class = per_class.copy()
-    cuts = np.unique(np.linspace(0, n_clips, max(1, min(jobs, n_clips)) + 1).astype(np.int64))
 
-    def block(j):  # clips cuts[j] .. cuts[j + 1]
-        lo, hi = cuts[j], cuts[j + 1]
-        seg_start, seg_end, seg_clip, table = kernels.filter_all(
+    def block(bounds):  # clips lo .. hi - 1
+        lo, hi = bounds
+        seg_start, seg_end, seg_clip, table = filter_all(
             timestamps[clip_start[lo]:clip_start[hi]], clip_start[lo:hi + 1] - clip_start[lo],
             scores[frame_start[lo]:frame_start[hi]], frame_start[lo:hi + 1] - frame_start[lo], per_class, EPS,
             DECIMALS)
         return seg_start, seg_end, seg_clip + lo, table
 
-    parts = thread_map(block, range(cuts.shape[0] - 1), jobs)
+    parts = thread_map(block, contiguous_blocks(n_clips, jobs), jobs)
     seg_start, seg_end, seg_clip, table = (np.concatenate(column) for column in zip(*parts))
     return seg_start, seg_end, file[frame_start[:-1]][seg_clip], table

@@ -30,7 +30,7 @@ from typing import Dict, List, Sequence, Tuple
 import numpy as np
 
 from sedkit.errors import InputError
-from sedkit.parallel import thread_map
+from sedkit.parallel import contiguous_blocks, thread_map
 
 __all__ = ["SEBBParams", "SEBBs", "predict_sebbs", "sebbs_to_frames", "tune_grid", "best_per_class", "DEFAULT_GRID",
            "write_sebb_params", "read_sebb_params"]
@@ -41,6 +41,9 @@ EPS = 10.0 ** (-DECIMALS - 1)
 # merge threshold tried alone (the other one off).
 DEFAULT_GRID = {"step_filter_length": (0.32, 0.48, 0.64), "merge_threshold_abs": (0.15, 0.2, 0.3),
                 "merge_threshold_rel": (1.5, 2.0, 3.0)}
+
+
+PARAM_KEYS = ("step_filter_length", "merge_threshold_abs", "merge_threshold_rel")
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class SEBBParams:
     def per_class(self, classes: Sequence[str]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(L, abs, rel) per class, checked: L finite > 0; thresholds > 0 (inf: that test off)."""
         out = []
-        for name in ("step_filter_length", "merge_threshold_abs", "merge_threshold_rel"):
+        for name in PARAM_KEYS:
             value = getattr(self, name)
             if isinstance(value, dict):
                 missing = [c for c in classes if c not in value]
@@ -75,16 +78,14 @@ class SEBBParams:
     def to_dict(self, classes: Sequence[str]) -> Dict[str, Dict[str, float]]:
         """Per class: ``{class: {step_filter_length, merge_threshold_abs, merge_threshold_rel}}``."""
         values = self.per_class(classes)
-        names = ("step_filter_length", "merge_threshold_abs", "merge_threshold_rel")
-        return {c: {name: float(v[i]) for name, v in zip(names, values)} for i, c in enumerate(classes)}
+        return {c: {name: float(v[i]) for name, v in zip(PARAM_KEYS, values)} for i, c in enumerate(classes)}
 
     @classmethod
     def from_dict(cls, table: Dict[str, Dict[str, float]]) -> "SEBBParams":
-        names = ("step_filter_length", "merge_threshold_abs", "merge_threshold_rel")
-        bad = [c for c, row in table.items() if not isinstance(row, dict) or set(row) != set(names)]
+        bad = [c for c, row in table.items() if not isinstance(row, dict) or set(row) != set(PARAM_KEYS)]
         if bad:
-            raise InputError(f"SEBB parameters of class {bad[0]}: expected the keys {', '.join(names)}")
-        return cls(**{name: {c: float(row[name]) for c, row in table.items()} for name in names})
+            raise InputError(f"SEBB parameters of class {bad[0]}: expected the keys {', '.join(PARAM_KEYS)}")
+        return cls(**{name: {c: float(row[name]) for c, row in table.items()} for name in PARAM_KEYS})
 
 
 @dataclass
@@ -125,13 +126,9 @@ def predict_sebbs(timestamps: Sequence[np.ndarray], scores: Sequence[np.ndarray]
     for name, stamps in zip(files, timestamps):
         if not np.all(np.diff(stamps) > 0):
             raise InputError(f"{name}: frame timestamps must increase")
-    n = len(files)
-    cuts = np.unique(np.linspace(0, n, max(1, min(jobs, n)) + 1).astype(np.int64))
 
-    def block(j):
-        lo, hi = int(cuts[j]), int(cuts[j + 1])
-        if hi == lo:
-            return [np.empty(0)] * 3 + [np.empty(0, np.int64)] * 2
+    def block(bounds):  # clips lo .. hi - 1
+        lo, hi = bounds
         stamps = np.concatenate(timestamps[lo:hi])
         values = np.ascontiguousarray(np.concatenate(scores[lo:hi]), dtype=np.float64)
         clip_start = np.concatenate(([0], np.cumsum([len(t) for t in timestamps[lo:hi]])))
@@ -140,7 +137,7 @@ def predict_sebbs(timestamps: Sequence[np.ndarray], scores: Sequence[np.ndarray]
             stamps, clip_start, values, frame_start, lengths, merge_abs, merge_rel, EPS, DECIMALS)
         return onset, offset, confidence, label, clip + lo
 
-    parts = thread_map(block, range(cuts.shape[0] - 1), jobs) if n else []
+    parts = thread_map(block, contiguous_blocks(len(files), jobs), jobs)
     if not parts:
         empty = np.empty(0)
         return SEBBs(empty, empty, empty, np.empty(0, np.int64), np.empty(0, np.int64), list(classes), list(files))
@@ -198,12 +195,8 @@ def best_per_class(grid: Sequence[SEBBParams], values: Sequence[Dict[str, float]
         for c in classes:
             if c not in best or per_class[c] > best[c]:
                 best[c], chosen[c] = per_class[c], i
-    params = SEBBParams(**{name: {c: getattr(grid[chosen[c]], name) for c in classes}
-                           for name in ("step_filter_length", "merge_threshold_abs", "merge_threshold_rel")})
+    params = SEBBParams(**{name: {c: getattr(grid[chosen[c]], name) for c in classes} for name in PARAM_KEYS})
     return params, best, chosen
-
-
-PARAM_KEYS = ("step_filter_length", "merge_threshold_abs", "merge_threshold_rel")
 
 
 def write_sebb_params(path, params: SEBBParams, classes: Sequence[str], comment: str,

@@ -206,6 +206,8 @@ def _run_sebbs(args: argparse.Namespace, classes, threshold_given: bool) -> int:
     from sedkit.postprocess.sebbs import (DEFAULT_GRID, SEBBParams, predict_sebbs, read_sebb_params,
                                           sebbs_to_frames, tune_grid, write_sebb_params)
 
+    if args.write_scores and Path(args.write_scores).exists() and not Path(args.write_scores).is_dir():
+        raise InputError(f"--write-scores {args.write_scores}: exists and is not a folder")
     thresholds = None
     if args.sebbs_tune:
         if not args.reference:
@@ -216,6 +218,7 @@ def _run_sebbs(args: argparse.Namespace, classes, threshold_given: bool) -> int:
         from sedkit.metrics.psds import prepare_ground_truth
         from sedkit.tuning import tune_sebbs
 
+        criteria = scenario(args.psds_scenario)  # an unknown scenario: one line before any work
         table = read_events(args.reference)
         given = read_durations(args.durations) if args.durations else None
         if given is not None:
@@ -234,7 +237,7 @@ def _run_sebbs(args: argparse.Namespace, classes, threshold_given: bool) -> int:
         position = {name: i for i, name in enumerate(names)}
         order = [position[f] for f in gt.files]
         tuned = tune_sebbs([files.timestamps[i] for i in order], [files.scores[i] for i in order], classes, gt, grid,
-                           args.sebbs_tune, criteria=scenario(args.psds_scenario), onset_collar=args.onset_collar,
+                           args.sebbs_tune, criteria=criteria, onset_collar=args.onset_collar,
                            offset_collar=args.offset_collar, offset_collar_rate=args.offset_collar_rate, jobs=args.nj,
                            progress=False if args.no_progress else None)
         params, source = tuned.params, f"tuned ({args.sebbs_tune}) on {args.scores_dir} against {args.reference}"

@@ -177,7 +177,10 @@ def test_postprocess_sebbs_errors(tmp_path, capsys):
     cases = [(["--sebbs", "--step-filter-length", "-1"], "SEBB step_filter_length -1: must be > 0 and finite"),
              (["--sebbs", "--median-window-s", "0.3"], "--sebbs replaces the median filter"),
              (["--sebbs", "--sebbs-tune", "psds"], "--sebbs-tune needs --reference"),
-             (["--write-sebbs", str(tmp_path / "x.tsv")], "--write-sebbs is for --sebbs")]
+             (["--write-sebbs", str(tmp_path / "x.tsv")], "--write-sebbs is for --sebbs"),
+             (["--sebbs", "--write-scores", str(tmp_path / "s" / "clip00.tsv")], "exists and is not a folder"),
+             (["--sebbs", "--sebbs-tune", "psds", "--reference", str(tmp_path / "nothing.tsv"), "--psds-scenario",
+               "3"], "unknown PSDS scenario '3'")]
     for name, text, message in (("unknown.yaml", "zzz: {step_filter_length: 0.3}\n", "'zzz' is not a class of the"),
                                 ("missing.yaml", "a: {step_filter_length: 0.3}\n", "no SEBB parameters for b, c"),
                                 ("keys.yaml", "".join(f"{c}: {{step_filter_length: 0.3}}\n" for c in "abc"),

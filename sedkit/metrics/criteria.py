@@ -46,6 +46,11 @@ class PSDSCriteria:
     def to_json(self) -> dict:
         return asdict(self)
 
+    @property
+    def cross_trigger_tolerance(self) -> Optional[float]:
+        """cttc where cross-triggers are counted (alpha_ct > 0), else None: the counting passes skip them."""
+        return self.cttc if self.alpha_ct > 0 else None
+
     def replace(self, **changes) -> "PSDSCriteria":
         return PSDSCriteria(**{**asdict(self), **changes})
 

@@ -83,7 +83,7 @@ def pipsds_from_scores(gt: GroundTruth, scores_dir: str | Path, criteria: PSDSCr
     if not gt.classes:
         return no_reference_result(parameters, METHOD, 0)
     n_classes = len(gt.classes)
-    cttc = criteria.cttc if criteria.alpha_ct > 0 else None
+    cttc = criteria.cross_trigger_tolerance
     keep_deltas = bootstrap_weights is not None
 
     def roc(c, deltas):

@@ -370,7 +370,7 @@ def score_deltas(gt: GroundTruth, scores_dir: str | Path, criteria: PSDSCriteria
     if not gt.classes:
         return []
     return class_statistics(start, end, file, scores, gt, criteria.dtc, criteria.gtc,
-                            criteria.cttc if criteria.alpha_ct > 0 else None, raw=True, jobs=jobs)
+                            criteria.cross_trigger_tolerance, raw=True, jobs=jobs)
 
 
 def _require_scores_criteria(criteria: PSDSCriteria) -> None:
@@ -494,7 +494,7 @@ def psds_from_arrays(start: np.ndarray, end: np.ndarray, file: np.ndarray, score
                           criteria.max_efpr), counts[0].shape[0]
 
     kept = class_statistics(start, end, file, scores, gt, criteria.dtc, criteria.gtc,
-                            criteria.cttc if criteria.alpha_ct > 0 else None, jobs=jobs, reduce=roc)
+                            criteria.cross_trigger_tolerance, jobs=jobs, reduce=roc)
     return (*_psds_from_rocs([r for r, _ in kept], gt.classes, criteria.alpha_st, criteria.max_efpr),
             int(sum(n for _, n in kept)))
 
@@ -512,5 +512,5 @@ def class_psds_from_arrays(start: np.ndarray, end: np.ndarray, file: np.ndarray,
         return area_up_to(efpr, tpr, criteria.max_efpr) / criteria.max_efpr  # from its first point, as there
 
     values = class_statistics(start, end, file, scores, gt, criteria.dtc, criteria.gtc,
-                              criteria.cttc if criteria.alpha_ct > 0 else None, jobs=jobs, reduce=area)
+                              criteria.cross_trigger_tolerance, jobs=jobs, reduce=area)
     return {c: float(v) for c, v in zip(gt.classes, values)}

@@ -51,3 +51,11 @@ def test_cli_scenario_and_overrides(tmp_path, capsys):
     assert main(base + [str(tmp_path / "bad.json"), "--scenario", "3"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown PSDS scenario '3'" in err and not (tmp_path / "bad.json").exists()
+
+
+def test_cross_trigger_tolerance_only_where_cross_triggers_count():
+    # DCASE scenario 1 does not count cross-triggers (alpha_ct 0): the counting passes get no cttc;
+    # scenario 2 (alpha_ct 0.5) counts them within cttc 0.3.
+    assert scenario(1).cross_trigger_tolerance is None
+    assert scenario(2).cross_trigger_tolerance == 0.3
+    assert scenario(1).replace(alpha_ct=0.25, cttc=0.4).cross_trigger_tolerance == 0.4

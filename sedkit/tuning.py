@@ -48,7 +48,7 @@ def tune_sebbs(timestamps: Sequence[np.ndarray], scores: Sequence[np.ndarray], c
     ``"cbf"`` (with the collars). ``jobs``: threads for the boxes and the classes."""
     from tqdm import tqdm
 
-    from sedkit.postprocess.sebbs import best_per_class, predict_sebbs, sebbs_to_frames
+    from sedkit.postprocess.sebbs import best_per_class, predict_sebbs_grid, sebbs_to_frames
 
     if selection not in ("psds", "cbf"):
         raise InputError(f"SEBB tuning: unknown selection {selection!r}: psds or cbf")
@@ -61,9 +61,9 @@ def tune_sebbs(timestamps: Sequence[np.ndarray], scores: Sequence[np.ndarray], c
     durations = gt.durations.tolist()
     take = [list(classes).index(c) for c in gt.classes]
     table, thresholds_of = [], []
-    for params in tqdm(grid, desc="SEBB settings", unit="setting", leave=False,
-                       disable=None if progress is None else not progress):
-        boxes = predict_sebbs(timestamps, scores, classes, names, params, jobs=jobs)
+    all_boxes = predict_sebbs_grid(timestamps, scores, classes, names, grid, jobs=jobs)
+    for boxes in tqdm(all_boxes, desc="SEBB settings", unit="setting", leave=False,
+                      disable=None if progress is None else not progress):
         start, end, file, values = sebbs_to_frames(boxes, durations)
         values = values[:, take]
         if selection == "psds":

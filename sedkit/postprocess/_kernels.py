@@ -127,26 +127,36 @@ def merge(bounds, total, low, high, merge_abs, merge_rel, eps):
 
 @numba.njit(cache=True, nogil=True)
 def sebbs_all(timestamps, clip_start, scores, frame_start, lengths, merge_abs, merge_rel, eps, decimals):
-    """Every clip and class: SEBBs as (onset, offset, confidence, class, clip), clip by clip, class by class.
-    Clip f has timestamps[clip_start[f]:clip_start[f + 1]] and frames from frame_start[f]."""
+    """Every clip and class, for each of S merge settings (``merge_abs``, ``merge_rel``: (S, classes)) with one
+    step filter length per class: the change detection runs once per clip and class, the merging once per
+    setting. Returns SEBBs as (onset, offset, confidence, class, clip), setting by setting, within a setting
+    clip by clip and class by class, and ``setting_start`` (S + 1,): setting s holds rows setting_start[s] ..
+    setting_start[s + 1] - 1. Clip f has timestamps[clip_start[f]:clip_start[f + 1]] and frames from
+    frame_start[f]."""
     n_clips = clip_start.shape[0] - 1
+    n_settings = merge_abs.shape[0]
     parts = []
-    total = 0
+    counts = np.zeros(n_settings, dtype=np.int64)
     for f in range(n_clips):
         stamps = timestamps[clip_start[f]:clip_start[f + 1]]
         n = stamps.shape[0] - 1
         for c in range(scores.shape[1]):
             column = np.ascontiguousarray(scores[frame_start[f]:frame_start[f] + n, c])
             bounds, summed, low, high = change_points(stamps, column, lengths[c], eps, decimals)
-            onsets, offsets, confidence = merge(bounds, summed, low, high, merge_abs[c], merge_rel[c], eps)
-            parts.append((onsets, offsets, confidence, c, f))
-            total += onsets.shape[0]
+            for s in range(n_settings):
+                onsets, offsets, confidence = merge(bounds, summed, low, high, merge_abs[s, c], merge_rel[s, c], eps)
+                parts.append((onsets, offsets, confidence, c, f, s))
+                counts[s] += onsets.shape[0]
+    setting_start = np.zeros(n_settings + 1, dtype=np.int64)
+    setting_start[1:] = np.cumsum(counts)
+    total = setting_start[n_settings]
     onset, offset, confidence = np.empty(total), np.empty(total), np.empty(total)
     label, clip = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
-    i = 0
-    for onsets, offsets, conf, c, f in parts:
+    at = setting_start[:n_settings].copy()  # the next free row of each setting
+    for onsets, offsets, conf, c, f, s in parts:
         k = onsets.shape[0]
+        i = at[s]
         onset[i:i + k], offset[i:i + k], confidence[i:i + k] = onsets, offsets, conf
         label[i:i + k], clip[i:i + k] = c, f
-        i += k
-    return onset, offset, confidence, label, clip
+        at[s] += k
+    return onset, offset, confidence, label, clip, setting_start

@@ -32,8 +32,8 @@ import numpy as np
 from sedkit.errors import InputError
 from sedkit.parallel import contiguous_blocks, thread_map
 
-__all__ = ["SEBBParams", "SEBBs", "predict_sebbs", "sebbs_to_frames", "tune_grid", "best_per_class", "DEFAULT_GRID",
-           "write_sebb_params", "read_sebb_params"]
+__all__ = ["SEBBParams", "SEBBs", "predict_sebbs", "predict_sebbs_grid", "sebbs_to_frames", "tune_grid",
+           "best_per_class", "DEFAULT_GRID", "write_sebb_params", "read_sebb_params"]
 
 DECIMALS = 6
 EPS = 10.0 ** (-DECIMALS - 1)
@@ -120,29 +120,50 @@ def predict_sebbs(timestamps: Sequence[np.ndarray], scores: Sequence[np.ndarray]
                   files: Sequence[str], params: SEBBParams, jobs: int = 1) -> SEBBs:
     """cSEBBs (module doc) of clips given as per-clip ``timestamps`` (T + 1, from 0) and ``scores`` (T, K) of
     ``classes``; ``jobs`` threads over blocks of clips (the same boxes for any number)."""
+    return predict_sebbs_grid(timestamps, scores, classes, files, [params], jobs=jobs)[0]
+
+
+def predict_sebbs_grid(timestamps: Sequence[np.ndarray], scores: Sequence[np.ndarray], classes: Sequence[str],
+                       files: Sequence[str], settings: Sequence[SEBBParams], jobs: int = 1) -> List[SEBBs]:
+    """:func:`predict_sebbs` for each of ``settings``, in their order. Settings with the same step filter
+    lengths share one change detection (step 1 of the module doc) and differ only in the merging, so a tuning
+    grid (:func:`tune_grid`: 3 lengths x 6 merge settings) detects changes 3 times, not 18."""
     from sedkit.postprocess import _kernels
 
-    lengths, merge_abs, merge_rel = params.per_class(classes)
+    per_class = [p.per_class(classes) for p in settings]
     for name, stamps in zip(files, timestamps):
         if not np.all(np.diff(stamps) > 0):
             raise InputError(f"{name}: frame timestamps must increase")
+    groups: Dict[tuple, List[int]] = {}  # the settings of each step filter length (per class), in order
+    for i, (lengths, _, _) in enumerate(per_class):
+        groups.setdefault(tuple(lengths.tolist()), []).append(i)
+    out: List[SEBBs | None] = [None] * len(settings)
+    for lengths, members in groups.items():
+        lengths = np.array(lengths)
+        merge_abs = np.stack([per_class[i][1] for i in members])
+        merge_rel = np.stack([per_class[i][2] for i in members])
 
-    def block(bounds):  # clips lo .. hi - 1
-        lo, hi = bounds
-        stamps = np.concatenate(timestamps[lo:hi])
-        values = np.ascontiguousarray(np.concatenate(scores[lo:hi]), dtype=np.float64)
-        clip_start = np.concatenate(([0], np.cumsum([len(t) for t in timestamps[lo:hi]])))
-        frame_start = np.concatenate(([0], np.cumsum([len(s) for s in scores[lo:hi]])))
-        onset, offset, confidence, label, clip = _kernels.sebbs_all(
-            stamps, clip_start, values, frame_start, lengths, merge_abs, merge_rel, EPS, DECIMALS)
-        return onset, offset, confidence, label, clip + lo
+        def block(bounds):  # clips lo .. hi - 1
+            lo, hi = bounds
+            stamps = np.concatenate(timestamps[lo:hi])
+            values = np.ascontiguousarray(np.concatenate(scores[lo:hi]), dtype=np.float64)
+            clip_start = np.concatenate(([0], np.cumsum([len(t) for t in timestamps[lo:hi]])))
+            frame_start = np.concatenate(([0], np.cumsum([len(s) for s in scores[lo:hi]])))
+            *columns, setting_start = _kernels.sebbs_all(stamps, clip_start, values, frame_start, lengths,
+                                                         merge_abs, merge_rel, EPS, DECIMALS)
+            columns[4] += lo
+            return [[column[a:b] for column in columns] for a, b in zip(setting_start[:-1], setting_start[1:])]
 
-    parts = thread_map(block, contiguous_blocks(len(files), jobs), jobs)
-    if not parts:
-        empty = np.empty(0)
-        return SEBBs(empty, empty, empty, np.empty(0, np.int64), np.empty(0, np.int64), list(classes), list(files))
-    onset, offset, confidence, label, clip = (np.concatenate(column) for column in zip(*parts))
-    return SEBBs(onset, offset, confidence, label, clip, list(classes), list(files))
+        parts = thread_map(block, contiguous_blocks(len(files), jobs), jobs)
+        for k, i in enumerate(members):
+            if parts:
+                onset, offset, confidence, label, clip = (np.concatenate(column) for column in
+                                                          zip(*(part[k] for part in parts)))
+            else:
+                onset = offset = confidence = np.empty(0)
+                label, clip = np.empty(0, np.int64), np.empty(0, np.int64)
+            out[i] = SEBBs(onset, offset, confidence, label, clip, list(classes), list(files))
+    return out
 
 
 def sebbs_to_frames(boxes: SEBBs, durations: Sequence[float]):

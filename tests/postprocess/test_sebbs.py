@@ -2,6 +2,7 @@
 authors' package sebbs 1.0.2 (installed by `make test` without its dependencies: it needs a fork of
 sed_scores_eval whose module name collides with the sed_scores_eval the other tests use), called with its public
 arguments: boxes and confidences, detection scores, the per-class selection of the tuning."""
+import math
 import os
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from sedkit.cli.main import main
 from sedkit.errors import InputError
 from sedkit.io import read_events, read_scores
-from sedkit.postprocess.sebbs import SEBBParams, predict_sebbs, sebbs_to_frames
+from sedkit.postprocess.sebbs import SEBBParams, predict_sebbs, predict_sebbs_grid, sebbs_to_frames, tune_grid
 from tests.metrics.conftest import write_score_folder
 
 sebbs = pytest.importorskip("sebbs", reason="sebbs 1.0.2 is installed by `make test` (the reference for cSEBBs)")
@@ -79,6 +80,33 @@ def test_boxes_equal_sebbs():
         for (onset, offset, label, confidence), row in zip(theirs, ours):
             assert row[1:4] == (onset, offset, label), trial
             assert row[4] == pytest.approx(confidence, abs=1e-12), trial
+
+
+def test_grid_of_settings_equals_sebbs_setting_by_setting():
+    """predict_sebbs_grid (one change detection per step filter length, shared by its merge settings) against
+    sebbs' predictor of each setting, on sebbs' tuning grid shuffled so that lengths interleave, over 5 clips
+    and 2 threads: every setting's boxes, in the settings' order."""
+    from sebbs.csebbs import CSEBBsPredictor
+
+    rng = np.random.default_rng(3)
+    clips = [_random_clip(rng, trial) for trial in (1, 2, 3, 5, 7)]
+    names = ["p", "q", "r", "s", "t"]
+    grid = tune_grid()
+    grid = [grid[i] for i in rng.permutation(len(grid))]
+    grid.append(SEBBParams({"a": 0.32, "b": 0.64, "c": 0.48}, 0.2, math.inf))  # lengths per class
+    boxes = predict_sebbs_grid([c[0] for c in clips], [c[1] for c in clips], CLASSES3, names, grid, jobs=2)
+    assert len(boxes) == len(grid)
+    for setting, ours in zip(grid, boxes):
+        per_class = [dict(zip(CLASSES3, v)) for v in setting.per_class(CLASSES3)]
+        theirs = []
+        for name, (stamps, scores) in zip(names, clips):
+            for k, c in enumerate(CLASSES3):
+                predictor = CSEBBsPredictor(*(float(v[c]) for v in per_class), sound_classes=[c])
+                found = predictor.predict({name: _frame(scores[:, [k]], stamps, [c])})[name]
+                theirs += [(name, *row) for row in found]
+        rows = ours.rows("")
+        assert [r[:4] for r in rows] == [r[:4] for r in theirs], setting
+        np.testing.assert_allclose([r[4] for r in rows], [r[4] for r in theirs], atol=1e-12)
 
 
 def test_detection_scores_equal_sebbs(tmp_path):

@@ -137,32 +137,30 @@ def predict_sebbs_grid(timestamps: Sequence[np.ndarray], scores: Sequence[np.nda
     groups: Dict[tuple, List[int]] = {}  # the settings of each step filter length (per class), in order
     for i, (lengths, _, _) in enumerate(per_class):
         groups.setdefault(tuple(lengths.tolist()), []).append(i)
-    out: List[SEBBs | None] = [None] * len(settings)
-    for lengths, members in groups.items():
-        lengths = np.array(lengths)
-        merge_abs = np.stack([per_class[i][1] for i in members])
-        merge_rel = np.stack([per_class[i][2] for i in members])
+    kernel_args = [(np.array(lengths), np.stack([per_class[i][1] for i in members]),
+                    np.stack([per_class[i][2] for i in members])) for lengths, members in groups.items()]
+    order = [i for members in groups.values() for i in members]  # the settings as the blocks return them
 
-        def block(bounds):  # clips lo .. hi - 1
-            lo, hi = bounds
-            stamps = np.concatenate(timestamps[lo:hi])
-            values = np.ascontiguousarray(np.concatenate(scores[lo:hi]), dtype=np.float64)
-            clip_start = np.concatenate(([0], np.cumsum([len(t) for t in timestamps[lo:hi]])))
-            frame_start = np.concatenate(([0], np.cumsum([len(s) for s in scores[lo:hi]])))
+    def block(bounds):  # clips lo .. hi - 1: each setting's columns, in ``order``
+        lo, hi = bounds
+        stamps = np.concatenate(timestamps[lo:hi])
+        values = np.ascontiguousarray(np.concatenate(scores[lo:hi]), dtype=np.float64)
+        clip_start = np.concatenate(([0], np.cumsum([len(t) for t in timestamps[lo:hi]])))
+        frame_start = np.concatenate(([0], np.cumsum([len(s) for s in scores[lo:hi]])))
+        found = []
+        for lengths, merge_abs, merge_rel in kernel_args:
             *columns, setting_start = _kernels.sebbs_all(stamps, clip_start, values, frame_start, lengths,
                                                          merge_abs, merge_rel, EPS, DECIMALS)
             columns[4] += lo
-            return [[column[a:b] for column in columns] for a, b in zip(setting_start[:-1], setting_start[1:])]
+            found += [[column[a:b] for column in columns] for a, b in zip(setting_start[:-1], setting_start[1:])]
+        return found
 
-        parts = thread_map(block, contiguous_blocks(len(files), jobs), jobs)
-        for k, i in enumerate(members):
-            if parts:
-                onset, offset, confidence, label, clip = (np.concatenate(column) for column in
-                                                          zip(*(part[k] for part in parts)))
-            else:
-                onset = offset = confidence = np.empty(0)
-                label, clip = np.empty(0, np.int64), np.empty(0, np.int64)
-            out[i] = SEBBs(onset, offset, confidence, label, clip, list(classes), list(files))
+    parts = thread_map(block, contiguous_blocks(len(files), jobs), jobs)
+    empty = [np.empty(0), np.empty(0), np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64)]
+    out: List[SEBBs | None] = [None] * len(settings)
+    for k, i in enumerate(order):
+        columns = [np.concatenate(column) for column in zip(*(part[k] for part in parts))] if parts else empty
+        out[i] = SEBBs(*columns, list(classes), list(files))
     return out
 
 

@@ -97,11 +97,11 @@ def test_grid_of_settings_equals_sebbs_setting_by_setting():
     boxes = predict_sebbs_grid([c[0] for c in clips], [c[1] for c in clips], CLASSES3, names, grid, jobs=2)
     assert len(boxes) == len(grid)
     for setting, ours in zip(grid, boxes):
-        per_class = [dict(zip(CLASSES3, v)) for v in setting.per_class(CLASSES3)]
+        per_class = setting.per_class(CLASSES3)  # (L, abs, rel), one value per class
         theirs = []
         for name, (stamps, scores) in zip(names, clips):
             for k, c in enumerate(CLASSES3):
-                predictor = CSEBBsPredictor(*(float(v[c]) for v in per_class), sound_classes=[c])
+                predictor = CSEBBsPredictor(*(float(v[k]) for v in per_class), sound_classes=[c])
                 found = predictor.predict({name: _frame(scores[:, [k]], stamps, [c])})[name]
                 theirs += [(name, *row) for row in found]
         rows = ours.rows("")

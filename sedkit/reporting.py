@@ -373,9 +373,10 @@ def _sed_markdown(results: List[SystemResult], paper: Dict[str, float], title: s
         shown = [by_name[s] for s in systems if s in by_name]
         missing = [s for s in systems if s not in by_name]
         lines += ["", f"## {name}", ""]
-        lines += [*table_head, *(row(r) for r in shown)] if shown else ["No run of this table is scored yet."]
+        lines += ([*table_head, *(row(r) for r in shown)] if shown
+                  else ["None of this table's systems is among this reading's --systems."])
         if missing and shown:
-            lines += ["", f"Not scored yet: {', '.join(missing)}."]
+            lines += ["", f"Not among this reading's --systems: {', '.join(missing)}."]
     lines += ["", "Values in %, mean ± standard deviation over seeds (population std). Event-based F1: collar 0.2 s, "
               "offset 20 % of the reference length (sed_eval's definition, as the paper; a class without estimates "
               "counts 0, as DESED_task asks). Segment-based F1: 1 s segments, sed_eval's default (a class without "
@@ -461,7 +462,7 @@ def results_markdown(results: List[SystemResult], paper: Dict[str, float], title
     bootstrap CIs of the difference to ``baseline``, the share of the ``bounds`` (lower, upper) gap each
     system closes, the validation gain over the last 20 % of training, and every network's scores.
     ``tables`` (SED): (title, systems) of several tables, e.g. one per paper table, each under its own heading
-    (a system may appear in several; systems without results are named under their table); the statistics
+    (a system may appear in several; systems of a table left out of the reading are named under it); the statistics
     (bootstrap against ``baseline``, bounds) are over all ``results``."""
     if kind == "sed":
         return _sed_markdown(results, paper, title, notes, baseline, bounds, n_resamples, seed, tables)

@@ -150,8 +150,8 @@ def test_results_cli_baseline_must_be_a_listed_system(tmp_path, capsys):
 
 
 def test_several_tables_share_the_statistics(tmp_path, capsys):
-    """--tables: one heading per table, a system in two tables gets the same row in both, systems not scored
-    yet are named under their table; a system in no table is refused."""
+    """--tables: one heading per table, a system in two tables gets the same row in both, systems left out of
+    --systems are named under their table; a system in no table is refused."""
     from sedkit.cli.main import main
 
     for system, macro in (("mt_real", 0.3), ("a", 0.5), ("b", 0.6)):
@@ -167,7 +167,8 @@ def test_several_tables_share_the_statistics(tmp_path, capsys):
     rows_a = [line for line in text.splitlines() if line.startswith("| a |")]
     assert len(rows_a) == 2 and rows_a[0] == rows_a[1] and rows_a[0].startswith("| a | - | 1 | 50.0 | ")
     assert "| mt_real |" in sections[1] and "| mt_real |" not in sections[2] and "| b |" in sections[2]
-    assert "Not scored yet: c." in sections[2] and "No run of this table is scored yet." in sections[3]
+    assert "Not among this reading's --systems: c." in sections[2]
+    assert "None of this table's systems is among this reading's --systems." in sections[3]
     assert text.count("Values in %") == 1  # the legend once, after the tables
     capsys.readouterr()
     assert main([*args, "--systems", "mt_real a b e"]) == 2

@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tables", metavar="YAML",
                         help="sed: several tables, one per heading: a YAML mapping of table title to its systems "
                              "(e.g. one per paper table); the systems among --systems are shown, the others named "
-                             "as not scored yet")
+                             "under their table as left out of this reading")
     parser.add_argument("--selection-plot", action="store_true",
                         help="sed: a figure of each system's model-selection score against the training step "
                              "(every seed; the scored checkpoint marked), <out stem>_selection.png, shown in the file")

@@ -4,7 +4,8 @@
   at another level, ...). Each cell gives the condition's mean over seeds and its difference to the reported
   set with the 95 % interval of a bootstrap over clips paired across the two conditions (the clips are the
   same soundscapes, so each resample draws the same clips in both).
-- Per class: event-based F1 of each class, mean over seeds, per system.
+- Per class: event-based F1 of each class, mean over seeds, per system (and per other scored network on
+  request), with each column's difference to the baseline.
 - Selection curves: each system's model-selection score against the training step, every seed (a figure).
 """
 from __future__ import annotations
@@ -67,28 +68,59 @@ def conditions_section(exp_dir: str | Path, results: Sequence[SystemResult], see
     return lines
 
 
-def per_class_section(results: Sequence[SystemResult]) -> List[str]:
-    """Markdown lines: event-based F1 per class (rows) and system (columns), mean ± std over seeds."""
-    classes: List[str] = []
-    values = {}
+def _per_class_f1(run: Path) -> dict:
+    """Class -> event-based F1 (fraction, nan where undefined) of one scored folder's ``event.json``."""
+    document = json.loads((run / "event.json").read_text())
+    return {c: math.nan if v.get("f1") is None else float(v["f1"]) for c, v in document.get("per_class", {}).items()}
+
+
+def per_class_section(results: Sequence[SystemResult], baseline: str | None = None,
+                      networks: Sequence[str] = ()) -> List[str]:
+    """Markdown lines: event-based F1 per class (rows) and system (columns), mean ± std over seeds.
+
+    ``networks``: other scored networks of a run (``decode_<set>_<network>``, e.g. MMT-DA's ``ssl_teacher``)
+    shown as columns ``<system>/<network>`` for the systems whose every seed scored them. ``baseline``: a second
+    table, each column minus the baseline's F1 per class, in points, averaged over the seeds both scored (the
+    same seeds on both sides, so a difference of seed means)."""
+    columns = []  # (name, {seed: {class: f1}})
     for result in results:
-        per_seed = []
-        for run in result.run_dirs:
-            document = json.loads((run / "event.json").read_text())
-            per_seed.append({c: v.get("f1") for c, v in document.get("per_class", {}).items()})
-            classes += [c for c in per_seed[-1] if c not in classes]
-        values[result.system] = per_seed
+        columns.append((result.system, {s: _per_class_f1(run) for s, run in zip(result.seeds, result.run_dirs)}))
+        for network in networks:
+            folders = [run.parent / f"{run.name}_{network}" for run in result.run_dirs]
+            if folders and all((folder / "event.json").exists() for folder in folders):
+                columns.append((f"{result.system}/{network}",
+                                {s: _per_class_f1(folder) for s, folder in zip(result.seeds, folders)}))
+    classes: List[str] = []
+    for _, per_seed in columns:
+        for values in per_seed.values():
+            classes += [c for c in values if c not in classes]
     if not classes:
         return []
-    lines = ["", "## Event-based F1 per class", "", "| class | " + " | ".join(r.system for r in results) + " |",
-             "|---|" + "---|" * len(results)]
-    for name in classes:
-        cells = []
-        for result in results:
-            seeds = [run.get(name) for run in values[result.system]]
-            cells.append(_cell([math.nan if v is None else float(v) for v in seeds]))
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += ["", "Values in %, mean ± std over seeds, on the reported set (collar 0.2 s, offset 20 %)."]
+
+    def table(names: List[str], cell) -> List[str]:
+        rows = ["| class | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        return rows + [f"| {c} | " + " | ".join(cell(name, c) for name in names) + " |" for c in classes]
+
+    by_name = dict(columns)
+    lines = ["", "## Event-based F1 per class", ""]
+    lines += table([name for name, _ in columns],
+                   lambda name, c: _cell([v.get(c, math.nan) for v in by_name[name].values()]))
+    lines += ["", "Values in %, mean ± std over seeds, on the reported set (collar 0.2 s, offset 20 %)"
+              + (f"; `<system>/<network>`: another network of the same runs ({', '.join(networks)})." if networks
+                 else ".")]
+    if baseline in by_name:
+        others = [name for name, _ in columns if name != baseline]
+
+        def difference(name: str, c: str) -> str:
+            seeds = [s for s in by_name[name] if s in by_name[baseline]]
+            gaps = [by_name[name][s].get(c, math.nan) - by_name[baseline][s].get(c, math.nan) for s in seeds]
+            gaps = [g for g in gaps if not math.isnan(g)]
+            return _points(float(np.mean(gaps)), True) if gaps else "-"
+
+        lines += ["", f"### Difference to {baseline} per class", ""]
+        lines += table(others, difference)
+        lines += ["", f"Each column's event-based F1 minus {baseline}'s, per class, in points, averaged over the "
+                  "seeds both scored (no interval: per-class F1 of one seed rests on few events)."]
     return lines
 
 

@@ -261,3 +261,41 @@ def test_selection_curves_read_each_seeds_log_and_the_scored_step(tmp_path, caps
     capsys.readouterr()
     assert (out.parent / "RESULTS_selection.png").stat().st_size > 1000
     assert "![selection score against steps](RESULTS_selection.png)" in out.read_text()
+
+
+def test_per_class_table_other_networks_and_differences(tmp_path, capsys):
+    """--per-class: F1 per class as mean ± std over seeds; --per-class-networks adds another scored network of
+    the runs as a column; with a baseline, each column minus the baseline per class over the seeds both scored."""
+    from sedkit.cli.main import main
+
+    per_class = {("b", 1): {"Dog": 0.5, "Cat": 0.2}, ("b", 2): {"Dog": 0.7, "Cat": None},
+                 ("m", 1): {"Dog": 0.4, "Cat": 0.3}, ("m", 2): {"Dog": 0.4, "Cat": 0.1},
+                 ("m", 3): {"Dog": 0.9, "Cat": 0.9}}
+    for (system, seed), f1 in per_class.items():
+        run = _sed_run(tmp_path, system, seed, 0.3)
+        event = json.loads((run / "event.json").read_text())
+        event["per_class"] = {c: {"f1": v} for c, v in f1.items()}
+        (run / "event.json").write_text(json.dumps(event))
+        if system == "m":
+            other = run.parent / "decode_validation_ssl_teacher"
+            other.mkdir()
+            scores = {"Dog": {"f1": 0.1 * seed}, "Cat": {"f1": 0.0}}
+            (other / "event.json").write_text(json.dumps({"macro": {"f1": 0.05}, "micro": {"f1": 0.05},
+                                                          "per_class": scores}))
+    out = tmp_path / "R.md"
+    assert main(["results", "--exp", str(tmp_path), "--systems", "b m", "--seeds", "1 2 3", "--out", str(out),
+                 "--baseline", "b", "--per-class", "--per-class-networks", "ssl_teacher", "--bootstrap", "10"]) == 0
+    capsys.readouterr()
+    text = out.read_text()
+    # Dog: b 60.0 ± 10.0; m (0.4, 0.4, 0.9) 56.7 ± 23.6; ssl_teacher (0.1, 0.2, 0.3) 20.0 ± 8.2.
+    # Cat: b has one defined value (20.0, None -> left out); m (0.3, 0.1, 0.9) 43.3 ± 34.0
+    assert "| class | b | m | m/ssl_teacher |" in text
+    assert "| Dog | 60.0 ± 10.0 | 56.7 ± 23.6 | 20.0 ± 8.2 |" in text
+    assert "| Cat | 20.0 | 43.3 ± 34.0 | 0.0 ± 0.0 |" in text
+    # differences over seeds 1-2 only (b has no seed 3): Dog m (0.4-0.5 + 0.4-0.7)/2 = -20.0,
+    # ssl_teacher (0.1-0.5 + 0.2-0.7)/2 = -45.0; Cat: seed 1 only (seed 2 of b undefined): +10.0 and -20.0
+    assert "### Difference to b per class" in text
+    assert "| Dog | -20.0 | -45.0 |" in text and "| Cat | +10.0 | -20.0 |" in text
+    assert main(["results", "--exp", str(tmp_path), "--systems", "b m", "--seeds", "1", "--out", str(out),
+                 "--per-class-networks", "ssl_teacher"]) == 2
+    assert "--per-class-networks: only with --per-class" in capsys.readouterr().err

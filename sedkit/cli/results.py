@@ -28,7 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--conditions", default="", metavar="SETS",
                         help="sed: space-separated sets holding the reported set's clips made otherwise (resampled, at "
                              "another level): a table of each system on each, paired with --set")
-    parser.add_argument("--per-class", action="store_true", help="sed: a table of event-based F1 per class")
+    parser.add_argument("--per-class", action="store_true",
+                        help="sed: a table of event-based F1 per class, and (with a baseline) each system's "
+                             "difference to it per class")
+    parser.add_argument("--per-class-networks", default="", metavar="NETS",
+                        help="sed, with --per-class: other scored networks of the runs shown as columns "
+                             "<system>/<network> (e.g. 'ssl_teacher da_student' for MMT-DA)")
     parser.add_argument("--paper", help="YAML of the paper's numbers per system")
     parser.add_argument("--title", default="Results", help="title line")
     parser.add_argument("--note", action="append", default=[], help="a line under the title (repeatable)")
@@ -94,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
         outside = [s for s in systems if not any(s in names for _, names in tables)]
         if outside:
             raise InputError(f"--systems {outside[0]}: in none of the tables of {args.tables}")
+    if args.per_class_networks and not args.per_class:
+        raise InputError("--per-class-networks: only with --per-class")
     results = collect_results(args.exp, systems, seeds, args.decode_set, args.kind)
     statistics = dict(baseline=baseline, bounds=bounds, n_resamples=args.bootstrap, seed=args.bootstrap_seed,
                       tables=tables)
@@ -103,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
 
         extra = conditions_section(args.exp, results, seeds, args.decode_set, args.conditions.split(),
                                    args.bootstrap, args.bootstrap_seed)
-        extra += per_class_section(results) if args.per_class else []
+        extra += per_class_section(results, baseline, args.per_class_networks.split()) if args.per_class else []
         if args.selection_plot:
             from pathlib import Path
 

@@ -18,7 +18,7 @@ from typing import List, Sequence
 import numpy as np
 
 from sedkit.metrics.bootstrap import bootstrap_macro_f1, paired_difference, resample_weights, same_clips
-from sedkit.reporting import SystemResult, _cell, _points, collect_results, metrics_log
+from sedkit.reporting import SystemResult, _cell, _points, collect_results, metrics_log, scored_folder
 
 __all__ = ["conditions_section", "per_class_section"]
 
@@ -74,7 +74,7 @@ def _per_class_f1(run: Path) -> dict:
     return {c: math.nan if v.get("f1") is None else float(v["f1"]) for c, v in document.get("per_class", {}).items()}
 
 
-def per_class_section(results: Sequence[SystemResult], baseline: str | None = None,
+def per_class_section(results: Sequence[SystemResult], decode_set: str = "validation", baseline: str | None = None,
                       networks: Sequence[str] = ()) -> List[str]:
     """Markdown lines: event-based F1 per class (rows) and system (columns), mean ± std over seeds.
 
@@ -86,7 +86,7 @@ def per_class_section(results: Sequence[SystemResult], baseline: str | None = No
     for result in results:
         columns.append((result.system, {s: _per_class_f1(run) for s, run in zip(result.seeds, result.run_dirs)}))
         for network in networks:
-            folders = [run.parent / f"{run.name}_{network}" for run in result.run_dirs]
+            folders = [run.parent / scored_folder("sed", decode_set, network) for run in result.run_dirs]
             if folders and all((folder / "event.json").exists() for folder in folders):
                 columns.append((f"{result.system}/{network}",
                                 {s: _per_class_f1(folder) for s, folder in zip(result.seeds, folders)}))

@@ -110,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
 
         extra = conditions_section(args.exp, results, seeds, args.decode_set, args.conditions.split(),
                                    args.bootstrap, args.bootstrap_seed)
-        extra += per_class_section(results, baseline, args.per_class_networks.split()) if args.per_class else []
+        extra += (per_class_section(results, args.decode_set, baseline, args.per_class_networks.split())
+                  if args.per_class else [])
         if args.selection_plot:
             from pathlib import Path
 

@@ -17,6 +17,7 @@ from typing import List, Sequence
 
 import numpy as np
 
+from sedkit.errors import InputError
 from sedkit.metrics.bootstrap import bootstrap_macro_f1, paired_difference, resample_weights, same_clips
 from sedkit.reporting import SystemResult, _cell, _points, collect_results, metrics_log, scored_folder
 
@@ -90,6 +91,10 @@ def per_class_section(results: Sequence[SystemResult], decode_set: str = "valida
             if folders and all((folder / "event.json").exists() for folder in folders):
                 columns.append((f"{result.system}/{network}",
                                 {s: _per_class_f1(folder) for s, folder in zip(result.seeds, folders)}))
+    missing = [n for n in networks if not any(name.endswith(f"/{n}") for name, _ in columns)]
+    if missing:
+        raise InputError(f"--per-class-networks {missing[0]}: no system has a scored "
+                         f"{scored_folder('sed', decode_set, missing[0])} folder for every seed")
     classes: List[str] = []
     for _, per_seed in columns:
         for values in per_seed.values():

@@ -299,3 +299,8 @@ def test_per_class_table_other_networks_and_differences(tmp_path, capsys):
     assert main(["results", "--exp", str(tmp_path), "--systems", "b m", "--seeds", "1", "--out", str(out),
                  "--per-class-networks", "ssl_teacher"]) == 2
     assert "--per-class-networks: only with --per-class" in capsys.readouterr().err
+    # a network that no system scored for every seed is refused, not silently left out (no run has it)
+    assert main(["results", "--exp", str(tmp_path), "--systems", "b m", "--seeds", "1 2 3", "--out", str(out),
+                 "--per-class", "--per-class-networks", "da_teacher"]) == 2
+    assert "--per-class-networks da_teacher: no system has a scored decode_validation_da_teacher folder" \
+        in capsys.readouterr().err

@@ -145,6 +145,13 @@ def selection_curves(results: Sequence[SystemResult]) -> list:
     return curves
 
 
+def seed_colours(curves: list) -> dict:
+    """Seed -> matplotlib colour, the same in every panel of :func:`selection_curves_section` (systems may have
+    different seeds: seed 4 keeps its colour in a panel without seed 3), in seed order over all curves."""
+    seeds = sorted({line[0] for _, lines in curves for line in lines})
+    return {seed: f"C{i % 10}" for i, seed in enumerate(seeds)}
+
+
 def selection_curves_section(results: Sequence[SystemResult], out: str | Path) -> List[str]:
     """One panel per system (:func:`selection_curves`): its model-selection score against the training step,
     every seed a line, the scored checkpoint's step marked; written to ``out`` (PNG) and shown by the returned
@@ -163,9 +170,11 @@ def selection_curves_section(results: Sequence[SystemResult], out: str | Path) -
                                 squeeze=False)
     for axis in axes.flat[len(curves):]:
         axis.set_visible(False)
+    colours = seed_colours(curves)
     for axis, (system, lines) in zip(axes.flat, curves):
         for seed, steps, scores, scored_step in lines:
-            (line,) = axis.plot(steps, scores, linewidth=1.0, label=f"seed {seed}")
+            (line,) = axis.plot(steps, scores, linewidth=1.0, label=f"seed {seed}",
+                                color=colours[seed])
             if scored_step in steps:
                 axis.plot([scored_step], [scores[steps.index(scored_step)]], "o", color=line.get_color(),
                           markersize=4)
@@ -175,7 +184,10 @@ def selection_curves_section(results: Sequence[SystemResult], out: str | Path) -
         axis.set_xlabel("training step")
     for axis in axes[:, 0]:
         axis.set_ylabel("selection score (%)")
-    axes.flat[0].legend(fontsize=7)
+    from matplotlib.lines import Line2D
+
+    axes.flat[0].legend(handles=[Line2D([], [], color=colour, linewidth=1.0, label=f"seed {seed}")
+                                 for seed, colour in colours.items()], fontsize=7)  # every seed of every panel
     figure.tight_layout()
     out = Path(out)
     figure.savefig(out, dpi=80, metadata={"Software": None})

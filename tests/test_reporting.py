@@ -263,6 +263,16 @@ def test_selection_curves_read_each_seeds_log_and_the_scored_step(tmp_path, caps
     assert "![selection score against steps](RESULTS_selection.png)" in out.read_text()
 
 
+def test_seed_colours_are_the_same_in_every_panel():
+    """A seed has one colour across panels, whichever seeds a system has (matplotlib's cycle would give the
+    first line of each panel C0): seeds 1 3 5 in one system and 2 4 in another -> 1:C0 2:C1 3:C2 4:C3 5:C4."""
+    from sedkit.reporting_sections import seed_colours
+
+    curves = [("a", [(1, [], [], None), (3, [], [], None), (5, [], [], None)]),
+              ("b", [(4, [], [], None), (2, [], [], None)])]
+    assert seed_colours(curves) == {1: "C0", 2: "C1", 3: "C2", 4: "C3", 5: "C4"}
+
+
 def test_per_class_table_other_networks_and_differences(tmp_path, capsys):
     """--per-class: F1 per class as mean ± std over seeds; --per-class-networks adds another scored network of
     the runs as a column; with a baseline, each column minus the baseline per class over the seeds both scored."""

@@ -359,7 +359,8 @@ class Trainer:
         axes[1].set(xlabel="epoch", ylabel="validation")
         for ax in axes:
             ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
+            if ax.get_lines():  # no validation set: the right panel stays empty, without a legend warning
+                ax.legend(fontsize=7)
         fig.tight_layout()
         with atomic_write(self.exp_dir / "curves.png", "wb") as handle:
             fig.savefig(handle, format="png", dpi=80)

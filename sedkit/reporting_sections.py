@@ -84,6 +84,7 @@ def per_class_section(results: Sequence[SystemResult], decode_set: str = "valida
     table, each column minus the baseline's F1 per class, in points, averaged over the seeds both scored (the
     same seeds on both sides, so a difference of seed means)."""
     columns = []  # (name, {seed: {class: f1}})
+    shown = set()  # the networks that gave at least one column
     for result in results:
         columns.append((result.system, {s: _per_class_f1(run) for s, run in zip(result.seeds, result.run_dirs)}))
         for network in networks:
@@ -91,7 +92,8 @@ def per_class_section(results: Sequence[SystemResult], decode_set: str = "valida
             if folders and all((folder / "event.json").exists() for folder in folders):
                 columns.append((f"{result.system}/{network}",
                                 {s: _per_class_f1(folder) for s, folder in zip(result.seeds, folders)}))
-    missing = [n for n in networks if not any(name.endswith(f"/{n}") for name, _ in columns)]
+                shown.add(network)
+    missing = [n for n in networks if n not in shown]
     if missing:
         raise InputError(f"--per-class-networks {missing[0]}: no system has a scored "
                          f"{scored_folder('sed', decode_set, missing[0])} folder for every seed")
@@ -173,11 +175,9 @@ def selection_curves_section(results: Sequence[SystemResult], out: str | Path) -
     colours = seed_colours(curves)
     for axis, (system, lines) in zip(axes.flat, curves):
         for seed, steps, scores, scored_step in lines:
-            (line,) = axis.plot(steps, scores, linewidth=1.0, label=f"seed {seed}",
-                                color=colours[seed])
+            axis.plot(steps, scores, linewidth=1.0, color=colours[seed])
             if scored_step in steps:
-                axis.plot([scored_step], [scores[steps.index(scored_step)]], "o", color=line.get_color(),
-                          markersize=4)
+                axis.plot([scored_step], [scores[steps.index(scored_step)]], "o", color=colours[seed], markersize=4)
         axis.set_title(system, fontsize=9)
         axis.grid(alpha=0.3)
     for axis in axes[-1]:
